@@ -1,0 +1,467 @@
+import { InvalidArgumentError } from '../internal/errors.js';
+import {
+  GENERIC_ALL,
+  HcsEventOptions,
+  type HcsEventRecord,
+  HcsEventType,
+  type SystemHandle,
+  type SystemOperationName,
+} from '../native/index.js';
+import { HandleClosedError, HcsError } from './errors.js';
+import { EventStream } from './event-stream.js';
+import { HR } from './hresults.js';
+import { holdEventLoop } from './keepalive.js';
+import { type CallOptions, runOperation, validateCallOptions } from './operation.js';
+import { hcsRuntime } from './runtime.js';
+import { defaultTimeout, type TimeoutName } from './timeouts.js';
+
+/** `SystemExitStatus`, the payload of the SystemExited event. */
+export interface SystemExitStatus {
+  Status?: number;
+  ExitType?: 'GracefulExit' | 'ForcedExit' | 'UnexpectedExit' | 'None' | 'Unknown' | string;
+  Attribution?: unknown[];
+}
+
+export type ComputeSystemEvent =
+  | { type: 'exited'; status: SystemExitStatus }
+  | { type: 'crashInitiated'; report: unknown }
+  | { type: 'crashReport'; report: unknown }
+  | { type: 'rdpEnhancedModeStateChanged'; data: unknown }
+  | { type: 'siloJobCreated'; data: unknown }
+  | { type: 'guestConnectionClosed'; data: unknown }
+  | { type: 'serviceDisconnected' }
+  | { type: 'other'; eventType: number; data: string | null };
+
+/** A document for HCS: an object (serialised for you) or a JSON string. */
+export type HcsDocument = object | string;
+
+function serialise(field: string, document: HcsDocument | null | undefined): string | null {
+  if (document === null || document === undefined) return null;
+  if (typeof document === 'string') return document;
+  if (typeof document !== 'object')
+    throw new InvalidArgumentError(field, 'an object or a JSON string', document);
+  return JSON.stringify(document);
+}
+
+function validateId(id: unknown): asserts id is string {
+  if (typeof id !== 'string' || id.length === 0 || id.length > 256 || /[\0\\/]/.test(id)) {
+    throw new InvalidArgumentError(
+      'id',
+      'a non-empty string of at most 256 characters without \\, / or NUL',
+      id,
+    );
+  }
+}
+
+function parseJson(text: string | null): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * A compute system (container or VM) held through an `HCS_SYSTEM` handle. The
+ * handle's event callback is registered as soon as HCS hands the handle back,
+ * so an early exit is never missed. While the object is open it keeps the Node
+ * process alive, like a socket: close it (or use `await using`).
+ *
+ * @see https://learn.microsoft.com/virtualization/api/hcs/reference/hcscreatecomputesystem
+ */
+export class ComputeSystem implements AsyncDisposable {
+  readonly id: string;
+  #handle: SystemHandle | null = null;
+  #eventsKey: number | undefined;
+  #releaseLoop: (() => void) | undefined;
+  #exitStatus: SystemExitStatus | undefined;
+  #disconnected = false;
+  readonly #events = new EventStream<ComputeSystemEvent>();
+  readonly #exitWaiters = new Set<{ resolve: (s: SystemExitStatus) => void; reject: (e: Error) => void }>();
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #closing: Promise<void> | undefined;
+
+  private constructor(id: string) {
+    this.id = id;
+  }
+
+  /**
+   * Creates a compute system from a document (schema 2.x `ComputeSystem`). Resolves
+   * when HCS reports the system created (state `Created`; not started).
+   * @see https://learn.microsoft.com/virtualization/api/hcs/reference/hcscreatecomputesystem
+   */
+  static async create(id: string, document: HcsDocument, options?: CallOptions): Promise<ComputeSystem> {
+    validateId(id);
+    const configuration = serialise('document', document);
+    if (configuration === null)
+      throw new InvalidArgumentError('document', 'a compute system document', document);
+    validateCallOptions(options);
+    const system = new ComputeSystem(id);
+    try {
+      await runOperation(
+        {
+          name: 'HcsCreateComputeSystem',
+          systemId: id,
+          timeout: 'LIFECYCLE',
+          call: (api, op) => {
+            const created = api.createComputeSystem(id, configuration, op);
+            if (created.handle) system.#attach(created.handle);
+            return created.hr;
+          },
+        },
+        options,
+      );
+    } catch (error) {
+      await system.close();
+      throw error;
+    }
+    return system;
+  }
+
+  /**
+   * Opens an existing compute system by id, from any process.
+   * @see https://learn.microsoft.com/virtualization/api/hcs/reference/hcsopencomputesystem
+   */
+  static async open(id: string, options?: CallOptions): Promise<ComputeSystem> {
+    validateId(id);
+    validateCallOptions(options);
+    if (options?.signal?.aborted) throw options.signal.reason;
+    const { api } = hcsRuntime();
+    const opened = await api.openComputeSystem(id, GENERIC_ALL);
+    if (opened.hr < 0 || !opened.handle) {
+      if (opened.handle) await api.closeComputeSystem(opened.handle);
+      throw new HcsError({ hresult: opened.hr, operation: 'HcsOpenComputeSystem', systemId: id });
+    }
+    const system = new ComputeSystem(id);
+    system.#attach(opened.handle);
+    return system;
+  }
+
+  /** The exit status once the system has stopped (from the SystemExited event). */
+  get exitStatus(): SystemExitStatus | undefined {
+    return this.#exitStatus;
+  }
+
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** Starts the system. Resolves when HCS reports it running. */
+  start(options?: CallOptions): Promise<void> {
+    return this.#lifecycle('HcsStartComputeSystem', null, 'LIFECYCLE', options);
+  }
+
+  /**
+   * Asks the guest to shut down (needs a guest connection or the shutdown
+   * integration service) and waits until the system has exited. A system that
+   * already stopped counts as success.
+   */
+  async shutdown(
+    options?: CallOptions & { shutdownOptions?: HcsDocument },
+  ): Promise<SystemExitStatus | undefined> {
+    return this.#stop('HcsShutDownComputeSystem', options?.shutdownOptions, 'LIFECYCLE', options);
+  }
+
+  /** Forcibly stops the system and waits until it has exited. Already stopped counts as success. */
+  async terminate(options?: CallOptions): Promise<SystemExitStatus | undefined> {
+    return this.#stop('HcsTerminateComputeSystem', null, 'TERMINATE', options);
+  }
+
+  /**
+   * Injects a guest crash (`CrashOptions`, default `{"Type":"CrashGuest"}`); needs
+   * Windows 10 2004+. Resolves when HCS accepted it; watch `events()` for the reports.
+   */
+  crash(options?: CallOptions & { crashOptions?: HcsDocument }): Promise<void> {
+    return this.#lifecycle(
+      'HcsCrashComputeSystem',
+      options?.crashOptions ?? { Type: 'CrashGuest' },
+      'TERMINATE',
+      options,
+    );
+  }
+
+  /** Pauses the system (`PauseOptions` optional). Resolves when it is paused. */
+  pause(options?: CallOptions & { pauseOptions?: HcsDocument }): Promise<void> {
+    return this.#lifecycle('HcsPauseComputeSystem', options?.pauseOptions ?? null, 'LIFECYCLE', options);
+  }
+
+  /** Resumes a paused system. Resolves when it is running again. */
+  resume(options?: CallOptions): Promise<void> {
+    return this.#lifecycle('HcsResumeComputeSystem', null, 'LIFECYCLE', options);
+  }
+
+  /** Saves a paused system (`SaveOptions`: SaveType, SaveStateFilePath). Resolves when saved. */
+  save(saveOptions: HcsDocument, options?: CallOptions): Promise<void> {
+    return this.#lifecycle('HcsSaveComputeSystem', saveOptions, 'LIFECYCLE', options);
+  }
+
+  /**
+   * Reads properties; `query` is a `System_PropertyQuery` such as
+   * `{ PropertyTypes: ['Statistics', 'ProcessList'] }`. Returns the parsed document.
+   * @see https://learn.microsoft.com/virtualization/api/hcs/reference/hcsgetcomputesystemproperties
+   */
+  async properties<T = Record<string, unknown>>(
+    query?: HcsDocument | null,
+    options?: CallOptions,
+  ): Promise<T> {
+    const text = serialise('query', query);
+    const outcome = await this.#run('HcsGetComputeSystemProperties', text, 'QUERY', options);
+    return (parseJson(outcome.document) ?? {}) as T;
+  }
+
+  /**
+   * Applies a `ModifySettingRequest` (add a share, change memory, ...). Resolves
+   * with the parsed result document, if HCS returned one.
+   * @see https://learn.microsoft.com/virtualization/api/hcs/reference/hcsmodifycomputesystem
+   */
+  async modify(request: HcsDocument, options?: CallOptions): Promise<unknown> {
+    const text = serialise('request', request);
+    if (text === null) throw new InvalidArgumentError('request', 'a ModifySettingRequest', request);
+    validateCallOptions(options);
+    const handle = this.#requireHandle();
+    const outcome = await this.#track(
+      runOperation(
+        {
+          name: 'HcsModifyComputeSystem',
+          systemId: this.id,
+          timeout: 'QUERY',
+          call: (api, op) => api.modifyComputeSystem(handle, op, text, null),
+        },
+        options,
+      ),
+    );
+    return parseJson(outcome.document);
+  }
+
+  /** Resolves with the exit status when the system stops (at once if it already has). */
+  waitForExit(options?: CallOptions): Promise<SystemExitStatus> {
+    validateCallOptions(options);
+    if (this.#exitStatus) return Promise.resolve(this.#exitStatus);
+    if (this.#closing) return Promise.reject(new HandleClosedError(`Compute system ${this.id}`));
+    return new Promise<SystemExitStatus>((resolve, reject) => {
+      const timeoutMs = options?.timeoutMs;
+      const signal = options?.signal;
+      let timer: NodeJS.Timeout | undefined;
+      const waiter = {
+        resolve: (status: SystemExitStatus) => {
+          cleanup();
+          resolve(status);
+        },
+        reject: (error: Error) => {
+          cleanup();
+          reject(error);
+        },
+      };
+      const onAbort = () =>
+        waiter.reject(
+          new HcsError({
+            hresult: HR.ERROR_CANCELLED,
+            operation: 'waitForExit',
+            systemId: this.id,
+            canceled: true,
+            cause: signal?.reason,
+          }),
+        );
+      const cleanup = () => {
+        this.#exitWaiters.delete(waiter);
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(
+          () =>
+            waiter.reject(
+              new HcsError({
+                hresult: HR.HCS_E_OPERATION_TIMEOUT,
+                operation: 'waitForExit',
+                systemId: this.id,
+                timedOut: true,
+              }),
+            ),
+          timeoutMs,
+        );
+      }
+      this.#exitWaiters.add(waiter);
+    });
+  }
+
+  /** Subscribes to this system's events; returns the unsubscribe function. */
+  on(listener: (event: ComputeSystemEvent) => void): () => void {
+    return this.#events.on(listener);
+  }
+
+  /** This system's events as an async iterator; ends when the handle is closed or `signal` aborts. */
+  events(signal?: AbortSignal): AsyncGenerator<ComputeSystemEvent> {
+    return this.#events.iterate(signal);
+  }
+
+  /**
+   * Releases the handle: cancels operations still in flight and waits for them,
+   * rejects `waitForExit()` waiters with {@link HandleClosedError}, then closes the
+   * handle off the main thread. Idempotent. Does not stop the system (a system
+   * created with `ShouldTerminateOnLastHandleClosed` stops when its last handle closes).
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#doClose();
+    return this.#closing;
+  }
+
+  /** Terminates the system if it is still running, then closes the handle. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.#closing && this.#handle && !this.#exitStatus && !this.#disconnected) {
+      await this.terminate().catch(() => undefined);
+    }
+    await this.close();
+  }
+
+  /** @internal The native handle, for HcsProcess. Throws when closed. */
+  nativeHandle(): SystemHandle {
+    return this.#requireHandle();
+  }
+
+  /** @internal Tracks an operation so close() can wait for it. */
+  track<T>(promise: Promise<T>): Promise<T> {
+    return this.#track(promise);
+  }
+
+  // -------------------------------------------------------------------------
+
+  #attach(handle: SystemHandle): void {
+    const { api, router } = hcsRuntime();
+    this.#handle = handle;
+    this.#eventsKey = router.addEvents((event) => this.#onEvent(event));
+    this.#releaseLoop = holdEventLoop();
+    const hr = api.setComputeSystemCallback(handle, HcsEventOptions.None, this.#eventsKey);
+    if (hr < 0) {
+      // Without events we cannot see the system exit; fail loudly rather than hang later.
+      throw new HcsError({ hresult: hr, operation: 'HcsSetComputeSystemCallback', systemId: this.id });
+    }
+  }
+
+  #onEvent(event: HcsEventRecord): void {
+    const data = parseJson(event.eventData);
+    switch (event.type) {
+      case HcsEventType.SystemExited: {
+        const status = (data && typeof data === 'object' ? data : {}) as SystemExitStatus;
+        this.#exitStatus = status;
+        for (const waiter of [...this.#exitWaiters]) waiter.resolve(status);
+        this.#events.emit({ type: 'exited', status });
+        break;
+      }
+      case HcsEventType.SystemCrashInitiated:
+        this.#events.emit({ type: 'crashInitiated', report: data });
+        break;
+      case HcsEventType.SystemCrashReport:
+        this.#events.emit({ type: 'crashReport', report: data });
+        break;
+      case HcsEventType.SystemRdpEnhancedModeStateChanged:
+        this.#events.emit({ type: 'rdpEnhancedModeStateChanged', data });
+        break;
+      case HcsEventType.SystemSiloJobCreated:
+        this.#events.emit({ type: 'siloJobCreated', data });
+        break;
+      case HcsEventType.SystemGuestConnectionClosed:
+        this.#events.emit({ type: 'guestConnectionClosed', data });
+        break;
+      case HcsEventType.ServiceDisconnect: {
+        this.#disconnected = true;
+        const error = new HcsError({
+          hresult: HR.HCS_E_SERVICE_DISCONNECT,
+          operation: 'waitForExit',
+          systemId: this.id,
+        });
+        for (const waiter of [...this.#exitWaiters]) waiter.reject(error);
+        this.#events.emit({ type: 'serviceDisconnected' });
+        break;
+      }
+      default:
+        this.#events.emit({ type: 'other', eventType: event.type, data: event.eventData });
+    }
+  }
+
+  #requireHandle(): SystemHandle {
+    if (this.#closing || !this.#handle) throw new HandleClosedError(`Compute system ${this.id}`);
+    return this.#handle;
+  }
+
+  #track<T>(promise: Promise<T>): Promise<T> {
+    this.#inFlight.add(promise);
+    const forget = () => this.#inFlight.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  #run(
+    name: SystemOperationName,
+    options: string | null,
+    timeout: TimeoutName,
+    callOptions: CallOptions | undefined,
+  ) {
+    validateCallOptions(callOptions);
+    const handle = this.#requireHandle();
+    return this.#track(
+      runOperation(
+        {
+          name,
+          systemId: this.id,
+          timeout,
+          call: (api, op) => api.systemOperation(name, handle, op, options),
+        },
+        { ...callOptions, signal: this.#closeAware(callOptions?.signal) },
+      ),
+    );
+  }
+
+  async #lifecycle(
+    name: SystemOperationName,
+    document: HcsDocument | null | undefined,
+    timeout: TimeoutName,
+    options: CallOptions | undefined,
+  ): Promise<void> {
+    await this.#run(name, serialise('options', document), timeout, options);
+  }
+
+  async #stop(
+    name: SystemOperationName,
+    document: HcsDocument | null | undefined,
+    timeout: TimeoutName,
+    options: CallOptions | undefined,
+  ): Promise<SystemExitStatus | undefined> {
+    if (this.#exitStatus) return this.#exitStatus;
+    try {
+      await this.#run(name, serialise('options', document), timeout, options);
+    } catch (error) {
+      // hcsshim treats these as success: the system is already going away.
+      if (!(error instanceof HcsError && (error.isAlreadyStopped() || error.isNotFound()))) throw error;
+      return this.#exitStatus;
+    }
+    return this.waitForExit({ ...options, timeoutMs: options?.timeoutMs ?? defaultTimeout(timeout) });
+  }
+
+  #closeSignal = new AbortController();
+
+  /** Operations in flight are cancelled when the handle is being closed. */
+  #closeAware(signal: AbortSignal | undefined): AbortSignal {
+    return signal ? AbortSignal.any([signal, this.#closeSignal.signal]) : this.#closeSignal.signal;
+  }
+
+  async #doClose(): Promise<void> {
+    this.#closeSignal.abort(new HandleClosedError(`Compute system ${this.id}`));
+    await Promise.allSettled([...this.#inFlight]);
+    const closedError = new HandleClosedError(`Compute system ${this.id}`);
+    for (const waiter of [...this.#exitWaiters]) waiter.reject(closedError);
+    const handle = this.#handle;
+    this.#handle = null;
+    if (handle) {
+      const { api, router } = hcsRuntime();
+      // Closing unregisters the callback and waits for running ones: off the main thread.
+      await api.closeComputeSystem(handle);
+      if (this.#eventsKey !== undefined) router.removeEvents(this.#eventsKey);
+    }
+    this.#events.end();
+    this.#releaseLoop?.();
+  }
+}

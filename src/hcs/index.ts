@@ -1,0 +1,21 @@
+export {
+  ComputeSystem,
+  type ComputeSystemEvent,
+  type HcsDocument,
+  type SystemExitStatus,
+} from './compute-system.js';
+export { HandleClosedError, HcsError, type HcsErrorEvent, type HcsResultError } from './errors.js';
+export { HR, HRESULTS, type HResultInfo, hresultHex, hresultMeaning, hresultName } from './hresults.js';
+export { eventLoopHolders } from './keepalive.js';
+export { type CallOptions, type OperationOutcome, type OperationRequest, runOperation } from './operation.js';
+export { HcsProcess, type ProcessExit, type ProcessSignal, type ProcessStatus } from './process.js';
+export {
+  type ComputeSystemSummary,
+  enumerateComputeSystems,
+  isFunctionAvailable,
+  type SchemaVersion,
+  type ServiceProperties,
+  type SystemQuery,
+  serviceProperties,
+} from './service.js';
+export { defaultTimeout } from './timeouts.js';

@@ -1,0 +1,374 @@
+import type { Readable, Writable } from 'node:stream';
+import { InvalidArgumentError } from '../internal/errors.js';
+import {
+  GENERIC_ALL,
+  HcsEventOptions,
+  type HcsEventRecord,
+  HcsEventType,
+  type ProcessHandle,
+  type ProcessInformation,
+  type ProcessOperationName,
+} from '../native/index.js';
+import type { ComputeSystem, HcsDocument } from './compute-system.js';
+import { HandleClosedError, HcsError } from './errors.js';
+import { HR } from './hresults.js';
+import { holdEventLoop } from './keepalive.js';
+import { type CallOptions, runOperation, validateCallOptions } from './operation.js';
+import { hcsRuntime } from './runtime.js';
+
+/** `ProcessStatus`: the payload of ProcessExited and of HcsGetProcessProperties. */
+export interface ProcessStatus {
+  ProcessId?: number;
+  Exited?: boolean;
+  ExitCode?: number;
+  LastWaitResult?: number;
+}
+
+export interface ProcessExit {
+  exitCode: number;
+  status: ProcessStatus;
+}
+
+/** Console signals HCS can deliver (`ProcessSignal` in the schema). */
+export type ProcessSignal = 'CtrlC' | 'CtrlBreak' | 'CtrlClose' | 'CtrlLogOff' | 'CtrlShutdown';
+const SIGNALS: ReadonlySet<string> = new Set([
+  'CtrlC',
+  'CtrlBreak',
+  'CtrlClose',
+  'CtrlLogOff',
+  'CtrlShutdown',
+]);
+
+function parse(text: string | null): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A process inside a compute system, held through an `HCS_PROCESS` handle, with
+ * Node streams over its stdio pipes. The exit callback is registered as soon as
+ * HCS returns the handle.
+ *
+ * @see https://learn.microsoft.com/virtualization/api/hcs/reference/hcscreateprocess
+ */
+export class HcsProcess implements AsyncDisposable {
+  readonly system: ComputeSystem;
+  #pid = 0;
+  #handle: ProcessHandle | null = null;
+  #eventsKey: number | undefined;
+  #releaseLoop: (() => void) | undefined;
+  /** Writable over the process's stdin pipe, when `CreateStdInPipe` was set. */
+  stdin: Writable | null = null;
+  /** Readable over stdout, when `CreateStdOutPipe` was set. */
+  stdout: Readable | null = null;
+  /** Readable over stderr, when `CreateStdErrPipe` was set. */
+  stderr: Readable | null = null;
+  #exit: ProcessExit | undefined;
+  readonly #exitWaiters = new Set<{ resolve: (e: ProcessExit) => void; reject: (e: Error) => void }>();
+  #closing: Promise<void> | undefined;
+  /** Resolves with the exit code when the process exits. */
+  readonly exited: Promise<ProcessExit>;
+
+  private constructor(system: ComputeSystem) {
+    this.system = system;
+    this.exited = new Promise<ProcessExit>((resolve, reject) => this.#exitWaiters.add({ resolve, reject }));
+    // `exited` is also awaited through wait(); an unobserved rejection on close is not an error.
+    this.exited.catch(() => undefined);
+  }
+
+  get pid(): number {
+    return this.#pid;
+  }
+
+  get exitCode(): number | undefined {
+    return this.#exit?.exitCode;
+  }
+
+  /**
+   * Starts a process from `ProcessParameters` (CommandLine, WorkingDirectory,
+   * Environment, CreateStd*Pipe, EmulateConsole, ConsoleSize, User).
+   * Resolves when it is running, with its streams attached.
+   */
+  static async create(
+    system: ComputeSystem,
+    parameters: HcsDocument,
+    options?: CallOptions,
+  ): Promise<HcsProcess> {
+    const text = typeof parameters === 'string' ? parameters : JSON.stringify(parameters);
+    if (typeof parameters !== 'string' && (parameters === null || typeof parameters !== 'object')) {
+      throw new InvalidArgumentError('parameters', 'a ProcessParameters object or JSON string', parameters);
+    }
+    validateCallOptions(options);
+    const systemHandle = system.nativeHandle();
+    const process = new HcsProcess(system);
+    let outcome: Awaited<ReturnType<typeof runOperation>>;
+    try {
+      outcome = await system.track(
+        runOperation(
+          {
+            name: 'HcsCreateProcess',
+            systemId: system.id,
+            timeout: 'QUERY',
+            withProcessInfo: true,
+            call: (api, op) => {
+              const created = api.createProcess(systemHandle, text, op);
+              if (created.handle) process.#attach(created.handle);
+              return created.hr;
+            },
+          },
+          options,
+        ),
+      );
+    } catch (error) {
+      await process.close();
+      throw error;
+    }
+    process.#adoptStreams(outcome.processInfo);
+    await process.#catchEarlyExit();
+    return process;
+  }
+
+  /**
+   * Opens a process that is already running in `system`, by pid (from any
+   * process on the host). No streams: HCS hands stdio out once, at creation.
+   * @see https://learn.microsoft.com/virtualization/api/hcs/reference/hcsopenprocess
+   */
+  static async open(system: ComputeSystem, pid: number, options?: CallOptions): Promise<HcsProcess> {
+    if (!Number.isInteger(pid) || pid <= 0 || pid > 0xffffffff) {
+      throw new InvalidArgumentError('pid', 'a positive 32-bit integer', pid);
+    }
+    validateCallOptions(options);
+    const { api } = hcsRuntime();
+    const opened = await api.openProcess(system.nativeHandle(), pid, GENERIC_ALL);
+    if (opened.hr < 0 || !opened.handle) {
+      if (opened.handle) await api.closeProcess(opened.handle);
+      throw new HcsError({
+        hresult: opened.hr,
+        operation: 'HcsOpenProcess',
+        systemId: system.id,
+        processId: pid,
+      });
+    }
+    const process = new HcsProcess(system);
+    process.#pid = pid;
+    process.#attach(opened.handle);
+    await process.#catchEarlyExit();
+    return process;
+  }
+
+  /** Waits for the process to exit. */
+  async wait(options?: CallOptions): Promise<ProcessExit> {
+    validateCallOptions(options);
+    if (this.#exit) return this.#exit;
+    if (!options?.signal && options?.timeoutMs === undefined) return this.exited;
+    return new Promise<ProcessExit>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const signal = options.signal;
+      const done = () => {
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = () => {
+        done();
+        reject(
+          new HcsError({
+            hresult: HR.ERROR_CANCELLED,
+            operation: 'wait',
+            processId: this.#pid,
+            canceled: true,
+            cause: signal?.reason,
+          }),
+        );
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (options.timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          done();
+          reject(
+            new HcsError({
+              hresult: HR.HCS_E_OPERATION_TIMEOUT,
+              operation: 'wait',
+              processId: this.#pid,
+              timedOut: true,
+            }),
+          );
+        }, options.timeoutMs);
+      }
+      this.exited.then(
+        (exit) => {
+          done();
+          resolve(exit);
+        },
+        (error: Error) => {
+          done();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Sends a console signal (Ctrl-C by default). */
+  async signal(signal: ProcessSignal = 'CtrlC', options?: CallOptions): Promise<void> {
+    if (!SIGNALS.has(signal)) throw new InvalidArgumentError('signal', [...SIGNALS].join(', '), signal);
+    await this.#run('HcsSignalProcess', JSON.stringify({ Signal: signal }), options);
+  }
+
+  /** Kills the process. A process that already exited counts as success (hcsshim does the same). */
+  async terminate(options?: CallOptions): Promise<void> {
+    if (this.#exit) return;
+    try {
+      await this.#run('HcsTerminateProcess', null, options);
+    } catch (error) {
+      // A terminate racing with exit reports access denied or already-stopped.
+      if (error instanceof HcsError && (error.isAlreadyStopped() || error.isAccessDenied())) return;
+      throw error;
+    }
+  }
+
+  /** Resizes the pseudo console (processes created with `EmulateConsole`). */
+  async resizeConsole(width: number, height: number, options?: CallOptions): Promise<void> {
+    for (const [field, value] of [
+      ['width', width],
+      ['height', height],
+    ] as const) {
+      if (!Number.isInteger(value) || value <= 0 || value > 0xffff) {
+        throw new InvalidArgumentError(field, 'a whole number of character cells from 1 to 65535', value);
+      }
+    }
+    await this.#run(
+      'HcsModifyProcess',
+      JSON.stringify({ Operation: 'ConsoleSize', ConsoleSize: { Height: height, Width: width } }),
+      options,
+    );
+  }
+
+  /** Ends stdin: closes our end of the pipe and tells HCS to close the process's. */
+  async closeStdin(options?: CallOptions): Promise<void> {
+    if (this.stdin && !this.stdin.writableEnded) {
+      await new Promise<void>((resolve) => this.stdin?.end(resolve));
+    }
+    if (this.#exit) return;
+    try {
+      await this.#run(
+        'HcsModifyProcess',
+        JSON.stringify({ Operation: 'CloseHandle', CloseHandle: { Handle: 'StdIn' } }),
+        options,
+      );
+    } catch (error) {
+      if (!(error instanceof HcsError && error.isAlreadyStopped())) throw error;
+    }
+  }
+
+  /** `ProcessStatus` from HCS. */
+  async properties(options?: CallOptions): Promise<ProcessStatus> {
+    const outcome = await this.#run('HcsGetProcessProperties', null, options);
+    return (parse(outcome.document) ?? {}) as ProcessStatus;
+  }
+
+  /**
+   * Releases the handle (not the process: it keeps running in its system).
+   * Streams stay usable until they end. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#doClose();
+    return this.#closing;
+  }
+
+  /** Kills the process if it still runs, then closes. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.#closing && this.#handle && !this.#exit) await this.terminate().catch(() => undefined);
+    await this.close();
+  }
+
+  // -------------------------------------------------------------------------
+
+  #attach(handle: ProcessHandle): void {
+    const { api, router } = hcsRuntime();
+    this.#handle = handle;
+    this.#eventsKey = router.addEvents((event) => this.#onEvent(event));
+    this.#releaseLoop = holdEventLoop();
+    const hr = api.setProcessCallback(handle, HcsEventOptions.None, this.#eventsKey);
+    if (hr < 0)
+      throw new HcsError({ hresult: hr, operation: 'HcsSetProcessCallback', systemId: this.system.id });
+  }
+
+  #adoptStreams(info: ProcessInformation | undefined): void {
+    if (!info) return;
+    this.#pid = info.processId;
+    const { kernel32 } = hcsRuntime();
+    if (info.stdInput) this.stdin = kernel32.pipeWritable(info.stdInput);
+    if (info.stdOutput) this.stdout = kernel32.pipeReadable(info.stdOutput);
+    if (info.stdError) this.stderr = kernel32.pipeReadable(info.stdError);
+  }
+
+  /** A process can exit before its exit callback is in place: ask once. */
+  async #catchEarlyExit(): Promise<void> {
+    if (this.#exit) return;
+    try {
+      const status = await this.properties();
+      if (status.Exited) this.#settleExit(status);
+    } catch {
+      // The exit event will still tell us.
+    }
+  }
+
+  #onEvent(event: HcsEventRecord): void {
+    if (event.type === HcsEventType.ProcessExited) {
+      const status = (parse(event.eventData) ?? {}) as ProcessStatus;
+      if (!this.#pid && status.ProcessId) this.#pid = status.ProcessId;
+      this.#settleExit(status);
+    } else if (event.type === HcsEventType.ServiceDisconnect) {
+      const error = new HcsError({
+        hresult: HR.HCS_E_SERVICE_DISCONNECT,
+        operation: 'wait',
+        processId: this.#pid,
+      });
+      for (const waiter of [...this.#exitWaiters]) waiter.reject(error);
+      this.#exitWaiters.clear();
+    }
+  }
+
+  #settleExit(status: ProcessStatus): void {
+    if (this.#exit) return;
+    this.#exit = { exitCode: (status.ExitCode ?? 0) >>> 0, status };
+    for (const waiter of [...this.#exitWaiters]) waiter.resolve(this.#exit);
+    this.#exitWaiters.clear();
+  }
+
+  #run(name: ProcessOperationName, options: string | null, callOptions: CallOptions | undefined) {
+    validateCallOptions(callOptions);
+    if (this.#closing || !this.#handle) throw new HandleClosedError(`Process ${this.#pid}`);
+    const handle = this.#handle;
+    return this.system.track(
+      runOperation(
+        {
+          name,
+          systemId: this.system.id,
+          processId: this.#pid,
+          timeout: 'QUERY',
+          call: (api, op) => api.processOperation(name, handle, op, options),
+        },
+        callOptions,
+      ),
+    );
+  }
+
+  async #doClose(): Promise<void> {
+    const closed = new HandleClosedError(`Process ${this.#pid}`);
+    for (const waiter of [...this.#exitWaiters]) waiter.reject(closed);
+    this.#exitWaiters.clear();
+    const handle = this.#handle;
+    this.#handle = null;
+    if (handle) {
+      const { api, router } = hcsRuntime();
+      await api.closeProcess(handle);
+      if (this.#eventsKey !== undefined) router.removeEvents(this.#eventsKey);
+    }
+    this.#releaseLoop?.();
+  }
+}

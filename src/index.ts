@@ -1,0 +1,8 @@
+/**
+ * hcs-sandbox: isolated Windows sandboxes from code, through the Host Compute
+ * Service. This entry exposes the HCS layer (compute systems, processes,
+ * errors); the sandbox API builds on it.
+ */
+export * from './hcs/index.js';
+export { HcsSandboxError, InvalidArgumentError } from './internal/errors.js';
+export { FunctionUnavailableError, HcsUnavailableError } from './native/index.js';

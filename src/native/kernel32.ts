@@ -1,0 +1,40 @@
+import { Socket } from 'node:net';
+import koffi, { type LibraryHandle } from 'koffi';
+import { loadSystemLibrary } from './library.js';
+import type { Kernel32Api, Win32Handle } from './types.js';
+
+interface Kernel32Functions extends Kernel32Api {
+  localFree(pointer: bigint): void;
+}
+
+let instance: Kernel32Functions | undefined;
+
+/** The kernel32 functions hcs-sandbox uses, bound on first use. */
+export function kernel32(): Kernel32Functions {
+  if (instance) return instance;
+  const lib = loadSystemLibrary('kernel32.dll');
+  const LocalFree = lib.func('void *LocalFree(void *hMem)');
+  const CloseHandle = lib.func('int CloseHandle(void *hObject)');
+  let uvOpenOsfhandle: ReturnType<LibraryHandle['func']> | undefined;
+
+  // node.exe exports libuv (addons link against it): uv_open_osfhandle wraps a
+  // HANDLE in a C-runtime descriptor that net.Socket adopts as a pipe. Reads of a
+  // non-overlapped pipe then run on the Windows thread pool, not libuv's, so many
+  // streams do not starve it (TEST-HOST.md).
+  const toFd = (handle: Win32Handle): number => {
+    uvOpenOsfhandle ??= koffi.load(process.execPath).func('int uv_open_osfhandle(void *os_fd)');
+    const fd = uvOpenOsfhandle(handle) as number;
+    if (fd < 0) throw new Error(`uv_open_osfhandle failed (${fd}) for handle 0x${handle.toString(16)}`);
+    return fd;
+  };
+
+  instance = {
+    localFree: (pointer) => {
+      LocalFree(pointer);
+    },
+    closeHandle: (handle) => CloseHandle(handle) !== 0,
+    pipeReadable: (handle) => new Socket({ fd: toFd(handle), readable: true, writable: false }),
+    pipeWritable: (handle) => new Socket({ fd: toFd(handle), readable: false, writable: true }),
+  };
+  return instance;
+}
