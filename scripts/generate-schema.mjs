@@ -18,7 +18,7 @@
 //
 // --check compares instead of writing and exits 1 when the committed files are stale.
 
-import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,9 +28,7 @@ const check = args.includes('--check');
 const positional = args.filter((a) => !a.startsWith('--'));
 const schemaPath = resolve(
   repoRoot,
-  positional[0] ??
-    process.env.HCS_SCHEMA_PATH ??
-    '../shared/reference/hcs-schema/hcs-schema-win11-21H2.json',
+  positional[0] ?? process.env.HCS_SCHEMA_PATH ?? '../shared/reference/hcs-schema/hcs-schema-win11-21H2.json',
 );
 
 if (!existsSync(schemaPath)) {
@@ -159,11 +157,13 @@ const INTEGER_RANGES = {
   uint8: [0, 255],
   uint16: [0, 65535],
   uint32: [0, 4294967295],
-  uint64: [0, 18446744073709551615],
+  // 64-bit bounds are not exact as doubles (2 ** 64 - 1 rounds to 2 ** 64); JSON numbers
+  // in JavaScript cannot carry them exactly anyway.
+  uint64: [0, 2 ** 64 - 1],
   int8: [-128, 127],
   int16: [-32768, 32767],
   int32: [-2147483648, 2147483647],
-  int64: [-9223372036854775808, 9223372036854775807],
+  int64: [-(2 ** 63), 2 ** 63 - 1],
 };
 
 const STRING_FORMAT_PATTERNS = {
