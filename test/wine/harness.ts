@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const repo = join(import.meta.dirname, '..', '..');
+export const scripts = join(import.meta.dirname, 'scripts');
+
+export interface WineRun<R = unknown> {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  /** What the script passed to `done()` (test/wine/scripts/lib.mjs), parsed. */
+  result: R | undefined;
+}
+
+export interface WineRunOptions {
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  /** Simulated-host instance (separate service, separate state). */
+  instance?: string;
+}
+
+/** A fresh simulated-host instance name: tests that use one see no one else's systems. */
+export function newInstance(prefix = 't'): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * Runs a script inside the Windows build of Node under Wine. Its stdout and
+ * stderr go to files, never pipes: under Wine, node.exe writing to a pipe dies
+ * with EBADF (TEST-HOST.md). The script reports through a result file.
+ */
+export async function runInWine<R = unknown>(
+  script: string,
+  args: string[] = [],
+  options: WineRunOptions = {},
+): Promise<WineRun<R>> {
+  const nodeExe = process.env.HCS_TEST_NODE_EXE;
+  if (!nodeExe) throw new Error('HCS_TEST_NODE_EXE is not set: the wine tier global setup did not run');
+  const dir = mkdtempSync(join(tmpdir(), 'hcs-wine-'));
+  const outFile = join(dir, 'stdout.txt');
+  const errFile = join(dir, 'stderr.txt');
+  const resultFile = join(dir, 'result.json');
+  const out = openSync(outFile, 'w');
+  const err = openSync(errFile, 'w');
+  const scriptPath = script.includes('/') ? script : join(scripts, script);
+  try {
+    const child = spawn('wine', [nodeExe, scriptPath, ...args], {
+      cwd: repo,
+      stdio: ['ignore', out, err],
+      env: {
+        ...process.env,
+        HCS_TEST_RESULT_FILE: resultFile,
+        HCSSIM_INSTANCE: options.instance ?? 'default',
+        ...options.env,
+      },
+    });
+    const exitCode = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(
+          new Error(
+            `${script} did not finish within ${options.timeoutMs ?? 60_000} ms:\n${readSafe(errFile)}`,
+          ),
+        );
+      }, options.timeoutMs ?? 60_000);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+      child.on('error', reject);
+    });
+    const resultText = readSafe(resultFile);
+    return {
+      exitCode,
+      stdout: readSafe(outFile),
+      stderr: readSafe(errFile),
+      result: resultText ? (JSON.parse(resultText) as R) : undefined,
+    };
+  } finally {
+    closeSync(out);
+    closeSync(err);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs a script and insists it succeeded, showing its output if not. */
+export async function runOk<R = unknown>(
+  script: string,
+  args: string[] = [],
+  options: WineRunOptions = {},
+): Promise<R> {
+  const run = await runInWine<R>(script, args, options);
+  if (run.exitCode !== 0 || run.result === undefined) {
+    throw new Error(
+      `${script} ${args.join(' ')} exited with ${run.exitCode}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`,
+    );
+  }
+  return run.result;
+}
+
+function readSafe(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
