@@ -17,7 +17,11 @@ export default function setup(): () => void {
   }
   execFileSync('npx', ['tsc', '-p', join(repo, 'tsconfig.build.json')], { cwd: repo, stdio: 'inherit' });
   // One persistent wineserver for the whole run: each node.exe start is then ~0.5 s.
-  execFileSync('wineserver', ['-p'], { stdio: 'ignore', env: process.env });
+  try {
+    execFileSync('wineserver', ['-p'], { stdio: 'ignore', env: process.env });
+  } catch {
+    // already running for this prefix: fine
+  }
   return () => {
     try {
       execFileSync('wineserver', ['-k'], { stdio: 'ignore', env: process.env });
