@@ -62,7 +62,9 @@ describe('the strict validator', () => {
     expect(strict.validate('ComputeSystem', { Owner: 'x', Bogus: 1 }).errors).toEqual([
       '(root): unknown property "Bogus"',
     ]);
-    const r = strict.validate('ComputeSystem', { Container: { Storage: { Layers: [{ Id: 'x', Paht: 'C:\\' }] } } });
+    const r = strict.validate('ComputeSystem', {
+      Container: { Storage: { Layers: [{ Id: 'x', Paht: 'C:\\' }] } },
+    });
     expect(r.valid).toBe(false);
     expect(r.errors.join('\n')).toContain('unknown property "Paht"');
     expect(r.errors.join('\n')).toContain('/Container/Storage/Layers/0/Id');
@@ -89,9 +91,16 @@ describe('the strict validator', () => {
   });
 
   it('checks extension fields against the fragment', () => {
-    const ok = { VirtualMachine: { ComputeTopology: { Memory: { Backing: 'Virtual' } }, LaunchOptions: { Type: 'None' } } };
+    const ok = {
+      VirtualMachine: {
+        ComputeTopology: { Memory: { Backing: 'Virtual' } },
+        LaunchOptions: { Type: 'None' },
+      },
+    };
     expect(strict.validate('ComputeSystem', ok).valid).toBe(true);
-    const bad = { VirtualMachine: { ComputeTopology: { Memory: { Backing: 'Paged' } }, RunInSilo: { Extra: 1 } } };
+    const bad = {
+      VirtualMachine: { ComputeTopology: { Memory: { Backing: 'Paged' } }, RunInSilo: { Extra: 1 } },
+    };
     const r = strict.validate('ComputeSystem', bad);
     expect(r.errors.join('\n')).toContain('/VirtualMachine/ComputeTopology/Memory/Backing');
     expect(r.errors.join('\n')).toContain('unknown property "Extra"');
