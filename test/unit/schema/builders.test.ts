@@ -145,7 +145,12 @@ describe('buildProcessContainer', () => {
     buildProcessContainer({
       ...processBase,
       mappedDirectories: [{ hostPath: 'C:\\does\\not\\exist', containerPath: 'C:\\x' }],
-      host: { pathExists: (p) => (seen.push(p), true) },
+      host: {
+        pathExists: (p) => {
+          seen.push(p);
+          return true;
+        },
+      },
     });
     expect(seen).toEqual([LAYER_APP.path, LAYER_BASE.path, 'C:\\does\\not\\exist']);
     expect(() =>
@@ -205,7 +210,7 @@ describe('buildHypervContainer', () => {
       LAYER_BASE.path,
       'C:\\work\\out',
     ]);
-    expect((shares[2]?.Settings as { Options: object }).Options).toEqual({});
+    expect((shares[2]!.Settings as { Options: object }).Options).toEqual({});
     const hosted = d.container.HostedSystem?.Container;
     expect(hosted?.Storage?.Layers).toEqual([
       { Id: LAYER_APP.id, Path: `${VSMB_GUEST_PREFIX}s1` },
