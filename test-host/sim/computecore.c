@@ -868,37 +868,39 @@ EXPORT HRESULT WINAPI HcsCancelOperation(HCS_OPERATION operation) {
     EnterCriticalSection(&g_cs);
     if (!reg_has(operation, K_OP)) { LeaveCriticalSection(&g_cs); return E_HANDLE; }
     op *o = (op *)operation;
+    o->h.refs++;
     conn *c = o->c;
     int state = o->state, cancelled = o->cancelled;
     ULONGLONG id = o->id;
     if (c) InterlockedIncrement(&c->refs);
     LeaveCriticalSection(&g_cs);
-    HRESULT hr;
-    if (!c) { hr = state == 0 ? HCS_E_OPERATION_NOT_STARTED : S_OK; goto out_nc; }
-    /* ask the service first so that CancelNotImplemented applies to every state */
-    if (state == 1 && cancelled) {
-        sb f; sb_init(&f); sb_printf(&f, "\"Fn\":\"Cancel\",\"Op\":0"); jv *r; hr = call(c, &f, &r); sb_free(&f); json_free(r);
-        if (hr == E_NOTIMPL) goto out;
-        hr = HCS_E_OPERATION_ALREADY_CANCELLED; goto out;
+    HRESULT hr = S_OK;
+    if (!c) {
+        /* never used: ask the service anyway so that CancelNotImplemented applies */
+        c = get_conn(&hr);
     }
-    {
+    if (c && !c->dead) {
         sb f; sb_init(&f);
-        sb_printf(&f, "\"Fn\":\"Cancel\",\"Op\":%llu", state == 1 ? id : 0ULL);
-        jv *r;
+        sb_printf(&f, "\"Fn\":\"Cancel\",\"Op\":%llu", (state == 1 && !cancelled) ? id : 0ULL);
+        jv *r = NULL;
         hr = call(c, &f, &r);
         sb_free(&f); json_free(r);
     }
-    if (hr == E_NOTIMPL) goto out;
-    if (state == 0) { hr = HCS_E_OPERATION_NOT_STARTED; goto out; }
-    if (state == 2) { hr = S_OK; goto out; }
+    if (hr != E_NOTIMPL) {
+        if (state == 0) hr = HCS_E_OPERATION_NOT_STARTED;
+        else if (cancelled) hr = HCS_E_OPERATION_ALREADY_CANCELLED;
+        else if (state == 2) hr = S_OK;
+        else {
+            EnterCriticalSection(&g_cs);
+            if (o->id == id) o->cancelled = 1;
+            LeaveCriticalSection(&g_cs);
+            hr = S_OK;
+        }
+    }
     EnterCriticalSection(&g_cs);
-    o->cancelled = 1;
+    if (c) conn_release(c);
+    op_release(o);
     LeaveCriticalSection(&g_cs);
-    if (hr == HCS_E_SERVICE_DISCONNECT) hr = S_OK;
-out:
-    conn_release(c);
-    return hr;
-out_nc:
     return hr;
 }
 
