@@ -972,7 +972,9 @@ static void execute(pending *pd, result_t *r) {
     else if (!strcmp(fn, "HcsCreateProcess")) do_create_process(pd, r);
     else if (!strcmp(fn, "HcsTerminateProcess") || !strcmp(fn, "HcsSignalProcess") || !strcmp(fn, "HcsGetProcessInfo") ||
              !strcmp(fn, "HcsGetProcessProperties") || !strcmp(fn, "HcsModifyProcess")) process_op(pd, r);
-    else if (!strncmp(fn, "Hcs", 3) && strstr(fn, "ComputeSystem")) lifecycle(pd, r);
+    else if (!strcmp(fn, "HcsStartComputeSystem") || !strcmp(fn, "HcsShutDownComputeSystem") || !strcmp(fn, "HcsTerminateComputeSystem") ||
+             !strcmp(fn, "HcsCrashComputeSystem") || !strcmp(fn, "HcsPauseComputeSystem") || !strcmp(fn, "HcsResumeComputeSystem") ||
+             !strcmp(fn, "HcsSaveComputeSystem")) lifecycle(pd, r);
     else {
         char msg[200]; snprintf(msg, sizeof msg, "%s is not simulated by the test host", fn);
         r->hr = E_NOTIMPL; r->doc = result_error_doc(E_NOTIMPL, msg);
