@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { InvalidArgumentError } from '../internal/errors.js';
 import {
   GENERIC_ALL,
@@ -126,7 +127,14 @@ export class ComputeSystem implements AsyncDisposable {
   static async open(id: string, options?: CallOptions): Promise<ComputeSystem> {
     validateId(id);
     validateCallOptions(options);
-    if (options?.signal?.aborted) throw options.signal.reason;
+    if (options?.signal?.aborted)
+      throw new HcsError({
+        hresult: HR.ERROR_CANCELLED,
+        operation: 'HcsOpenComputeSystem',
+        systemId: id,
+        canceled: true,
+        cause: options.signal.reason,
+      });
     const { api } = hcsRuntime();
     const opened = await api.openComputeSystem(id, GENERIC_ALL);
     if (opened.hr < 0 || !opened.handle) {
@@ -228,7 +236,7 @@ export class ComputeSystem implements AsyncDisposable {
           timeout: 'QUERY',
           call: (api, op) => api.modifyComputeSystem(handle, op, text, null),
         },
-        options,
+        { ...options, signal: this.#closeAware(options?.signal) },
       ),
     );
     return parseJson(outcome.document);
@@ -236,9 +244,15 @@ export class ComputeSystem implements AsyncDisposable {
 
   /** Resolves with the exit status when the system stops (at once if it already has). */
   waitForExit(options?: CallOptions): Promise<SystemExitStatus> {
-    validateCallOptions(options);
+    try {
+      validateCallOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.#exitStatus) return Promise.resolve(this.#exitStatus);
     if (this.#closing) return Promise.reject(new HandleClosedError(`Compute system ${this.id}`));
+    // No exit event can come from a service that went away: do not wait forever.
+    if (this.#disconnected) return Promise.reject(this.#disconnectedError());
     return new Promise<SystemExitStatus>((resolve, reject) => {
       const timeoutMs = options?.timeoutMs;
       const signal = options?.signal;
@@ -368,11 +382,7 @@ export class ComputeSystem implements AsyncDisposable {
         break;
       case HcsEventType.ServiceDisconnect: {
         this.#disconnected = true;
-        const error = new HcsError({
-          hresult: HR.HCS_E_SERVICE_DISCONNECT,
-          operation: 'waitForExit',
-          systemId: this.id,
-        });
+        const error = this.#disconnectedError();
         for (const waiter of [...this.#exitWaiters]) waiter.reject(error);
         this.#events.emit({ type: 'serviceDisconnected' });
         break;
@@ -380,6 +390,14 @@ export class ComputeSystem implements AsyncDisposable {
       default:
         this.#events.emit({ type: 'other', eventType: event.type, data: event.eventData });
     }
+  }
+
+  #disconnectedError(): HcsError {
+    return new HcsError({
+      hresult: HR.HCS_E_SERVICE_DISCONNECT,
+      operation: 'waitForExit',
+      systemId: this.id,
+    });
   }
 
   #requireHandle(): SystemHandle {
@@ -441,7 +459,14 @@ export class ComputeSystem implements AsyncDisposable {
     return this.waitForExit({ ...options, timeoutMs: options?.timeoutMs ?? defaultTimeout(timeout) });
   }
 
-  #closeSignal = new AbortController();
+  #closeSignal = ComputeSystem.#closeController();
+
+  /** Every operation in flight listens on it: any number is fine, not a leak. */
+  static #closeController(): AbortController {
+    const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
+    return controller;
+  }
 
   /** Operations in flight are cancelled when the handle is being closed. */
   #closeAware(signal: AbortSignal | undefined): AbortSignal {

@@ -113,7 +113,9 @@ export async function runOperation(
     let outcome: 'done' | 'stop' | 'abandon' = await Promise.race([completion, stop.promise]);
     if (outcome === 'stop') {
       api.cancelOperation(operation); // best effort: E_NOTIMPL on builds without cancel
-      outcome = await Promise.race([completion, delay(defaultTimeout('CANCEL_GRACE'), 'abandon' as const)]);
+      const grace = delay(defaultTimeout('CANCEL_GRACE'), 'abandon' as const);
+      outcome = await Promise.race([completion, grace.promise]);
+      grace.clear(); // a pending grace timer would keep the process alive for nothing
     }
     stop.dispose();
 
@@ -178,6 +180,10 @@ function stopSignal(timeoutMs: number, signal: AbortSignal | undefined) {
   };
 }
 
-function delay<T>(ms: number, value: T): Promise<T> {
-  return new Promise((resolve) => setTimeout(() => resolve(value), ms));
+function delay<T>(ms: number, value: T): { promise: Promise<T>; clear: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(value), ms);
+  });
+  return { promise, clear: () => clearTimeout(timer) };
 }

@@ -1,0 +1,77 @@
+import { afterEach, beforeEach, expect, vi } from 'vitest';
+import { eventLoopHolders } from '../../src/hcs/keepalive.js';
+import { hcsRuntime } from '../../src/hcs/runtime.js';
+import { setNativeBindings } from '../../src/native/provider.js';
+import { FakeComputeCore } from './fake-computecore.js';
+
+export interface FakeHcsContext {
+  /** The fake installed for the current test. */
+  readonly fake: FakeComputeCore;
+  /** Skip the end-of-test leak check (a test that leaks on purpose). */
+  skipLeakCheck(): void;
+}
+
+/**
+ * Installs a fresh {@link FakeComputeCore} as the native bindings before each
+ * test and, after it, proves nothing leaked: every operation, handle, event
+ * callback and pipe given back, no callback registration left in the router,
+ * no event-loop holder left, no contract violation, no exception into the sink.
+ */
+export function useFakeHcs(): FakeHcsContext {
+  let current: FakeComputeCore | undefined;
+  let check = true;
+  beforeEach(() => {
+    current = new FakeComputeCore();
+    check = true;
+    setNativeBindings({ computeCore: current, kernel32: current });
+  });
+  afterEach(async () => {
+    const fake = current;
+    try {
+      if (!fake || !check) return;
+      await fake.settle();
+      expect(fake.leaks()).toEqual([]);
+      const { ledger } = fake;
+      expect(ledger.operations.closed).toBe(ledger.operations.created);
+      expect(ledger.systemHandles.closed).toBe(ledger.systemHandles.opened);
+      expect(ledger.processHandles.closed).toBe(ledger.processHandles.opened);
+      expect(ledger.callbacks.unregistered).toBe(ledger.callbacks.registered);
+      expect(ledger.stdio.closed).toBe(ledger.stdio.returned);
+      if (fake.calls.some((c) => c.fn === 'setCallbackSink'))
+        expect(hcsRuntime().router.size).toEqual({ completions: 0, events: 0 });
+      expect(eventLoopHolders()).toBe(0);
+    } finally {
+      setNativeBindings(undefined);
+      vi.unstubAllEnvs();
+      vi.restoreAllMocks();
+      current = undefined;
+    }
+  });
+  return {
+    get fake() {
+      if (!current) throw new Error('useFakeHcs: no fake outside a test');
+      return current;
+    },
+    skipLeakCheck() {
+      check = false;
+    },
+  };
+}
+
+/** A minimal compute system document the fake accepts. */
+export const CONTAINER_DOC = { Owner: 'unit', SchemaVersion: { Major: 2, Minor: 1 }, Container: {} };
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The promise's rejection, or a failure if it resolved. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the promise to reject, but it resolved');
+}
