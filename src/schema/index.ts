@@ -11,10 +11,24 @@ export {
   VSMB_GUEST_PREFIX,
 } from './builders/common.js';
 export * from './builders/container.js';
-export * from './builders/hyperv-container.js';
+export {
+  buildHypervContainer,
+  type HypervContainerDocuments,
+  type HypervContainerOptions,
+  type UtilityVmOptions,
+} from './builders/hyperv-container.js';
 export * from './builders/modify.js';
 export * from './builders/options.js';
-export * from './builders/process-container.js';
+export {
+  buildProcessContainer,
+  type ContainerNetworkingInput,
+  type ContainerProcessorInput,
+  type LayerInput,
+  type MappedDirectoryInput,
+  type MappedPipeInput,
+  MIN_CONTAINER_MEMORY_MB,
+  type ProcessContainerOptions,
+} from './builders/process-container.js';
 export * from './builders/process-parameters.js';
 export * from './builders/queries.js';
 export * from './builders/sandbox-vm.js';
