@@ -10,7 +10,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
 // A committed copy of Microsoft's schema (MicrosoftDocs/Virtualization-Documentation
 // hyperv-samples/hcs-samples/JSON_files/HCS_Schema[Windows_11_SDK_version_21H2].json,
-// as shipped in shared/reference/hcs-schema/hcs-schema-win11-21H2.json).
+// as shipped in shared/reference/hcs-schema/hcs-schema-win11-21H2.json). Biome reformats the
+// whitespace of committed JSON, so the copy is JSON-equal to the original, not byte-equal.
 const fixture = resolve(here, 'fixtures/hcs-schema-win11-21H2.json');
 
 describe('scripts/generate-schema.mjs', () => {
