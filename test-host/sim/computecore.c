@@ -119,6 +119,19 @@ static void violation(const char *fmt, ...) {
     va_end(ap);
 }
 
+/* How long a Close* waits for an in-flight callback before it assumes it is called from inside that callback on a
+   relayed thread (records a violation instead of deadlocking). HCSSIM_CLOSE_WAIT_MS, default 2000. */
+static DWORD close_wait_ms(void) {
+    static DWORD v;
+    if (!v) {
+        WCHAR b[32];
+        DWORD n = GetEnvironmentVariableW(L"HCSSIM_CLOSE_WAIT_MS", b, 32);
+        DWORD x = (n && n < 32) ? (DWORD)_wtoi(b) : 0;
+        v = x ? x : 2000;
+    }
+    return v;
+}
+
 /* ------------------------------------------------------------------ strings handed to the caller */
 static const char TAIL_MAGIC[8] = { 'H', 'C', 'S', 'S', 'I', 'M', 'T', 'K' };
 static PWSTR out_string(const WCHAR *s, int track) {
@@ -735,10 +748,14 @@ EXPORT void WINAPI HcsCloseOperation(HCS_OPERATION operation) {
     reg_remove(&o->h);
     o->closed = 1;
     g_audit.opsClosed++;
-    if (o->cbRunning && o->cbThread != GetCurrentThreadId()) {
+    if (o->cbRunning && o->cbThread != GetCurrentThreadId() && TlsGetValue(g_tls) != (void *)o) {
         LeaveCriticalSection(&g_cs);
-        WaitForSingleObject(o->cbDoneEv, INFINITE);
+        DWORD w = WaitForSingleObject(o->cbDoneEv, close_wait_ms());
         EnterCriticalSection(&g_cs);
+        if (w != WAIT_OBJECT_0)
+            violation("HcsCloseOperation waited %lu ms for the operation's in-flight completion callback and gave up: probably called "
+                      "from inside that callback on another thread (e.g. a koffi callback relayed to the JS thread); real HCS may deadlock here",
+                      (unsigned long)close_wait_ms());
     }
     if (o->state == 2 && o->hasPi && !o->piReturned) {
         if (o->pi.StdInput) CloseHandle(o->pi.StdInput);
@@ -978,9 +995,17 @@ static void close_hobj(void *p, int kind) {
         violation("%s called from inside an event callback of the same handle (not waiting for in-flight callbacks)",
                   kind == K_SYS ? "HcsCloseComputeSystem" : "HcsCloseProcess");
     } else {
+        ULONGLONG deadline = now_ms() + close_wait_ms();
         while (h->inflight > 0) {
+            ULONGLONG now = now_ms();
+            if (now >= deadline) {
+                violation("%s waited %lu ms for an in-flight event callback of the same handle and gave up: probably called from inside "
+                          "that callback on another thread (e.g. a koffi callback relayed to the JS thread); real HCS would deadlock here",
+                          kind == K_SYS ? "HcsCloseComputeSystem" : "HcsCloseProcess", (unsigned long)close_wait_ms());
+                break;
+            }
             LeaveCriticalSection(&g_cs);
-            WaitForSingleObject(h->drained, INFINITE);
+            WaitForSingleObject(h->drained, (DWORD)(deadline - now));
             EnterCriticalSection(&g_cs);
         }
     }

@@ -872,6 +872,23 @@ static void CALLBACK close_inside_cb(HCS_EVENT *ev, void *ctx) {
     if (ev->Type == HcsEventSystemExited) { HcsCloseComputeSystem(g_closeInside); InterlockedExchange(&g_closeInsideDone, 1); }
 }
 
+/* Simulates koffi's relay: the event callback hands the work to another thread and blocks until it is done;
+   that thread closes the handle (so the close happens "inside" the callback, but on another thread). */
+static HCS_OPERATION g_relayOp;
+static volatile LONG g_relayDone;
+static DWORD WINAPI relay_thread(void *arg) {
+    (void)arg;
+    HcsCloseOperation(g_relayOp);
+    InterlockedExchange(&g_relayDone, 1);
+    return 0;
+}
+static void CALLBACK relay_op_cb(HCS_OPERATION op, void *ctx) {
+    (void)op; (void)ctx;
+    HANDLE t = CreateThread(NULL, 0, relay_thread, NULL, 0, NULL);
+    WaitForSingleObject(t, 10000);
+    CloseHandle(t);
+}
+
 static jv *audit(void) { return control_json("{\"Op\":\"Audit\"}"); }
 static long long aget(jv *a, const char *grp, const char *k) { long long v = -1; jgeti(grp ? jget(a, grp) : a, k, &v); return v; }
 
@@ -924,6 +941,17 @@ static void test_audit(void) {
     a = audit();
     check(jlen(jget(a, "Violations")) == 1, "audit: the violation is recorded", NULL);
     json_free(a);
+    /* close from inside a completion callback relayed to another thread: bounded wait + violation, no deadlock */
+    start_sys(L"au-3", CONTAINER_DOC, &sys);
+    g_relayOp = HcsCreateOperation(NULL, relay_op_cb);
+    ULONGLONG t0 = GetTickCount64();
+    HcsGetComputeSystemProperties(sys, g_relayOp, NULL);
+    for (int i = 0; i < 250 && !g_relayDone; i++) Sleep(20);
+    check(g_relayDone, "HcsCloseOperation from a relayed callback thread returns (bounded wait)", "after %llu ms", GetTickCount64() - t0);
+    a = audit();
+    check(jlen(jget(a, "Violations")) == 2, "audit: the relayed close is recorded as a violation", "n=%d", jlen(jget(a, "Violations")));
+    json_free(a);
+    terminate_close(sys);
     free(control("{\"Op\":\"ResetAudit\"}"));
     a = audit();
     check(aget(a, "Operations", "Created") == 0 && jlen(jget(a, "Violations")) == 0, "ResetAudit zeroes the counters", NULL);
@@ -954,6 +982,7 @@ int wmain(int argc, WCHAR **argv) {
         WCHAR inst[64]; swprintf(inst, 64, L"simtest-%lu", GetCurrentProcessId());
         SetEnvironmentVariableW(L"HCSSIM_INSTANCE", inst);
     }
+    SetEnvironmentVariableW(L"HCSSIM_CLOSE_WAIT_MS", L"300");
     ULONGLONG t0 = GetTickCount64();
     free(control("{\"Op\":\"Reset\"}"));
     test_operations();
