@@ -92,6 +92,8 @@ typedef struct pending {
     int fail;
     HRESULT failHr;
     char *failDoc;
+    char *raw;          /* deferred reply of a synchronous function (Delay / Hang faults) */
+    ULONGLONG reqId;
 } pending;
 
 typedef struct fault {
@@ -354,7 +356,7 @@ static void schedule(pending *p) {
     p->next = *pp; *pp = p;
     SetEvent(g_schedWake);
 }
-static void free_pending(pending *p) { free(p->fn); free(p->sysid); json_free(p->req); free(p->failDoc); free(p); }
+static void free_pending(pending *p) { free(p->fn); free(p->sysid); json_free(p->req); free(p->failDoc); free(p->raw); free(p); }
 
 typedef struct {
     HRESULT hr;
@@ -991,7 +993,9 @@ static DWORD WINAPI scheduler_thread(void *arg) {
             pending *pd = g_pending;
             g_pending = pd->next;
             result_t r; memset(&r, 0, sizeof r);
-            if (!pd->c->gone) {
+            if (pd->raw) {
+                if (!pd->c->gone) { send_msg(pd->c, pd->raw); pd->raw = NULL; }
+            } else if (!pd->c->gone) {
                 execute(pd, &r);
                 send_done(pd->c, pd->opid, &r);
             }
@@ -1023,7 +1027,14 @@ static void reset_all(void) {
             *pp = pd->next;
             result_t r; memset(&r, 0, sizeof r);
             set_err(&r, HCSSIM_E_CANCELLED, "The operation was cancelled by a test-host Reset");
-            if (!pd->c->gone) send_done(pd->c, pd->opid, &r);
+            if (pd->c->gone) {
+            } else if (pd->raw) {
+                sb b; sb_init(&b);
+                sb_printf(&b, "{\"T\":\"Ack\",\"Id\":%llu,\"HResult\":%ld,\"Doc\":", pd->reqId, (long)r.hr);
+                sb_jstr(&b, r.doc);
+                sb_puts(&b, "}");
+                send_msg(pd->c, sb_take(&b));
+            } else send_done(pd->c, pd->opid, &r);
             free(r.doc); client_release(pd->c); free_pending(pd);
         } else pp = &pd->next;
     }
@@ -1200,12 +1211,27 @@ static int is_async(const char *fn) {
     return 0;
 }
 
+/* When set (Delay / Hang faults on synchronous functions), reply() defers the Ack through the scheduler. */
+static int g_deferHang;
+static long long g_deferMs = -1;
 static void reply(client *c, ULONGLONG id, HRESULT hr, const char *doc, const char *extra) {
     sb b; sb_init(&b);
     sb_printf(&b, "{\"T\":\"Ack\",\"Id\":%llu,\"HResult\":%ld,\"Doc\":", id, (long)hr);
     sb_jstr(&b, doc);
     if (extra) sb_puts(&b, extra);
     sb_puts(&b, "}");
+    if (g_deferHang || g_deferMs >= 0) {
+        pending *pd = calloc(1, sizeof *pd);
+        pd->c = c;
+        InterlockedIncrement(&c->refs);
+        pd->fn = xstrdup("(deferred reply)");
+        pd->raw = sb_take(&b);
+        pd->reqId = id;
+        pd->hang = g_deferHang;
+        pd->due = g_deferHang ? ~0ULL : now_ms() + (ULONGLONG)g_deferMs;
+        schedule(pd);
+        return;
+    }
     send_msg(c, sb_take(&b));
 }
 
@@ -1215,6 +1241,8 @@ static void send_disconnect(client *c) {
     slog("client %lu: injected disconnect", (unsigned long)c->pid);
 }
 
+static void handle_sync(client *c, ULONGLONG id, const char *fn, hentry *h, const char *sysid, jv *req);
+static void handle_async(client *c, ULONGLONG id, const char *fn, hentry *h, const char *sysid, jv *req, fault_hit fh);
 static void handle_request(client *c, jv *req) {
     long long v;
     ULONGLONG id = jgeti(req, "Id", &v) ? (ULONGLONG)v : 0;
@@ -1232,7 +1260,7 @@ static void handle_request(client *c, jv *req) {
         if (cfg_cancelNotImpl) { reply(c, id, E_NOTIMPL, NULL, NULL); return; }
         for (pending **pp = &g_pending; *pp; pp = &(*pp)->next) {
             pending *pd = *pp;
-            if (pd->c == c && pd->opid == opid) {
+            if (pd->c == c && pd->opid == opid && !pd->raw) {
                 *pp = pd->next;
                 result_t r; memset(&r, 0, sizeof r);
                 set_err(&r, HCSSIM_E_CANCELLED, "The operation was cancelled");
@@ -1292,7 +1320,19 @@ static void handle_request(client *c, jv *req) {
             free(doc);
             return;
         }
-        /* Hang / Delay on a synchronous function: delay the reply inline (Hang = 10 minutes cap) */
+        /* Hang / Delay on a synchronous function: the reply is deferred (Hang: until Reset or disconnect) */
+        if (fh.hit && !strcmp(fh.action, "Hang")) g_deferHang = 1;
+        if (fh.hit && !strcmp(fh.action, "Delay")) g_deferMs = cfg_delayMs + fh.delayMs;
+        handle_sync(c, id, fn, h, sysid, req);
+        g_deferHang = 0; g_deferMs = -1;
+        return;
+    }
+    handle_async(c, id, fn, h, sysid, req, fh);
+}
+
+static void handle_sync(client *c, ULONGLONG id, const char *fn, hentry *h, const char *sysid, jv *req) {
+    long long v;
+    {
         if (!strcmp(fn, "HcsOpenComputeSystem")) {
             system_t *s = find_system(sysid);
             if (!s) { char *d = result_error_doc(HCS_E_SYSTEM_NOT_FOUND, "The compute system was not found"); reply(c, id, HCS_E_SYSTEM_NOT_FOUND, d, NULL); free(d); return; }
@@ -1329,7 +1369,10 @@ static void handle_request(client *c, jv *req) {
         free(out);
         return;
     }
+}
 
+static void handle_async(client *c, ULONGLONG id, const char *fn, hentry *h, const char *sysid, jv *req, fault_hit fh) {
+    long long v;
     /* asynchronous: accept now, complete later */
     pending *pd = calloc(1, sizeof *pd);
     pd->c = c;

@@ -958,7 +958,27 @@ static void test_audit(void) {
     json_free(a);
 }
 
+static volatile HRESULT g_hangHr;
+static DWORD WINAPI hang_thread(void *arg) {
+    (void)arg;
+    PWSTR r = NULL;
+    g_hangHr = HcsGetServiceProperties(NULL, &r);
+    if (r) LocalFree(r);
+    return 0;
+}
 static void test_reset(void) {
+    /* Delay / Hang on a synchronous function */
+    free(control("{\"Op\":\"InjectFault\",\"Fault\":{\"Function\":\"HcsGetServiceProperties\",\"Action\":\"Delay\",\"DelayMs\":300}}"));
+    ULONGLONG t0 = GetTickCount64();
+    PWSTR r0 = NULL;
+    CHECK_HR(HcsGetServiceProperties(NULL, &r0), S_OK, "Delay on a synchronous function");
+    if (r0) LocalFree(r0);
+    check(GetTickCount64() - t0 >= 280, "...returns DelayMs later", "%llu ms", GetTickCount64() - t0);
+    free(control("{\"Op\":\"InjectFault\",\"Fault\":{\"Function\":\"HcsGetServiceProperties\",\"Action\":\"Hang\"}}"));
+    g_hangHr = 1;
+    HANDLE t = CreateThread(NULL, 0, hang_thread, NULL, 0, NULL);
+    check(WaitForSingleObject(t, 300) == WAIT_TIMEOUT, "Hang on a synchronous function blocks the call", NULL);
+
     HCS_SYSTEM sys;
     start_sys(L"rs-1", CONTAINER_DOC, &sys);
     HcsCloseComputeSystem(sys);
@@ -967,6 +987,8 @@ static void test_reset(void) {
     char *r = control("{\"Op\":\"Reset\"}");
     check(r != NULL, "Reset", NULL);
     free(r);
+    check(WaitForSingleObject(t, 5000) == WAIT_OBJECT_0 && g_hangHr == HCSSIM_E_CANCELLED, "Reset releases the hung synchronous call (ERROR_CANCELLED)", "hr=%lx", (unsigned long)g_hangHr);
+    CloseHandle(t);
     CHECK_HR(HcsOpenComputeSystem(L"rs-1", GENERIC_ALL, &sys), HCS_E_SYSTEM_NOT_FOUND, "Reset removed every system");
     jv *ss = control_json("{\"Op\":\"ServiceState\"}");
     check(ss && jlen(jget(ss, "Systems")) == 0, "ServiceState empty after Reset", NULL);
