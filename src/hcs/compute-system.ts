@@ -99,6 +99,8 @@ export class ComputeSystem implements AsyncDisposable {
       throw new InvalidArgumentError('document', 'a compute system document', document);
     validateCallOptions(options);
     const system = new ComputeSystem(id);
+    // Thrown after HCS accepted the request: wait for the operation rather than abandon it.
+    let attachError: unknown;
     try {
       await runOperation(
         {
@@ -107,12 +109,19 @@ export class ComputeSystem implements AsyncDisposable {
           timeout: 'LIFECYCLE',
           call: (api, op) => {
             const created = api.createComputeSystem(id, configuration, op);
-            if (created.handle) system.#attach(created.handle);
+            if (created.handle) {
+              try {
+                system.#attach(created.handle);
+              } catch (error) {
+                attachError = error;
+              }
+            }
             return created.hr;
           },
         },
         options,
       );
+      if (attachError !== undefined) throw attachError;
     } catch (error) {
       await system.close();
       throw error;
@@ -334,6 +343,11 @@ export class ComputeSystem implements AsyncDisposable {
   /** @internal The native handle, for HcsProcess. Throws when closed. */
   nativeHandle(): SystemHandle {
     return this.#requireHandle();
+  }
+
+  /** @internal A signal that also aborts when this system's handle is being closed. */
+  closeAware(signal: AbortSignal | undefined): AbortSignal {
+    return this.#closeAware(signal);
   }
 
   /** @internal Tracks an operation so close() can wait for it. */

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { InvalidArgumentError } from '../internal/errors.js';
 import {
@@ -70,11 +71,15 @@ export class HcsProcess implements AsyncDisposable {
   #exit: ProcessExit | undefined;
   readonly #exitWaiters = new Set<{ resolve: (e: ProcessExit) => void; reject: (e: Error) => void }>();
   #closing: Promise<void> | undefined;
+  /** Aborted by close(): operations in flight on this handle are cancelled first. */
+  readonly #closeSignal = new AbortController();
+  readonly #inFlight = new Set<Promise<unknown>>();
   /** Resolves with the exit code when the process exits. */
   readonly exited: Promise<ProcessExit>;
 
   private constructor(system: ComputeSystem) {
     this.system = system;
+    setMaxListeners(0, this.#closeSignal.signal);
     this.exited = new Promise<ProcessExit>((resolve, reject) => this.#exitWaiters.add({ resolve, reject }));
     // `exited` is also awaited through wait(); an unobserved rejection on close is not an error.
     this.exited.catch(() => undefined);
@@ -106,6 +111,9 @@ export class HcsProcess implements AsyncDisposable {
     const systemHandle = system.nativeHandle();
     const process = new HcsProcess(system);
     let outcome: Awaited<ReturnType<typeof runOperation>>;
+    // Thrown after HCS accepted the request, so it waits for the operation to
+    // complete rather than abandoning it (and the pipes it will hand back).
+    let attachError: unknown;
     try {
       outcome = await system.track(
         runOperation(
@@ -116,11 +124,17 @@ export class HcsProcess implements AsyncDisposable {
             withProcessInfo: true,
             call: (api, op) => {
               const created = api.createProcess(systemHandle, text, op);
-              if (created.handle) process.#attach(created.handle);
+              if (created.handle) {
+                try {
+                  process.#attach(created.handle);
+                } catch (error) {
+                  attachError = error;
+                }
+              }
               return created.hr;
             },
           },
-          options,
+          { ...options, signal: system.closeAware(options?.signal) },
         ),
       );
     } catch (error) {
@@ -128,6 +142,13 @@ export class HcsProcess implements AsyncDisposable {
       throw error;
     }
     process.#adoptStreams(outcome.processInfo);
+    if (attachError !== undefined) {
+      // Without an exit callback the process cannot be managed: undo it.
+      for (const stream of [process.stdin, process.stdout, process.stderr]) stream?.destroy();
+      await process.terminate().catch(() => undefined);
+      await process.close();
+      throw attachError;
+    }
     await process.#catchEarlyExit();
     return process;
   }
@@ -142,6 +163,15 @@ export class HcsProcess implements AsyncDisposable {
       throw new InvalidArgumentError('pid', 'a positive 32-bit integer', pid);
     }
     validateCallOptions(options);
+    if (options?.signal?.aborted)
+      throw new HcsError({
+        hresult: HR.ERROR_CANCELLED,
+        operation: 'HcsOpenProcess',
+        systemId: system.id,
+        processId: pid,
+        canceled: true,
+        cause: options.signal.reason,
+      });
     const { api } = hcsRuntime();
     const opened = await api.openProcess(system.nativeHandle(), pid, GENERIC_ALL);
     if (opened.hr < 0 || !opened.handle) {
@@ -344,7 +374,13 @@ export class HcsProcess implements AsyncDisposable {
     validateCallOptions(callOptions);
     if (this.#closing || !this.#handle) throw new HandleClosedError(`Process ${this.#pid}`);
     const handle = this.#handle;
-    return this.system.track(
+    // Cancelled when this process or its system is closed, so neither handle closes under it.
+    const signal = this.system.closeAware(
+      callOptions?.signal
+        ? AbortSignal.any([callOptions.signal, this.#closeSignal.signal])
+        : this.#closeSignal.signal,
+    );
+    const promise = this.system.track(
       runOperation(
         {
           name,
@@ -353,13 +389,19 @@ export class HcsProcess implements AsyncDisposable {
           timeout: 'QUERY',
           call: (api, op) => api.processOperation(name, handle, op, options),
         },
-        callOptions,
+        { ...callOptions, signal },
       ),
     );
+    this.#inFlight.add(promise);
+    const forget = () => this.#inFlight.delete(promise);
+    promise.then(forget, forget);
+    return promise;
   }
 
   async #doClose(): Promise<void> {
     const closed = new HandleClosedError(`Process ${this.#pid}`);
+    this.#closeSignal.abort(closed);
+    await Promise.allSettled([...this.#inFlight]);
     for (const waiter of [...this.#exitWaiters]) waiter.reject(closed);
     this.#exitWaiters.clear();
     const handle = this.#handle;

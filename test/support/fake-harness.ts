@@ -20,7 +20,11 @@ export interface FakeHcsContext {
 export function useFakeHcs(): FakeHcsContext {
   let current: FakeComputeCore | undefined;
   let check = true;
+  // The holder count is process-wide: compare with the count before the test,
+  // so one failing test does not fail every test after it.
+  let holdersBefore = 0;
   beforeEach(() => {
+    holdersBefore = eventLoopHolders();
     current = new FakeComputeCore();
     check = true;
     setNativeBindings({ computeCore: current, kernel32: current });
@@ -39,7 +43,7 @@ export function useFakeHcs(): FakeHcsContext {
       expect(ledger.stdio.closed).toBe(ledger.stdio.returned);
       if (fake.calls.some((c) => c.fn === 'setCallbackSink'))
         expect(hcsRuntime().router.size).toEqual({ completions: 0, events: 0 });
-      expect(eventLoopHolders()).toBe(0);
+      expect(eventLoopHolders()).toBe(holdersBefore);
     } finally {
       setNativeBindings(undefined);
       vi.unstubAllEnvs();

@@ -655,6 +655,7 @@ describe('ComputeSystem.close', () => {
     const error = (await rejectionOf(ComputeSystem.create('nocb', CONTAINER_DOC))) as HcsError;
     expect(error.operation).toBe('HcsSetComputeSystemCallback');
     expect(error.hresultName).toBe('E_INVALIDARG');
+    expect(hcs.fake.ledger.operations.abandoned).toBe(0);
     expect(hcs.fake.violations).toEqual([]);
   });
 });
