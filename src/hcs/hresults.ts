@@ -222,7 +222,7 @@ export function hresultName(hr: number): string {
   const u = toUnsigned(hr);
   const known = HRESULTS.get(u);
   if (known) return known.name;
-  if ((u & 0xffff0000) === 0x80070000) return `HRESULT_FROM_WIN32(${u & 0xffff})`;
+  if ((u & 0xffff0000) >>> 0 === 0x80070000) return `HRESULT_FROM_WIN32(${u & 0xffff})`;
   return 'UNKNOWN_HRESULT';
 }
 

@@ -1,5 +1,6 @@
 import { HcsEventOptions } from '../native/index.js';
 import { HcsError } from './errors.js';
+import { HR } from './hresults.js';
 import { type CallOptions, runOperation, validateCallOptions } from './operation.js';
 import { hcsRuntime } from './runtime.js';
 
@@ -66,6 +67,13 @@ export interface ServiceProperties {
  */
 export async function serviceProperties(options?: CallOptions): Promise<ServiceProperties> {
   validateCallOptions(options);
+  if (options?.signal?.aborted)
+    throw new HcsError({
+      hresult: HR.ERROR_CANCELLED,
+      operation: 'HcsGetServiceProperties',
+      canceled: true,
+      cause: options.signal.reason,
+    });
   const { api } = hcsRuntime();
   const result = await api.getServiceProperties(JSON.stringify({ PropertyTypes: ['Basic'] }));
   if (result.hr < 0)
