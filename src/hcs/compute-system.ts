@@ -151,7 +151,12 @@ export class ComputeSystem implements AsyncDisposable {
       throw new HcsError({ hresult: opened.hr, operation: 'HcsOpenComputeSystem', systemId: id });
     }
     const system = new ComputeSystem(id);
-    system.#attach(opened.handle);
+    try {
+      system.#attach(opened.handle);
+    } catch (error) {
+      await system.close(); // the handle is ours to close even though the object never escapes
+      throw error;
+    }
     return system;
   }
 
@@ -494,13 +499,16 @@ export class ComputeSystem implements AsyncDisposable {
     for (const waiter of [...this.#exitWaiters]) waiter.reject(closedError);
     const handle = this.#handle;
     this.#handle = null;
-    if (handle) {
-      const { api, router } = hcsRuntime();
-      // Closing unregisters the callback and waits for running ones: off the main thread.
-      await api.closeComputeSystem(handle);
-      if (this.#eventsKey !== undefined) router.removeEvents(this.#eventsKey);
+    try {
+      if (handle) {
+        const { api, router } = hcsRuntime();
+        // Closing unregisters the callback and waits for running ones: off the main thread.
+        await api.closeComputeSystem(handle);
+        if (this.#eventsKey !== undefined) router.removeEvents(this.#eventsKey);
+      }
+    } finally {
+      this.#events.end();
+      this.#releaseLoop?.();
     }
-    this.#events.end();
-    this.#releaseLoop?.();
   }
 }

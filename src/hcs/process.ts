@@ -185,7 +185,12 @@ export class HcsProcess implements AsyncDisposable {
     }
     const process = new HcsProcess(system);
     process.#pid = pid;
-    process.#attach(opened.handle);
+    try {
+      process.#attach(opened.handle);
+    } catch (error) {
+      await process.close(); // the handle is ours to close even though the object never escapes
+      throw error;
+    }
     await process.#catchEarlyExit();
     return process;
   }
@@ -406,11 +411,14 @@ export class HcsProcess implements AsyncDisposable {
     this.#exitWaiters.clear();
     const handle = this.#handle;
     this.#handle = null;
-    if (handle) {
-      const { api, router } = hcsRuntime();
-      await api.closeProcess(handle);
-      if (this.#eventsKey !== undefined) router.removeEvents(this.#eventsKey);
+    try {
+      if (handle) {
+        const { api, router } = hcsRuntime();
+        await api.closeProcess(handle);
+        if (this.#eventsKey !== undefined) router.removeEvents(this.#eventsKey);
+      }
+    } finally {
+      this.#releaseLoop?.();
     }
-    this.#releaseLoop?.();
   }
 }

@@ -179,6 +179,14 @@ describe('ComputeSystem.open', () => {
     expect(hcs.fake.nativeCalls()).toEqual([]);
   });
 
+  it('closes the handle it opened when the event callback cannot be registered', async () => {
+    hcs.fake.addSystem('other');
+    hcs.fake.onNext('HcsSetComputeSystemCallback', { kind: 'reject', hresult: FakeHr.E_INVALIDARG });
+    const error = (await rejectionOf(ComputeSystem.open('other'))) as HcsError;
+    expect(error.operation).toBe('HcsSetComputeSystemCallback');
+    expect(hcs.fake.nativeCalls('HcsCloseComputeSystem')).toHaveLength(1);
+  });
+
   it('sees events through every open handle', async () => {
     const created = await running('shared');
     const opened = await ComputeSystem.open('shared');
@@ -610,14 +618,15 @@ describe('ComputeSystem.close', () => {
   });
 
   it('releases the event loop only when the last object closes', async () => {
+    const base = eventLoopHolders();
     const a = await running('a');
     const b = await running('b');
-    expect(eventLoopHolders()).toBe(2);
+    expect(eventLoopHolders()).toBe(base + 2);
     await a.terminate();
     await a.close();
-    expect(eventLoopHolders()).toBe(1);
+    expect(eventLoopHolders()).toBe(base + 1);
     await b[Symbol.asyncDispose]();
-    expect(eventLoopHolders()).toBe(0);
+    expect(eventLoopHolders()).toBe(base);
   });
 
   it('asyncDispose terminates a running system, then closes it', async () => {

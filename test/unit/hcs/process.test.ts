@@ -197,6 +197,18 @@ describe('HcsProcess.open', () => {
     await finish(system);
   });
 
+  it('closes the handle it opened when the exit callback cannot be registered', async () => {
+    const system = await running();
+    const created = await HcsProcess.create(system, { CommandLine: 'x' });
+    hcs.fake.onNext('HcsSetProcessCallback', { kind: 'reject', hresult: 0x80070057 });
+    const error = (await rejectionOf(HcsProcess.open(system, created.pid))) as HcsError;
+    expect(error.operation).toBe('HcsSetProcessCallback');
+    expect(hcs.fake.nativeCalls('HcsCloseProcess')).toHaveLength(1);
+    await created.terminate();
+    await created.close();
+    await finish(system);
+  });
+
   it('reports an unknown pid as isNotFound', async () => {
     const system = await running();
     const error = (await rejectionOf(HcsProcess.open(system, 4242))) as HcsError;
@@ -427,17 +439,18 @@ describe('HcsProcess.close', () => {
   });
 
   it('holds the event loop while open, releases it when everything closed', async () => {
+    const base = eventLoopHolders();
     const system = await running();
     const a = await HcsProcess.create(system, { CommandLine: 'a' });
     const b = await HcsProcess.create(system, { CommandLine: 'b', CreateStdOutPipe: true });
-    expect(eventLoopHolders()).toBe(3);
+    expect(eventLoopHolders()).toBe(base + 3);
     await a.close();
-    expect(eventLoopHolders()).toBe(2);
+    expect(eventLoopHolders()).toBe(base + 2);
     await b[Symbol.asyncDispose]();
     expect(await text(b.stdout)).toBe('');
-    expect(eventLoopHolders()).toBe(1);
+    expect(eventLoopHolders()).toBe(base + 1);
     await finish(system);
-    expect(eventLoopHolders()).toBe(0);
+    expect(eventLoopHolders()).toBe(base);
     hcs.fake.exitProcess(a.pid);
   });
 
