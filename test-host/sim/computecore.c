@@ -703,6 +703,11 @@ static HRESULT async_call(const char *fn, HCS_OPERATION_TYPE type, HCS_OPERATION
             o->state = 0;
             o->id = HCS_INVALID_OPERATION_ID;
             op_release(o);
+        } else if (*pp && c->dead) {
+            /* the connection died before (or while) the request was sent: complete it here */
+            char *doc = result_error_doc(HCS_E_SERVICE_DISCONNECT, "The connection to the compute service was lost");
+            op_complete(o, HCS_E_SERVICE_DISCONNECT, doc, NULL);
+            free(doc);
         }
         LeaveCriticalSection(&g_cs);
         if (hr == HCS_E_SERVICE_DISCONNECT) return S_OK; /* accepted; it completes with HCS_E_SERVICE_DISCONNECT */

@@ -520,6 +520,11 @@ static void proc_stats(proc *p, ULONGLONG *user, ULONGLONG *kern, PROCESS_MEMORY
     GetProcessIoCounters(p->hproc, io);
 }
 
+static ULONGLONG commit_of(const PROCESS_MEMORY_COUNTERS_EX *mc) {
+    /* Wine 8 leaves PrivateUsage at 0; PagefileUsage is its commit charge */
+    return mc->PrivateUsage ? (ULONGLONG)mc->PrivateUsage : (ULONGLONG)mc->PagefileUsage;
+}
+
 static void get_properties(pending *pd, result_t *r) {
     system_t *s = target_system(pd, r);
     if (!s) return;
@@ -554,7 +559,7 @@ static void get_properties(pending *pd, result_t *r) {
                 ULONGLONG u, k; PROCESS_MEMORY_COUNTERS_EX mc; IO_COUNTERS io;
                 proc_stats(p, &u, &k, &mc, &io);
                 tu += u; tk += k;
-                if (!p->exited) { commit += mc.PrivateUsage; priv += mc.WorkingSetSize; }
+                if (!p->exited) { commit += commit_of(&mc); priv += mc.WorkingSetSize; }
                 if (mc.PeakPagefileUsage > peak) peak = mc.PeakPagefileUsage;
                 rc += io.ReadOperationCount; rb += io.ReadTransferCount; wc += io.WriteOperationCount; wb += io.WriteTransferCount;
             }
@@ -586,7 +591,7 @@ static void get_properties(pending *pd, result_t *r) {
                 sb_jstr(&b, p->image);
                 sb_printf(&b, ",\"CreateTimestamp\":\"%s\",\"UserTime100ns\":%llu,\"KernelTime100ns\":%llu,\"MemoryCommitBytes\":%llu,"
                           "\"MemoryWorkingSetPrivateBytes\":%llu,\"MemoryWorkingSetSharedBytes\":%llu}",
-                          ct, u, k, (ULONGLONG)mc.PrivateUsage, (ULONGLONG)mc.WorkingSetSize, (ULONGLONG)0);
+                          ct, u, k, commit_of(&mc), (ULONGLONG)mc.WorkingSetSize, (ULONGLONG)0);
             }
             sb_puts(&b, "]");
         } else if (!strcmp(t->s, "Memory")) {
@@ -596,7 +601,7 @@ static void get_properties(pending *pd, result_t *r) {
                 ULONGLONG u, k; PROCESS_MEMORY_COUNTERS_EX mc; IO_COUNTERS io;
                 if (p->exited) continue;
                 proc_stats(p, &u, &k, &mc, &io);
-                used += mc.PrivateUsage;
+                used += commit_of(&mc);
             }
             ULONGLONG assigned = s->state == ST_STOPPED || s->state == ST_CREATED ? 0 : total;
             ULONGLONG avail = assigned > used ? (assigned - used) : 0;

@@ -469,6 +469,7 @@ static void test_properties_modify_enumerate(void) {
     CHECK_HR(create_proc(sys, params, &p), S_OK, "start a sleeping process");
     jv *d = NULL;
     CHECK_HR(sys_do(HcsGetComputeSystemProperties, sys, L"{\"PropertyTypes\":[\"Statistics\",\"ProcessList\",\"Memory\"]}", &d), S_OK, "query Statistics, ProcessList, Memory");
+    { char *dump = json_dump(d); printf("# properties: %s\n", dump); free(dump); }
     jv *st = jget(d, "Statistics"), *pl = jget(d, "ProcessList"), *mem = jget(d, "Memory");
     long long v;
     check(st && jgets(st, "Timestamp") && jgets(st, "ContainerStartTime") && jgeti(st, "Uptime100ns", &v) &&
