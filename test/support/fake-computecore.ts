@@ -148,7 +148,6 @@ interface FakeOperation {
   run: (() => OperationResult) | undefined;
   timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   honourCancel: boolean;
-  cancelRequested: boolean;
   waiters: Array<() => void>;
   /** Runs when the operation completes with a failure (undo a half-done create). */
   onFailure: (() => void) | undefined;
@@ -441,7 +440,6 @@ export class FakeComputeCore implements ComputeCoreApi, Kernel32Api {
       run: undefined,
       timer: undefined,
       honourCancel: true,
-      cancelRequested: false,
       waiters: [],
       onFailure: undefined,
     });
@@ -460,8 +458,7 @@ export class FakeComputeCore implements ComputeCoreApi, Kernel32Api {
       // Abandoned: HCS finishes the work and discards the result; no callback follows.
       this.#ledger.operations.abandoned++;
       this.timeline.push(`abandon op#${op.serial}`);
-      if (op.timer) clearTimeout(op.timer as NodeJS.Timeout);
-      clearImmediate(op.timer as NodeJS.Immediate);
+      disarm(op);
     } else {
       this.timeline.push(`close op#${op.serial}`);
     }
@@ -551,9 +548,7 @@ export class FakeComputeCore implements ComputeCoreApi, Kernel32Api {
     this.timeline.push(`cancel op#${op.serial}`);
     if (!op.honourCancel) return FakeHr.E_NOTIMPL;
     if (op.state !== 'pending') return FakeHr.S_OK;
-    op.cancelRequested = true;
-    if (op.timer) clearTimeout(op.timer as NodeJS.Timeout);
-    clearImmediate(op.timer as NodeJS.Immediate);
+    disarm(op);
     // Like HCS, the cancelled operation still completes through its callback, later.
     op.timer = setImmediate(() => this.#finish(op, () => ({ hr: FakeHr.ERROR_CANCELLED, document: null })));
     return FakeHr.S_OK;
@@ -1041,7 +1036,6 @@ export class FakeComputeCore implements ComputeCoreApi, Kernel32Api {
     op.process = target.process;
     op.state = 'pending';
     op.result = undefined;
-    op.cancelRequested = false;
     op.honourCancel = true;
     op.onFailure = undefined;
     this.timeline.push(`start op#${op.serial} ${fn}`);
@@ -1453,6 +1447,15 @@ export class FakeComputeCore implements ComputeCoreApi, Kernel32Api {
       if (record.process === process && !record.closed && record.callbackKey !== null)
         this.#deliver(record.callbackKey, HcsEventType.ProcessExited, JSON.stringify(processStatus(process)));
   }
+}
+
+/** Stops a scheduled completion, whichever kind of timer it is. */
+function disarm(op: FakeOperation): void {
+  const { timer } = op;
+  op.timer = undefined;
+  if (timer === undefined) return;
+  if ('hasRef' in timer && 'refresh' in timer) clearTimeout(timer);
+  else clearImmediate(timer as NodeJS.Immediate);
 }
 
 function ok(document: string | null, processInfo?: ProcessInformation): OperationResult {
