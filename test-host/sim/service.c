@@ -123,6 +123,7 @@ static outmsg *g_outHead, *g_outTail;
 static WCHAR g_instance[128];
 static ULONGLONG g_idleSince;
 static HANDLE g_logFile = INVALID_HANDLE_VALUE;
+static ULONGLONG g_lastClient, g_orphanExitMs; /* HCSSIM_ORPHAN_EXIT_MS: exit even with systems after this long without clients */
 
 /* config */
 static long long cfg_delayMs = 2;
@@ -1467,6 +1468,12 @@ int wmain(int argc, WCHAR **argv) {
     if (GetEnvironmentVariableW(L"HCSSIM_LOG", logPath, MAX_PATH)) {
         g_logFile = CreateFileW(logPath, FILE_APPEND_DATA, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_ALWAYS, 0, NULL);
     }
+    {
+        WCHAR b[32];
+        DWORD n = GetEnvironmentVariableW(L"HCSSIM_ORPHAN_EXIT_MS", b, 32);
+        if (n && n < 32) g_orphanExitMs = (ULONGLONG)_wtoi(b);
+    }
+    g_lastClient = now_ms();
     InitializeCriticalSection(&g_lock);
     g_schedWake = CreateEventW(NULL, FALSE, FALSE, NULL);
     g_sendWake = CreateEventW(NULL, FALSE, FALSE, NULL);
@@ -1506,6 +1513,12 @@ int wmain(int argc, WCHAR **argv) {
                 for (client *c = g_clients; c; c = c->next) if (!c->gone) live++;
                 int idle = !live && !g_systems && !g_pending && !g_outHead && now_ms() - g_idleSince > 5000;
                 if (live || g_systems) g_idleSince = now_ms();
+                if (live) g_lastClient = now_ms();
+                if (!live && g_orphanExitMs && now_ms() - g_lastClient > g_orphanExitMs) {
+                    slog("no clients for %llu ms (HCSSIM_ORPHAN_EXIT_MS): terminating every system and exiting", g_orphanExitMs);
+                    reset_all();
+                    idle = 1;
+                }
                 LeaveCriticalSection(&g_lock);
                 if (idle) {
                     slog("idle for 5 s with no clients and no systems: exiting");
