@@ -222,6 +222,22 @@ static int child_main(int argc, WCHAR **argv) {
         HcsCloseComputeSystem(sys);
         return 0;
     }
+    if (!wcscmp(mode, L"child-killproc") && argc > 3) {
+        /* opens a process of another client's system by pid and terminates it */
+        HCS_SYSTEM sys;
+        HCS_PROCESS proc;
+        if (FAILED(HcsOpenComputeSystem(argv[2], GENERIC_ALL, &sys))) return 3;
+        HRESULT hr = HcsOpenProcess(sys, (DWORD)_wtoi(argv[3]), GENERIC_ALL, &proc);
+        if (FAILED(hr)) { HcsCloseComputeSystem(sys); return 4; }
+        HCS_OPERATION op = HcsCreateOperation(NULL, NULL);
+        HcsTerminateProcess(proc, op, NULL);
+        hr = HcsWaitForOperationResult(op, 10000, NULL);
+        HcsCloseOperation(op);
+        HRESULT hw = HcsWaitForProcessExit(proc, 10000, NULL);
+        HcsCloseProcess(proc);
+        HcsCloseComputeSystem(sys);
+        return SUCCEEDED(hr) && SUCCEEDED(hw) ? 0 : 5;
+    }
     if (!wcscmp(mode, L"child-terminate") && argc > 2) {
         HCS_SYSTEM sys;
         HRESULT hr = HcsOpenComputeSystem(argv[2], GENERIC_ALL, &sys);
@@ -743,6 +759,25 @@ static void test_cross_process(void) {
         Sleep(50);
     }
     CHECK_HR(hr, HCS_E_SYSTEM_NOT_FOUND, "xp-temp terminated and removed when its creator died");
+
+    /* a process started here is opened by pid and terminated by another process */
+    HCS_SYSTEM s3;
+    start_sys(L"xp-proc", CONTAINER_DOC, &s3);
+    proc_t p;
+    char params[1024];
+    snprintf(params, sizeof params, "{\"CommandLine\":\"\\\"%s\\\" child-sleep\"}", g_exeJson);
+    CHECK_HR(create_proc(s3, params, &p), S_OK, "sleeping process for the cross-process check");
+    events_t pe; events_init(&pe);
+    HcsSetProcessCallback(p.proc, HcsEventOptionNone, &pe, event_cb);
+    WCHAR args[128];
+    swprintf(args, 128, L"child-killproc xp-proc %lu", (unsigned long)p.pi.ProcessId);
+    code = run_child(args, 30000);
+    check(code == 0, "another process opened the process by pid and terminated it", "code=%lu", code);
+    int pidx = -1;
+    check(events_wait_type(&pe, HcsEventProcessExited, 5000, &pidx) && strstr(pe.data[pidx], "\"ExitCode\":1"), "ProcessExited delivered here with exit code 1", NULL);
+    close_proc(&p);
+    events_free(&pe);
+    terminate_close(s3);
 
     /* faults are service-wide: a fault injected here hits the child's call */
     HCS_SYSTEM s2;
