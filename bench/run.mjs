@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// `npm run bench`: figures for docs/performance.md, measured under Wine against
+// the simulated host. The baseline is measured in the same run: a bare koffi
+// call into the same simulated DLL. Prints the figures and whether the targets
+// from issue 3 hold; exits 0 either way (a benchmark is not a test).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const repo = join(import.meta.dirname, '..');
+execFileSync('bash', [join(repo, 'test-host', 'prepare.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
+execFileSync('npx', ['tsc', '-p', join(repo, 'tsconfig.build.json')], { cwd: repo, stdio: 'inherit' });
+const env = { ...process.env };
+for (const line of readFileSync(join(repo, '.cache', 'test-host', 'env'), 'utf8').split('\n')) {
+  const eq = line.indexOf('=');
+  if (eq > 0) env[line.slice(0, eq)] = line.slice(eq + 1);
+}
+const dir = mkdtempSync(join(tmpdir(), 'hcs-bench-'));
+
+function inWine(script, args, extraEnv = {}) {
+  const result = join(dir, 'result.json');
+  const out = join(dir, 'out.txt');
+  const r = spawnSync(
+    'bash',
+    [
+      '-c',
+      'wine "$0" "$@" > "$OUT" 2>&1',
+      env.HCS_TEST_NODE_EXE,
+      join(import.meta.dirname, 'wine', script),
+      ...args,
+    ],
+    {
+      env: {
+        ...env,
+        OUT: out,
+        HCS_TEST_RESULT_FILE: result,
+        HCSSIM_INSTANCE: `bench-${process.pid}-${script}-${args.join('-')}`,
+        ...extraEnv,
+      },
+      stdio: 'inherit',
+    },
+  );
+  if (r.status !== 0) throw new Error(`${script} failed:\n${readFileSync(out, 'utf8')}`);
+  return JSON.parse(readFileSync(result, 'utf8'));
+}
+
+const f = (ms) => `${(ms * 1000).toFixed(0).padStart(6)} us`;
+const iterations = Number(process.env.BENCH_ITERATIONS ?? 2000);
+
+console.log(`hcs-sandbox benchmark (simulated host under Wine, node ${process.version} driver)\n`);
+const op = inWine('op-cost.mjs', [String(iterations)]);
+const ratio = op.product.mean / op.bare.mean;
+console.log(`Per-operation round trip (HcsGetComputeSystemProperties), ${op.iterations} each:`);
+console.log(`  bare koffi call    mean ${f(op.bare.mean)}  p50 ${f(op.bare.p50)}  p99 ${f(op.bare.p99)}`);
+console.log(
+  `  hcs-sandbox        mean ${f(op.product.mean)}  p50 ${f(op.product.p50)}  p99 ${f(op.product.p99)}`,
+);
+console.log(
+  `  added cost         ${f(op.product.mean - op.bare.mean)} per operation; ratio ${ratio.toFixed(2)}x (target <= 2x: ${ratio <= 2 ? 'met' : 'NOT met'})\n`,
+);
+
+const rounds = { 1: 60, 8: 10, 64: 3 };
+const latency = { bare: {}, product: {} };
+console.log('Lifecycle latency (create, start, terminate, close), UV_THREADPOOL_SIZE=1:');
+for (const c of [1, 8, 64]) {
+  for (const mode of ['bare', 'product']) {
+    const l = inWine('lifecycle.mjs', [mode, String(c), String(rounds[c])], { UV_THREADPOOL_SIZE: '1' });
+    latency[mode][c] = l;
+    console.log(
+      `  ${String(c).padStart(2)} concurrent  ${mode.padEnd(7)}  n=${String(l.n).padStart(4)}  p50 ${l.p50.toFixed(1).padStart(7)} ms  p99 ${l.p99.toFixed(1).padStart(7)} ms`,
+    );
+  }
+}
+const scaling = latency.product[64].p99 / latency.product[1].p99;
+const hostScaling = latency.bare[64].p99 / latency.bare[1].p99;
+const overhead64 = latency.product[64].p99 / latency.bare[64].p99;
+console.log(
+  `  p99 at 64 / p99 at 1: hcs-sandbox ${scaling.toFixed(2)}x, bare koffi ${hostScaling.toFixed(2)}x (target <= 1.5x: ${scaling <= 1.5 ? 'met' : 'NOT met'})`,
+);
+console.log(`  hcs-sandbox p99 / bare p99 at 64 concurrent: ${overhead64.toFixed(2)}x`);
