@@ -40,6 +40,11 @@ export function containerDocument(extra = {}) {
   };
 }
 
+/** Notes progress on stderr (a file), so a test that hangs shows where. */
+export function trace(step) {
+  process.stderr.write(`step ${step} at ${Math.round(performance.now())} ms\n`);
+}
+
 /** Writes the script's result for the Linux-side test and exits cleanly. */
 export function done(result) {
   writeFileSync(
