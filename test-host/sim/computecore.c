@@ -100,7 +100,7 @@ static ULONGLONG g_reqSeq, g_opSeq;
 static DWORD g_tls = TLS_OUT_OF_INDEXES;
 static HMODULE g_module;
 
-typedef struct { void *p; ULONGLONG serial; size_t bytes; } strtrack;
+typedef struct { void *p; ULONGLONG serial; size_t bytes; ULONGLONG hash; } strtrack;
 typedef struct { HANDLE h; WCHAR name[160]; } stdiotrack;
 static struct {
     LONG opsCreated, opsClosed, sysOpened, sysClosed, procOpened, procClosed;
@@ -134,6 +134,11 @@ static DWORD close_wait_ms(void) {
 
 /* ------------------------------------------------------------------ strings handed to the caller */
 static const char TAIL_MAGIC[8] = { 'H', 'C', 'S', 'S', 'I', 'M', 'T', 'K' };
+static ULONGLONG fnv1a(const void *p, size_t n) {
+    ULONGLONG h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) { h ^= ((const unsigned char *)p)[i]; h *= 1099511628211ULL; }
+    return h;
+}
 static PWSTR out_string(const WCHAR *s, int track) {
     if (!s) return NULL;
     size_t n = (wcslen(s) + 1) * sizeof(WCHAR);
@@ -148,6 +153,7 @@ static PWSTR out_string(const WCHAR *s, int track) {
         memcpy((char *)p + n + 8, &serial, 8);
         if (g_nstrs == g_capstrs) { g_capstrs = g_capstrs ? g_capstrs * 2 : 64; g_strs = realloc(g_strs, (size_t)g_capstrs * sizeof *g_strs); }
         g_strs[g_nstrs].p = p; g_strs[g_nstrs].serial = serial; g_strs[g_nstrs].bytes = n;
+        g_strs[g_nstrs].hash = fnv1a(p, n);
         g_nstrs++;
         g_audit.strAllocated++;
         LeaveCriticalSection(&g_cs);
@@ -167,7 +173,10 @@ static int string_live(strtrack *t) {
     if (sz < t->bytes + 16) return 0;
     if (memcmp((char *)t->p + t->bytes, TAIL_MAGIC, 8)) return 0;
     ULONGLONG s; memcpy(&s, (char *)t->p + t->bytes + 8, 8);
-    return s == t->serial;
+    if (s != t->serial) return 0;
+    /* freeing a block makes the heap write its free-list links over the first bytes of the data,
+       so a block that was freed (and possibly handed out again) no longer has the same content */
+    return fnv1a(t->p, t->bytes) == t->hash;
 }
 
 typedef LONG (WINAPI *NtQueryObject_t)(HANDLE, int, void *, ULONG, ULONG *);
@@ -1285,7 +1294,21 @@ EXPORT HRESULT WINAPI HcsGetProcessorCompatibilityFromSavedState(PCWSTR RuntimeF
 static char *audit_doc(void) {
     int liveStr = 0, liveStdio = 0;
     int j = 0;
-    for (int i = 0; i < g_nstrs; i++) if (string_live(&g_strs[i])) { liveStr++; g_strs[j++] = g_strs[i]; }
+    sb samples; sb_init(&samples);
+    for (int i = 0; i < g_nstrs; i++) if (string_live(&g_strs[i])) {
+        if (liveStr < 5) {
+            WCHAR tmp[81];
+            size_t n = g_strs[i].bytes / sizeof(WCHAR) - 1;
+            if (n > 80) n = 80;
+            memcpy(tmp, g_strs[i].p, n * sizeof(WCHAR));
+            tmp[n] = 0;
+            char *u = w2u(tmp);
+            if (liveStr) sb_puts(&samples, ",");
+            sb_jstr(&samples, u);
+            free(u);
+        }
+        liveStr++; g_strs[j++] = g_strs[i];
+    }
     g_nstrs = j;
     j = 0;
     for (int i = 0; i < g_nstdio; i++) if (stdio_live(&g_stdio[i])) { liveStdio++; g_stdio[j++] = g_stdio[i]; }
@@ -1297,7 +1320,10 @@ static char *audit_doc(void) {
               g_audit.opsCreated, g_audit.opsClosed, g_audit.sysOpened, g_audit.sysClosed, g_audit.procOpened, g_audit.procClosed,
               g_audit.strAllocated, liveStr, g_audit.stdioReturned, liveStdio, g_audit.callbacksInFlight, g_audit.eventRegs);
     for (int i = 0; i < g_audit.nviol; i++) { if (i) sb_puts(&b, ","); sb_jstr(&b, g_audit.violations[i]); }
+    sb_puts(&b, "],\"LiveStringSamples\":[");
+    if (samples.p) sb_puts(&b, samples.p);
     sb_puts(&b, "]}");
+    sb_free(&samples);
     return sb_take(&b);
 }
 

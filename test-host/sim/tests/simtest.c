@@ -965,6 +965,18 @@ static void test_audit(void) {
     json_free(a);
     LocalFree(leak);
     CloseHandle(keep);
+    /* a freed string whose block is handed out again (its tail, with the marker, untouched) is not live */
+    PWSTR again = NULL;
+    HcsGetServiceProperties(NULL, &again);
+    SIZE_T sz = LocalSize(again);
+    LocalFree(again);
+    char *reuse = HeapAlloc(GetProcessHeap(), 0, sz);
+    if (reuse) reuse[0] = 'x';
+    a = audit();
+    check((void *)reuse == (void *)again ? aget(a, "Strings", "Live") == 0 : aget(a, "Strings", "Live") == 0,
+          "audit: a freed string's block reused by another allocation is not Live", "reused=%d live=%lld", (void *)reuse == (void *)again, aget(a, "Strings", "Live"));
+    json_free(a);
+    HeapFree(GetProcessHeap(), 0, reuse);
     a = audit();
     check(aget(a, "Strings", "Live") == 0 && aget(a, "StdioHandles", "Live") == 0, "audit: Live back to 0 after freeing", NULL);
     json_free(a);
