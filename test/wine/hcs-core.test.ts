@@ -4,6 +4,7 @@ import { newInstance, runOk } from './harness.js';
 
 describe('every public method of the HCS layer', () => {
   it('behaves as HCS documents it, and leaks nothing', async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: an untyped JSON result from the script
     const r = await runOk<Record<string, any>>('methods.mjs', [], { instance: newInstance('methods') });
     expect(r.schemaVersions).toContain('2.1');
     expect(r.hasCrash).toBe(true);

@@ -90,6 +90,7 @@ describe('state shared across processes', () => {
 
 describe('injected faults', () => {
   it('surfaces failures, hangs, aborts and disconnects as typed HcsErrors and leaks nothing', async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: an untyped JSON result from the script
     const run = await runInWine<Record<string, any>>('fault.mjs', [], {
       instance: newInstance(),
       env: { HCS_SANDBOX_TIMEOUT_CANCEL_GRACE_MS: '5000' },
