@@ -1089,7 +1089,16 @@ static char *service_state_doc(void) {
     sb_puts(&b, "],\"Grants\":");
     extern jv *g_grants;
     json_write(&b, g_grants);
-    sb_printf(&b, ",\"Faults\":%d,\"PendingOperations\":", 0);
+    sb_puts(&b, ",\"Faults\":[");
+    n = 0;
+    for (fault *f = g_faults; f; f = f->next) {
+        sb_printf(&b, "%s{\"FaultId\":%lld,\"Function\":", n++ ? "," : "", f->id);
+        sb_jstr(&b, f->fn);
+        sb_puts(&b, ",\"Action\":"); sb_jstr(&b, f->action);
+        if (f->sysid) { sb_puts(&b, ",\"SystemId\":"); sb_jstr(&b, f->sysid); }
+        sb_printf(&b, ",\"Pid\":%lu,\"SkipsLeft\":%lld,\"HitsLeft\":%lld}", (unsigned long)f->pid, f->skip, f->count);
+    }
+    sb_puts(&b, "],\"PendingOperations\":");
     n = 0; for (pending *p = g_pending; p; p = p->next) n++;
     sb_printf(&b, "%d,\"Config\":{\"CompletionDelayMs\":%lld,\"CancelNotImplemented\":%s,\"SupportedSchemaVersions\":%s}}", n, cfg_delayMs,
               cfg_cancelNotImpl ? "true" : "false", cfg_schemaVersions ? cfg_schemaVersions : DEFAULT_VERSIONS);
