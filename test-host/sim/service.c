@@ -404,6 +404,28 @@ static void do_create(pending *pd, result_t *r) {
         set_err(r, HCS_E_INVALID_JSON, "The compute system configuration is invalid: missing SchemaVersion");
         return;
     }
+    {
+        long long maj, min;
+        if (!jgeti(sv, "Major", &maj) || !jgeti(sv, "Minor", &min)) {
+            json_free(doc);
+            set_err(r, HCS_E_INVALID_JSON, "The compute system configuration is invalid: SchemaVersion needs integer Major and Minor");
+            return;
+        }
+        /* each supported x.y covers x.0 .. x.y */
+        char e2[64];
+        jv *sup = json_parse(cfg_schemaVersions ? cfg_schemaVersions : DEFAULT_VERSIONS, e2, sizeof e2);
+        int ok = 0;
+        for (jv *x = sup ? sup->child : NULL; x; x = x->next) {
+            long long a, b;
+            if (jgeti(x, "Major", &a) && jgeti(x, "Minor", &b) && a == maj && min <= b) ok = 1;
+        }
+        json_free(sup);
+        if (!ok) {
+            json_free(doc);
+            set_err(r, HCS_E_INVALID_JSON, "The compute system configuration is invalid: schema version %lld.%lld is not supported by this host", maj, min);
+            return;
+        }
+    }
     int hasC = jget(doc, "Container") != NULL, hasVm = jget(doc, "VirtualMachine") != NULL, hasH = jget(doc, "HostedSystem") != NULL;
     if (!hasC && !hasVm && !hasH) {
         json_free(doc);

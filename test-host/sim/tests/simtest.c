@@ -562,6 +562,13 @@ static void test_properties_modify_enumerate(void) {
     check(vers && jlen(vers) == 6, "six supported schema versions by default", NULL);
     json_free(d);
     free(control("{\"Op\":\"SetConfig\",\"Config\":{\"SupportedSchemaVersions\":[{\"Major\":2,\"Minor\":1}]}}"));
+    {
+        HCS_SYSTEM sv;
+        CHECK_HR(create_sys(L"sv-1", L"{\"SchemaVersion\":{\"Major\":2,\"Minor\":5},\"Container\":{}}", &sv), HCS_E_INVALID_JSON, "document newer than the supported schema versions: INVALID_JSON");
+        HcsCloseComputeSystem(sv);
+        CHECK_HR(create_sys(L"sv-1", L"{\"SchemaVersion\":{\"Major\":2,\"Minor\":0},\"Container\":{}}", &sv), S_OK, "2.0 document accepted when 2.1 is supported");
+        terminate_close(sv);
+    }
     HcsGetServiceProperties(L"{\"PropertyTypes\":[\"Basic\"]}", &r);
     d = parse_w(r); if (r) LocalFree(r);
     props = jget(d, "Properties");
