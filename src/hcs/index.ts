@@ -4,6 +4,7 @@ export {
   type HcsDocument,
   type SystemExitStatus,
 } from './compute-system.js';
+export { type HcsDiagnostics, hcsDiagnostics } from './diagnostics.js';
 export { HandleClosedError, HcsError, type HcsErrorEvent, type HcsResultError } from './errors.js';
 export { HR, HRESULTS, type HResultInfo, hresultHex, hresultMeaning, hresultName } from './hresults.js';
 export { eventLoopHolders } from './keepalive.js';

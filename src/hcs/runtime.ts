@@ -77,3 +77,8 @@ export function hcsRuntime(): HcsRuntime {
   }
   return runtime;
 }
+
+/** The runtime if it exists, without creating it (diagnostics must not load a DLL). */
+export function existingRuntime(): HcsRuntime | undefined {
+  return runtime;
+}

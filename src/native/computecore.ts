@@ -1,6 +1,7 @@
-import koffi, { type LibraryHandle } from 'koffi';
+import type { LibraryHandle } from 'koffi';
 import { FunctionUnavailableError } from './errors.js';
 import { kernel32 } from './kernel32.js';
+import { koffi } from './koffi-module.js';
 import { computeCoreTypes } from './koffi-types.js';
 import { loadSystemLibrary } from './library.js';
 import { COMPUTECORE_PROTOTYPES, type ComputeCoreFunctionName, type Prototype } from './prototypes.js';
@@ -19,6 +20,12 @@ import type {
 } from './types.js';
 
 const LIBRARY = 'computecore.dll';
+
+/** koffi callback slots this process holds (limited by koffi); stays at most 2. */
+let callbackSlots = 0;
+export function nativeCallbackSlots(): number {
+  return callbackSlots;
+}
 /** HcsCreateOptions_1, the version tag of HCS_CREATE_OPTIONS_1. */
 const HCS_CREATE_OPTIONS_1_VERSION = 0x00010000;
 
@@ -387,13 +394,14 @@ export class KoffiComputeCore implements ComputeCoreApi {
   #completion(): bigint {
     if (!this.#completionCallback) {
       const types = computeCoreTypes();
-      this.#completionCallback = koffi.register((operation: Pointer, context: Pointer) => {
+      callbackSlots++;
+      this.#completionCallback = koffi().register((operation: Pointer, context: Pointer) => {
         try {
           this.#sink?.operationCompleted(pointerToKey(context), operation as OperationHandle);
         } catch (error) {
           reportCallbackError('operation completion', error);
         }
-      }, koffi.pointer(types.HCS_OPERATION_COMPLETION));
+      }, koffi().pointer(types.HCS_OPERATION_COMPLETION));
     }
     return this.#completionCallback;
   }
@@ -401,10 +409,11 @@ export class KoffiComputeCore implements ComputeCoreApi {
   #event(): bigint {
     if (!this.#eventCallback) {
       const types = computeCoreTypes();
-      this.#eventCallback = koffi.register((eventPtr: Pointer, context: Pointer) => {
+      callbackSlots++;
+      this.#eventCallback = koffi().register((eventPtr: Pointer, context: Pointer) => {
         try {
           if (eventPtr === null) return;
-          const raw = koffi.decode(eventPtr, types.HCS_EVENT) as {
+          const raw = koffi().decode(eventPtr, types.HCS_EVENT) as {
             Type: number;
             EventData: Pointer;
             Operation: Pointer;
@@ -412,14 +421,14 @@ export class KoffiComputeCore implements ComputeCoreApi {
           const record: HcsEventRecord = {
             type: raw.Type >>> 0,
             // Valid only during this call, and owned by HCS: copy, never free.
-            eventData: raw.EventData ? koffi.decode.string16(raw.EventData) : null,
+            eventData: raw.EventData ? koffi().decode.string16(raw.EventData) : null,
             operation: nonNull(raw.Operation) as OperationHandle | null,
           };
           this.#sink?.eventReceived(pointerToKey(context), record);
         } catch (error) {
           reportCallbackError('event', error);
         }
-      }, koffi.pointer(types.HCS_EVENT_CALLBACK));
+      }, koffi().pointer(types.HCS_EVENT_CALLBACK));
     }
     return this.#eventCallback;
   }
@@ -429,7 +438,7 @@ export class KoffiComputeCore implements ComputeCoreApi {
 function takeString(pointer: Pointer): string | null {
   if (!pointer) return null;
   try {
-    return koffi.decode.string16(pointer);
+    return koffi().decode.string16(pointer);
   } finally {
     kernel32().localFree(pointer);
   }

@@ -1,5 +1,6 @@
 import { Socket } from 'node:net';
-import koffi, { type LibraryHandle } from 'koffi';
+import type { LibraryHandle } from 'koffi';
+import { koffi } from './koffi-module.js';
 import { loadSystemLibrary } from './library.js';
 import type { Kernel32Api, Win32Handle } from './types.js';
 
@@ -22,7 +23,7 @@ export function kernel32(): Kernel32Functions {
   // non-overlapped pipe then run on the Windows thread pool, not libuv's, so many
   // streams do not starve it (TEST-HOST.md).
   const toFd = (handle: Win32Handle): number => {
-    uvOpenOsfhandle ??= koffi.load(process.execPath).func('int uv_open_osfhandle(void *os_fd)');
+    uvOpenOsfhandle ??= koffi().load(process.execPath).func('int uv_open_osfhandle(void *os_fd)');
     const fd = uvOpenOsfhandle(handle) as number;
     if (fd < 0) throw new Error(`uv_open_osfhandle failed (${fd}) for handle 0x${handle.toString(16)}`);
     return fd;

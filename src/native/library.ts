@@ -1,6 +1,7 @@
 import { release } from 'node:os';
-import koffi, { type LibraryHandle } from 'koffi';
+import type { LibraryHandle } from 'koffi';
 import { HcsUnavailableError } from './errors.js';
+import { koffi } from './koffi-module.js';
 
 /** Windows 10 1809 / Windows Server 2019: the first build with computecore.dll. */
 const MIN_BUILD = 17763;
@@ -39,7 +40,7 @@ export function loadSystemLibrary(name: string): LibraryHandle {
     );
   }
   try {
-    return koffi.load(name);
+    return koffi().load(name);
   } catch (error) {
     throw new HcsUnavailableError(
       'dll-missing',

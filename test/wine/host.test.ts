@@ -93,7 +93,7 @@ describe('injected faults', () => {
     // biome-ignore lint/suspicious/noExplicitAny: an untyped JSON result from the script
     const run = await runInWine<Record<string, any>>('fault.mjs', [], {
       instance: newInstance(),
-      env: { HCS_SANDBOX_TIMEOUT_CANCEL_GRACE_MS: '5000' },
+      env: { HCS_SANDBOX_TIMEOUT_CANCEL_GRACE_MS: '1500' },
     });
     const r = run.result;
     expect(r?.error, run.stderr).toBeUndefined();
@@ -109,19 +109,34 @@ describe('injected faults', () => {
     expect(r?.abort.canceled).toBe(true);
     expect(r?.disconnect.disconnected).toBe(true);
     expect(r?.disconnectEvents).toContain('serviceDisconnected');
+    expect(r?.failCall).toMatchObject({ hresultName: 'HCS_E_ACCESS_DENIED', accessDenied: true });
+    expect(r?.delay.elapsedMs).toBeGreaterThanOrEqual(400);
+    expect(r?.delay.state).toBe('Running');
+    // Cancel returned E_NOTIMPL: the operation was abandoned after the 1.5 s grace, not waited on forever.
+    expect(r?.abandon.timedOut).toBe(true);
+    expect(r?.abandon.elapsedMs).toBeGreaterThanOrEqual(1500);
     expectNoLeaks(r?.audit);
   });
 });
 
 describe('leak audit under load', () => {
   it('200 create/start/process/terminate/close cycles leak no operation, handle or string', async () => {
-    const r = await runOk<{ cycles: number; outputs: number; holders: number; audit: SimAudit }>(
-      'audit-cycles.mjs',
-      ['200', '8'],
-      { instance: newInstance(), timeoutMs: 600_000 },
-    );
+    const r = await runOk<{
+      cycles: number;
+      outputs: number;
+      holders: number;
+      diagnostics: { pendingOperations: number; eventRegistrations: number; nativeCallbackSlots: number };
+      audit: SimAudit;
+    }>('audit-cycles.mjs', ['200', '8'], { instance: newInstance(), timeoutMs: 600_000 });
     expect(r.outputs).toBe(200);
     expect(r.holders).toBe(0);
+    // koffi callback slots: one per callback type for the life of the process, never one per object.
+    expect(r.diagnostics).toEqual({
+      eventLoopHolders: 0,
+      pendingOperations: 0,
+      eventRegistrations: 0,
+      nativeCallbackSlots: 2,
+    });
     expectNoLeaks(r.audit);
     expect(r.audit.SystemHandles.Opened).toBe(200);
     expect(r.audit.ProcessHandles.Opened).toBe(200);

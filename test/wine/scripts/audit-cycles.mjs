@@ -2,7 +2,7 @@
 // audit: every operation, handle and string the product received must be gone.
 import { containerDocument, main, product, sim } from './lib.mjs';
 
-const { ComputeSystem, HcsProcess, eventLoopHolders } = product;
+const { ComputeSystem, HcsProcess, eventLoopHolders, hcsDiagnostics } = product;
 
 await main(async () => {
   const cycles = Number(process.argv[2] ?? 20);
@@ -31,5 +31,11 @@ await main(async () => {
   for (let i = 0; i < cycles; i += concurrency) {
     await Promise.all(Array.from({ length: Math.min(concurrency, cycles - i) }, (_, k) => one(i + k)));
   }
-  return { cycles, outputs, holders: eventLoopHolders(), audit: sim({ Op: 'Audit' }) };
+  return {
+    cycles,
+    outputs,
+    holders: eventLoopHolders(),
+    diagnostics: hcsDiagnostics(),
+    audit: sim({ Op: 'Audit' }),
+  };
 });

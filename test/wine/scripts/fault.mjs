@@ -89,6 +89,36 @@ await main(async () => {
   result.disconnectEvents = events;
   await c.close();
 
+  // 5. A call HCS rejects outright (the request is never accepted).
+  const d = await ComputeSystem.create(`${base}-d`, containerDocument());
+  sim({ Op: 'InjectFault', Fault: { Function: 'HcsStartComputeSystem', Action: 'FailCall', HResult: 0x8037011b | 0 } });
+  try {
+    await d.start();
+    result.failCall = 'start unexpectedly succeeded';
+  } catch (error) {
+    result.failCall = { ...describe(error), accessDenied: error.isAccessDenied() };
+  }
+
+  // 6. A late completion is still awaited, not mistaken for a hang.
+  sim({ Op: 'InjectFault', Fault: { Function: 'HcsStartComputeSystem', Action: 'Delay', DelayMs: 400 } });
+  const t1 = Date.now();
+  await d.start();
+  result.delay = { elapsedMs: Date.now() - t1, state: (await d.properties()).State };
+
+  // 7. Cancel not implemented (as Microsoft documents): the hung operation is abandoned after the grace.
+  sim({ Op: 'SetConfig', Config: { CancelNotImplemented: true } });
+  sim({ Op: 'InjectFault', Fault: { Function: 'HcsPauseComputeSystem', Action: 'Hang' } });
+  const t2 = Date.now();
+  try {
+    await d.pause({ timeoutMs: 200 });
+    result.abandon = 'pause unexpectedly succeeded';
+  } catch (error) {
+    result.abandon = { ...describe(error), elapsedMs: Date.now() - t2 };
+  }
+  sim({ Op: 'SetConfig', Config: { CancelNotImplemented: false } });
+  await d.terminate();
+  await d.close();
+
   sim({ Op: 'ClearFaults' });
   result.audit = sim({ Op: 'Audit' });
   return result;
