@@ -91,7 +91,10 @@ await main(async () => {
 
   // 5. A call HCS rejects outright (the request is never accepted).
   const d = await ComputeSystem.create(`${base}-d`, containerDocument());
-  sim({ Op: 'InjectFault', Fault: { Function: 'HcsStartComputeSystem', Action: 'FailCall', HResult: 0x8037011b | 0 } });
+  sim({
+    Op: 'InjectFault',
+    Fault: { Function: 'HcsStartComputeSystem', Action: 'FailCall', HResult: 0x8037011b | 0 },
+  });
   try {
     await d.start();
     result.failCall = 'start unexpectedly succeeded';
