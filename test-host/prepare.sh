@@ -35,7 +35,7 @@ if [ ${#need[@]} -gt 0 ]; then
   log "installing Debian packages: ${need[*]} (a few minutes, once)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+  apt-get install -y -qq "${need[@]}" >&2
 fi
 
 # 2. Windows Node and koffi's Windows binary --------------------------------------
