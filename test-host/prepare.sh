@@ -64,7 +64,7 @@ log "building the simulated HCS DLLs (make, incremental)"
 if [ -f "$repo/test-host/sim/Makefile" ]; then make -s -C "$repo/test-host/sim" BUILD="$build" >&2; else log "test-host/sim/Makefile missing"; fi
 
 # 4. Wine prefix -----------------------------------------------------------------
-export WINEPREFIX=$dir/prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+export WINEPREFIX=$dir/prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=;virtdisk=n,b"
 if [ ! -f "$WINEPREFIX/.hcs-win10" ]; then
   log "creating the Wine prefix (once; ~20 s)"
   wineboot -i >/dev/null 2>&1 || true
@@ -83,7 +83,7 @@ done
 cat > "$dir/env" <<ENV
 WINEPREFIX=$WINEPREFIX
 WINEDEBUG=-all
-WINEDLLOVERRIDES=mscoree,mshtml=
+WINEDLLOVERRIDES=mscoree,mshtml=;virtdisk=n,b
 HCS_TEST_NODE_EXE=$node_exe
 HCS_TEST_HOST_BUILD=$build
 ENV
