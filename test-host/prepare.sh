@@ -64,7 +64,7 @@ log "building the simulated HCS DLLs (make, incremental)"
 if [ -f "$repo/test-host/sim/Makefile" ]; then make -s -C "$repo/test-host/sim" BUILD="$build" >&2; else log "test-host/sim/Makefile missing"; fi
 
 # 4. Wine prefix -----------------------------------------------------------------
-export WINEPREFIX=$dir/prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=;virtdisk=n,b"
+export WINEPREFIX=$dir/prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 if [ ! -f "$WINEPREFIX/.hcs-win10" ]; then
   log "creating the Wine prefix (once; ~20 s)"
   wineboot -i >/dev/null 2>&1 || true
@@ -72,6 +72,13 @@ if [ ! -f "$WINEPREFIX/.hcs-win10" ]; then
   winecfg -v win10 >/dev/null 2>&1
   wineserver -w || true
   touch "$WINEPREFIX/.hcs-win10"
+fi
+if [ ! -f "$WINEPREFIX/.hcs-dll-overrides" ]; then
+  # Wine ships stub builtins of virtdisk.dll; the simulated one in system32 must win,
+  # as a real Windows virtdisk.dll would. (Set in the prefix, not the environment.)
+  wine reg add 'HKCU\Software\Wine\DllOverrides' /v virtdisk /d native,builtin /f >/dev/null 2>&1
+  wineserver -w || true
+  touch "$WINEPREFIX/.hcs-dll-overrides"
 fi
 sys32=$WINEPREFIX/drive_c/windows/system32
 for f in "$build"/*.dll "$build"/*.exe; do
@@ -83,7 +90,7 @@ done
 cat > "$dir/env" <<ENV
 WINEPREFIX=$WINEPREFIX
 WINEDEBUG=-all
-WINEDLLOVERRIDES=mscoree,mshtml=;virtdisk=n,b
+WINEDLLOVERRIDES=mscoree,mshtml=
 HCS_TEST_NODE_EXE=$node_exe
 HCS_TEST_HOST_BUILD=$build
 ENV
