@@ -15,6 +15,7 @@ import { holdEventLoop } from './keepalive.js';
 import { type CallOptions, runOperation, validateCallOptions } from './operation.js';
 import { hcsRuntime } from './runtime.js';
 import { defaultTimeout, type TimeoutName } from './timeouts.js';
+import { deferred, waitWithin } from './wait.js';
 
 /** `SystemExitStatus`, the payload of the SystemExited event. */
 export interface SystemExitStatus {
@@ -79,7 +80,8 @@ export class ComputeSystem implements AsyncDisposable {
   #exitStatus: SystemExitStatus | undefined;
   #disconnected = false;
   readonly #events = new EventStream<ComputeSystemEvent>();
-  readonly #exitWaiters = new Set<{ resolve: (s: SystemExitStatus) => void; reject: (e: Error) => void }>();
+  /** Settles once: the exit status, or why it can no longer be known (closed, disconnected). */
+  readonly #exited = deferred<SystemExitStatus>();
   readonly #inFlight = new Set<Promise<unknown>>();
   #closing: Promise<void> | undefined;
 
@@ -263,57 +265,8 @@ export class ComputeSystem implements AsyncDisposable {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#exitStatus) return Promise.resolve(this.#exitStatus);
-    if (this.#closing) return Promise.reject(new HandleClosedError(`Compute system ${this.id}`));
-    // No exit event can come from a service that went away: do not wait forever.
-    if (this.#disconnected) return Promise.reject(this.#disconnectedError());
-    return new Promise<SystemExitStatus>((resolve, reject) => {
-      const timeoutMs = options?.timeoutMs;
-      const signal = options?.signal;
-      let timer: NodeJS.Timeout | undefined;
-      const waiter = {
-        resolve: (status: SystemExitStatus) => {
-          cleanup();
-          resolve(status);
-        },
-        reject: (error: Error) => {
-          cleanup();
-          reject(error);
-        },
-      };
-      const onAbort = () =>
-        waiter.reject(
-          new HcsError({
-            hresult: HR.ERROR_CANCELLED,
-            operation: 'waitForExit',
-            systemId: this.id,
-            canceled: true,
-            cause: signal?.reason,
-          }),
-        );
-      const cleanup = () => {
-        this.#exitWaiters.delete(waiter);
-        if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeoutMs !== undefined) {
-        timer = setTimeout(
-          () =>
-            waiter.reject(
-              new HcsError({
-                hresult: HR.HCS_E_OPERATION_TIMEOUT,
-                operation: 'waitForExit',
-                systemId: this.id,
-                timedOut: true,
-              }),
-            ),
-          timeoutMs,
-        );
-      }
-      this.#exitWaiters.add(waiter);
-    });
+    // Settled by the exit event, or rejected on close (HandleClosedError) or disconnect.
+    return waitWithin(this.#exited.promise, options, { operation: 'waitForExit', systemId: this.id });
   }
 
   /** Subscribes to this system's events; returns the unsubscribe function. */
@@ -380,7 +333,7 @@ export class ComputeSystem implements AsyncDisposable {
       case HcsEventType.SystemExited: {
         const status = (data && typeof data === 'object' ? data : {}) as SystemExitStatus;
         this.#exitStatus = status;
-        for (const waiter of [...this.#exitWaiters]) waiter.resolve(status);
+        this.#exited.resolve(status);
         this.#events.emit({ type: 'exited', status });
         break;
       }
@@ -402,7 +355,7 @@ export class ComputeSystem implements AsyncDisposable {
       case HcsEventType.ServiceDisconnect: {
         this.#disconnected = true;
         const error = this.#disconnectedError();
-        for (const waiter of [...this.#exitWaiters]) waiter.reject(error);
+        this.#exited.reject(error);
         this.#events.emit({ type: 'serviceDisconnected' });
         break;
       }
@@ -496,7 +449,7 @@ export class ComputeSystem implements AsyncDisposable {
     this.#closeSignal.abort(new HandleClosedError(`Compute system ${this.id}`));
     await Promise.allSettled([...this.#inFlight]);
     const closedError = new HandleClosedError(`Compute system ${this.id}`);
-    for (const waiter of [...this.#exitWaiters]) waiter.reject(closedError);
+    this.#exited.reject(closedError);
     const handle = this.#handle;
     this.#handle = null;
     try {

@@ -16,6 +16,7 @@ import { HR } from './hresults.js';
 import { holdEventLoop } from './keepalive.js';
 import { type CallOptions, runOperation, validateCallOptions } from './operation.js';
 import { hcsRuntime } from './runtime.js';
+import { deferred, waitWithin } from './wait.js';
 
 /** `ProcessStatus`: the payload of ProcessExited and of HcsGetProcessProperties. */
 export interface ProcessStatus {
@@ -69,7 +70,7 @@ export class HcsProcess implements AsyncDisposable {
   /** Readable over stderr, when `CreateStdErrPipe` was set. */
   stderr: Readable | null = null;
   #exit: ProcessExit | undefined;
-  readonly #exitWaiters = new Set<{ resolve: (e: ProcessExit) => void; reject: (e: Error) => void }>();
+  readonly #exited = deferred<ProcessExit>();
   #closing: Promise<void> | undefined;
   /** Aborted by close(): operations in flight on this handle are cancelled first. */
   readonly #closeSignal = new AbortController();
@@ -80,9 +81,7 @@ export class HcsProcess implements AsyncDisposable {
   private constructor(system: ComputeSystem) {
     this.system = system;
     setMaxListeners(0, this.#closeSignal.signal);
-    this.exited = new Promise<ProcessExit>((resolve, reject) => this.#exitWaiters.add({ resolve, reject }));
-    // `exited` is also awaited through wait(); an unobserved rejection on close is not an error.
-    this.exited.catch(() => undefined);
+    this.exited = this.#exited.promise;
   }
 
   get pid(): number {
@@ -198,52 +197,10 @@ export class HcsProcess implements AsyncDisposable {
   /** Waits for the process to exit. */
   async wait(options?: CallOptions): Promise<ProcessExit> {
     validateCallOptions(options);
-    if (this.#exit) return this.#exit;
-    if (!options?.signal && options?.timeoutMs === undefined) return this.exited;
-    return new Promise<ProcessExit>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const signal = options.signal;
-      const done = () => {
-        if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const onAbort = () => {
-        done();
-        reject(
-          new HcsError({
-            hresult: HR.ERROR_CANCELLED,
-            operation: 'wait',
-            processId: this.#pid,
-            canceled: true,
-            cause: signal?.reason,
-          }),
-        );
-      };
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (options.timeoutMs !== undefined) {
-        timer = setTimeout(() => {
-          done();
-          reject(
-            new HcsError({
-              hresult: HR.HCS_E_OPERATION_TIMEOUT,
-              operation: 'wait',
-              processId: this.#pid,
-              timedOut: true,
-            }),
-          );
-        }, options.timeoutMs);
-      }
-      this.exited.then(
-        (exit) => {
-          done();
-          resolve(exit);
-        },
-        (error: Error) => {
-          done();
-          reject(error);
-        },
-      );
+    return waitWithin(this.exited, options, {
+      operation: 'wait',
+      systemId: this.system.id,
+      processId: this.#pid,
     });
   }
 
@@ -363,16 +320,14 @@ export class HcsProcess implements AsyncDisposable {
         operation: 'wait',
         processId: this.#pid,
       });
-      for (const waiter of [...this.#exitWaiters]) waiter.reject(error);
-      this.#exitWaiters.clear();
+      this.#exited.reject(error);
     }
   }
 
   #settleExit(status: ProcessStatus): void {
     if (this.#exit) return;
     this.#exit = { exitCode: (status.ExitCode ?? 0) >>> 0, status };
-    for (const waiter of [...this.#exitWaiters]) waiter.resolve(this.#exit);
-    this.#exitWaiters.clear();
+    this.#exited.resolve(this.#exit);
   }
 
   #run(name: ProcessOperationName, options: string | null, callOptions: CallOptions | undefined) {
@@ -407,8 +362,7 @@ export class HcsProcess implements AsyncDisposable {
     const closed = new HandleClosedError(`Process ${this.#pid}`);
     this.#closeSignal.abort(closed);
     await Promise.allSettled([...this.#inFlight]);
-    for (const waiter of [...this.#exitWaiters]) waiter.reject(closed);
-    this.#exitWaiters.clear();
+    this.#exited.reject(closed);
     const handle = this.#handle;
     this.#handle = null;
     try {
