@@ -1,0 +1,47 @@
+import { createRequire } from 'node:module';
+import { HcsUnavailableError, serviceProperties } from '../../index.js';
+import type { CommandModule } from '../command.js';
+
+export type VersionPlan = { kind: 'version'; json: boolean };
+
+export const versionCommand: CommandModule<VersionPlan> = {
+  kinds: ['version'],
+  register(program, accept) {
+    program
+      .command('version')
+      .description('print versions and what this host supports')
+      .option('--json', 'machine-readable output', false)
+      .action((opts: { json: boolean }) => accept({ kind: 'version', json: opts.json }));
+  },
+  async run(plan, io) {
+    const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
+    let hcs: { available: boolean; schemaVersions?: string[]; reason?: string };
+    try {
+      const props = await serviceProperties();
+      hcs = {
+        available: true,
+        schemaVersions: props.supportedSchemaVersions.map((v) => `${v.Major}.${v.Minor}`),
+      };
+    } catch (error) {
+      if (!(error instanceof HcsUnavailableError)) throw error;
+      hcs = { available: false, reason: error.message };
+    }
+    const info = {
+      version: pkg.version,
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      hcs,
+    };
+    if (plan.json) {
+      io.out(`${JSON.stringify(info, null, 2)}\n`);
+      return 0;
+    }
+    io.out(`hcs-sandbox ${info.version} (node ${info.node}, ${info.platform})\n`);
+    io.out(
+      hcs.available
+        ? `HCS: available, schema versions ${hcs.schemaVersions?.join(', ')}\n`
+        : `HCS: not available: ${hcs.reason}\n`,
+    );
+    return 0;
+  },
+};
