@@ -1,0 +1,70 @@
+import { HcsSandboxError } from '../internal/errors.js';
+
+/**
+ * The target volume has less free space than the scratch disk may grow to.
+ * Raised before anything is created, so nothing needs cleaning up.
+ */
+export class InsufficientSpaceError extends HcsSandboxError {
+  /** The volume that was checked (`C:\`, or the mount point on other systems). */
+  readonly volume: string;
+  readonly freeBytes: number;
+  readonly requestedBytes: number;
+
+  constructor(volume: string, freeBytes: number, requestedBytes: number) {
+    super(
+      'INSUFFICIENT_SPACE',
+      `Not enough free space on ${volume}: ${formatBytes(freeBytes)} free, ` +
+        `${formatBytes(requestedBytes)} requested for the scratch disk. ` +
+        'Free some space, choose a smaller sizeGB, or put the scratch layer on another volume.',
+    );
+    this.volume = volume;
+    this.freeBytes = freeBytes;
+    this.requestedBytes = requestedBytes;
+  }
+}
+
+/** One undo step that failed while a failed operation was being rolled back. */
+export interface UndoFailure {
+  /** The step whose allocation could not be undone (e.g. `AttachVirtualDisk`). */
+  step: string;
+  error: unknown;
+}
+
+/**
+ * An operation failed and rolling it back failed too: something may be left
+ * behind (`undoFailures` says what). `cause` is the original failure. When the
+ * rollback succeeds the original error is thrown unchanged instead.
+ */
+export class RollbackError extends HcsSandboxError {
+  readonly undoFailures: UndoFailure[];
+
+  constructor(cause: unknown, undoFailures: UndoFailure[]) {
+    const original = cause instanceof Error ? cause.message : String(cause);
+    const failures = undoFailures
+      .map((f) => `${f.step}: ${f.error instanceof Error ? f.error.message : String(f.error)}`)
+      .join('; ');
+    super(
+      'ROLLBACK_FAILED',
+      `${original} (cleanup after the failure also failed, so something may be left behind: ${failures})`,
+      {
+        cause,
+      },
+    );
+    this.undoFailures = undoFailures;
+  }
+}
+
+/** A scratch layer folder that is not in the expected state (missing, or already there). */
+export class ScratchLayerStateError extends HcsSandboxError {
+  readonly dir: string;
+
+  constructor(dir: string, message: string) {
+    super('SCRATCH_LAYER_STATE', message);
+    this.dir = dir;
+  }
+}
+
+function formatBytes(bytes: number): string {
+  const gib = bytes / 2 ** 30;
+  return gib >= 1 ? `${gib.toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}

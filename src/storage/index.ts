@@ -1,0 +1,30 @@
+/**
+ * Container storage: layers (import, export, destroy, ids) and writable scratch
+ * layers (create, mount, unmount, destroy) over computestorage.dll and
+ * virtdisk.dll. See docs/storage.md.
+ */
+export { InsufficientSpaceError, RollbackError, ScratchLayerStateError, type UndoFailure } from './errors.js';
+export {
+  buildLayerData,
+  destroyLayer,
+  type ExportLayerOptions,
+  exportLayer,
+  importLayer,
+  layerIdFromPath,
+  layerRef,
+} from './layers.js';
+export {
+  type CreateScratchLayerOptions,
+  createScratchLayer,
+  destroyScratchLayer,
+  mountedScratchLayers,
+  mountScratchLayer,
+  SCRATCH_VHDX,
+  type ScratchCallOptions,
+  type ScratchLayer,
+  scratchSize,
+  unmountScratchLayer,
+} from './scratch.js';
+export { type FreeSpace, freeSpace } from './space.js';
+export type { LayerImporter, LayerRef, Progress } from './types.js';
+export { UndoStack, withUndo } from './undo.js';
