@@ -312,6 +312,7 @@ function stepper(item: string, total: number, call: ScratchCallOptions): (phase:
   return (phase) => {
     call.signal?.throwIfAborted();
     call.onProgress?.({ item, phase, done: done++, total });
+    call.signal?.throwIfAborted(); // a progress handler may have aborted
   };
 }
 
