@@ -89,9 +89,7 @@ export async function createScratchLayer(
 
   return withUndo(async (undo) => {
     const created = await mkdir(dir, { recursive: true });
-    undo.push('mkdir', () =>
-      created !== undefined ? rm(created, { recursive: true, force: true }) : rm(vhdxPath, { force: true }),
-    );
+    undo.push('mkdir', () => removeCreated(dir, created, vhdxPath));
     progress('create-disk');
     const disk = await virtDisk.createVirtualDisk(vhdxPath, {
       maximumSizeBytes: BigInt(sizeGB) * 2n ** 30n,
@@ -267,6 +265,27 @@ async function detachLeftover(vhdxPath: string): Promise<void> {
 }
 
 // Helpers ---------------------------------------------------------------------------
+
+/**
+ * Undo of creating the layer folder. A folder we created goes with
+ * HcsDestroyLayer (what deletes layer folders; it also drops whatever the
+ * platform keeps for a disk inside), then a plain delete of anything left and
+ * of the parents mkdir created. A folder that existed before keeps everything
+ * but our disk.
+ */
+async function removeCreated(dir: string, created: string | undefined, vhdxPath: string): Promise<void> {
+  if (created === undefined) {
+    await rm(vhdxPath, { force: true });
+    return;
+  }
+  try {
+    await destroyLayer(dir);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    if (await exists(dir)) throw error;
+  }
+  await rm(created, { recursive: true, force: true });
+}
 
 const E_UNEXPECTED = 0x8000ffff | 0;
 

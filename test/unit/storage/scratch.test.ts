@@ -43,12 +43,12 @@ const CREATE_STEPS = [
 
 /** What the rollback must run after a failure at each step, in this order. */
 const CREATE_UNDO: Record<string, string[]> = {
-  CreateVirtualDisk: [],
-  HcsFormatWritableLayerVhd: ['CloseHandle'],
-  AttachVirtualDisk: ['CloseHandle'],
-  HcsGetLayerVhdMountPath: ['DetachVirtualDisk', 'CloseHandle'],
-  HcsInitializeWritableLayer: ['DetachVirtualDisk', 'CloseHandle'],
-  HcsAttachLayerStorageFilter: ['DetachVirtualDisk', 'CloseHandle'],
+  CreateVirtualDisk: ['HcsDestroyLayer'],
+  HcsFormatWritableLayerVhd: ['CloseHandle', 'HcsDestroyLayer'],
+  AttachVirtualDisk: ['CloseHandle', 'HcsDestroyLayer'],
+  HcsGetLayerVhdMountPath: ['DetachVirtualDisk', 'CloseHandle', 'HcsDestroyLayer'],
+  HcsInitializeWritableLayer: ['DetachVirtualDisk', 'CloseHandle', 'HcsDestroyLayer'],
+  HcsAttachLayerStorageFilter: ['DetachVirtualDisk', 'CloseHandle', 'HcsDestroyLayer'],
 };
 
 let fake: FakeStorage;
@@ -153,6 +153,15 @@ describe('createScratchLayer', () => {
     expect(fake.ledger()).toMatchObject({ liveHandles: 0, attachedDisks: [], attachedFilters: [] });
   });
 
+  it('falls back to a plain delete when HcsDestroyLayer fails while undoing', async () => {
+    fake.fail('HcsFormatWritableLayerVhd', 0x80004005 | 0);
+    fake.fail('HcsDestroyLayer', 0x80070005 | 0);
+    const error = await createScratchLayer({ dir, sizeGB: 8, parents }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HcsError);
+    expect((error as HcsError).operation).toBe('HcsFormatWritableLayerVhd');
+    expectNothingLeft();
+  });
+
   it('reports an undo that failed too (RollbackError), after running every other undo', async () => {
     fake.fail('HcsAttachLayerStorageFilter', 0x80004005 | 0);
     fake.fail('DetachVirtualDisk', 5);
@@ -183,6 +192,7 @@ describe('createScratchLayer', () => {
       'HcsGetLayerVhdMountPath',
       'DetachVirtualDisk',
       'CloseHandle',
+      'HcsDestroyLayer',
     ]);
     expectNothingLeft();
   });
