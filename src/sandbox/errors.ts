@@ -1,0 +1,118 @@
+import { HcsSandboxError } from '../internal/errors.js';
+
+/**
+ * The product's error family. Every error here extends `HcsSandboxError` and
+ * carries a stable `code` (documented in docs/errors.md) that scripts and
+ * `--json` output can rely on. `InvalidArgumentError` (internal/errors.ts)
+ * covers bad input; `HcsError` (hcs/) is what Windows refused, and appears
+ * as `cause` when a product error wraps it.
+ */
+
+/** No sandbox of that name (or id) is known to the state store. */
+export class SandboxNotFoundError extends HcsSandboxError {
+  readonly sandbox: string;
+
+  constructor(sandbox: string, options?: { cause?: unknown }) {
+    super('SANDBOX_NOT_FOUND', `No sandbox named ${JSON.stringify(sandbox)}.`, options);
+    this.sandbox = sandbox;
+  }
+}
+
+/** A sandbox of that name already exists. */
+export class SandboxExistsError extends HcsSandboxError {
+  readonly sandbox: string;
+
+  constructor(sandbox: string, options?: { cause?: unknown }) {
+    super(
+      'SANDBOX_EXISTS',
+      `A sandbox named ${JSON.stringify(sandbox)} already exists; remove it or choose another name.`,
+      options,
+    );
+    this.sandbox = sandbox;
+  }
+}
+
+/** What the holder of a sandbox lock wrote into its lock file. */
+export interface LockOwner {
+  pid: number;
+  /** When the lock was taken (ISO 8601). */
+  acquiredAt: string;
+  /** Host name of the owner, so a lock on a shared folder is not judged by a pid of another machine. */
+  host?: string;
+}
+
+/**
+ * Another process holds the sandbox's lock (it is starting, stopping or
+ * removing it) and did not release it within the wait.
+ */
+export class SandboxBusyError extends HcsSandboxError {
+  readonly sandbox: string;
+  readonly waitedMs: number;
+  /** The lock's holder as recorded in the lock file, when it could be read. */
+  readonly owner: LockOwner | undefined;
+
+  constructor(sandbox: string, waitedMs: number, owner: LockOwner | undefined) {
+    const who = owner ? ` by process ${owner.pid} since ${owner.acquiredAt}` : '';
+    super(
+      'SANDBOX_BUSY',
+      `Sandbox ${JSON.stringify(sandbox)} is locked${who}; gave up after ${waitedMs} ms. ` +
+        'Another hcs-sandbox command is working on it: retry when it has finished.',
+    );
+    this.sandbox = sandbox;
+    this.waitedMs = waitedMs;
+    this.owner = owner;
+  }
+}
+
+/** The state store's files cannot be read or are not what we wrote. */
+export class StateCorruptError extends HcsSandboxError {
+  readonly path: string;
+
+  constructor(path: string, detail: string, options?: { cause?: unknown }) {
+    super('STATE_CORRUPT', `State file ${path} is unreadable: ${detail}.`, options);
+    this.path = path;
+  }
+}
+
+/** Where in a `.wsb` file a problem is, and what would have been accepted. */
+export interface WsbErrorDetails {
+  /** The file's name as given (a path, or `<input>` for text without one). */
+  fileName: string;
+  /** 1-based line. */
+  line: number;
+  /** 1-based column. */
+  column: number;
+  /** The element path, e.g. `Configuration/MappedFolders/MappedFolder[2]/HostFolder`, when known. */
+  element?: string;
+  /** What went wrong, in words. */
+  problem: string;
+  /** What would have been accepted, in words, when there is a closed list or a rule. */
+  allowed?: string;
+}
+
+/**
+ * A Windows Sandbox configuration (`.wsb`) is malformed XML or says
+ * something the format does not allow. The message starts with
+ * `file:line:column`, like a compiler's.
+ */
+export class WsbError extends HcsSandboxError {
+  readonly fileName: string;
+  readonly line: number;
+  readonly column: number;
+  readonly element: string | undefined;
+  readonly problem: string;
+  readonly allowed: string | undefined;
+
+  constructor(details: WsbErrorDetails, options?: { cause?: unknown }) {
+    const where = `${details.fileName}:${details.line}:${details.column}`;
+    const allowed = details.allowed ? ` Allowed: ${details.allowed}.` : '';
+    const problem = details.problem.replace(/\.$/, '');
+    super('WSB_INVALID', `${where}: ${problem}.${allowed}`, options);
+    this.fileName = details.fileName;
+    this.line = details.line;
+    this.column = details.column;
+    this.element = details.element;
+    this.problem = problem;
+    this.allowed = details.allowed;
+  }
+}

@@ -1,0 +1,663 @@
+import { readFile } from 'node:fs/promises';
+import { InvalidArgumentError } from '../internal/errors.js';
+import { WsbError } from './errors.js';
+import { defaultSandboxFolder, hostPathProblem, sandboxPathProblem, windowsPathKey } from './wsb-paths.js';
+import { parseXmlTree, type XmlElement } from './wsb-xml.js';
+
+/**
+ * Reader for Windows Sandbox configuration files (`.wsb`), and their mapping
+ * to sandbox options. Spellings, values and defaults follow Microsoft Learn's
+ * "Windows Sandbox configuration" page (docs/wsb.md has the table).
+ */
+
+export { WsbError } from './errors.js';
+export { defaultSandboxFolder, WSB_DEFAULT_DESKTOP } from './wsb-paths.js';
+
+/** A tri-state switch. `Default` (or an absent element) leaves the choice to Windows Sandbox. */
+export type WsbToggle = 'Enable' | 'Disable' | 'Default';
+/** `<vGPU>` also takes `EnableVendorExtensions` (GPU paravirtualization driver docs). */
+export type WsbGpu = WsbToggle | 'EnableVendorExtensions';
+
+/** A 1-based place in the file. */
+export interface WsbPosition {
+  line: number;
+  column: number;
+}
+
+export interface WsbMappedFolder {
+  /** Absolute host path (drive or UNC), as written. */
+  hostFolder: string;
+  /** Absolute path in the sandbox: as written, or Windows Sandbox's default (see `sandboxFolderDefaulted`). */
+  sandboxFolder: string;
+  /** True when `<SandboxFolder>` was absent and `sandboxFolder` is `C:\Users\WDAGUtilityAccount\Desktop\<name>`. */
+  sandboxFolderDefaulted: boolean;
+  /** `<ReadOnly>`; `false` when absent. */
+  readOnly: boolean;
+  /** Where the `<MappedFolder>` element starts. */
+  position: WsbPosition;
+}
+
+/** The canonical (documented) spelling of each top-level element. */
+export type WsbSettingName =
+  | 'vGPU'
+  | 'Networking'
+  | 'MappedFolders'
+  | 'LogonCommand'
+  | 'AudioInput'
+  | 'VideoInput'
+  | 'ProtectedClient'
+  | 'PrinterRedirection'
+  | 'ClipboardRedirection'
+  | 'MemoryInMB';
+
+/** A parsed `.wsb` file. Absent settings are absent here too (Windows Sandbox's defaults apply). */
+export interface WsbConfig {
+  /** The name used in error messages and warnings. */
+  fileName: string;
+  vGPU?: WsbGpu;
+  networking?: WsbToggle;
+  /** `<MappedFolders>`, in file order; `[]` when absent. */
+  mappedFolders: WsbMappedFolder[];
+  /** `<LogonCommand><Command>`, trimmed. */
+  logonCommand?: string;
+  audioInput?: WsbToggle;
+  videoInput?: WsbToggle;
+  protectedClient?: WsbToggle;
+  printerRedirection?: WsbToggle;
+  clipboardRedirection?: WsbToggle;
+  memoryInMB?: number;
+  /** Where each top-level setting that is present was written. */
+  positions: Partial<Record<WsbSettingName, WsbPosition>>;
+}
+
+export interface ParseWsbOptions {
+  /** Shown in errors; defaults to `<input>`. */
+  fileName?: string;
+}
+
+/** Largest memory we accept, in MB (12 TiB, Hyper-V's per-VM maximum). */
+export const WSB_MAX_MEMORY_MB = 12 * 1024 * 1024;
+/** A `.wsb` file larger than this is refused before parsing. */
+export const WSB_MAX_FILE_BYTES = 1024 * 1024;
+
+const TOGGLE_VALUES = 'Enable, Disable or Default (any case; True/False are read as Enable/Disable)';
+const GPU_VALUES = 'Enable, Disable, Default or EnableVendorExtensions (any case)';
+const BOOLEAN_VALUES = 'true or false (any case)';
+const MEMORY_VALUES = `a whole number of megabytes from 1 to ${WSB_MAX_MEMORY_MB}`;
+
+type ToggleKey =
+  | 'networking'
+  | 'audioInput'
+  | 'videoInput'
+  | 'protectedClient'
+  | 'printerRedirection'
+  | 'clipboardRedirection';
+
+interface TopLevel {
+  name: WsbSettingName;
+  kind: 'toggle' | 'gpu' | 'memory' | 'folders' | 'logon';
+  key?: ToggleKey;
+}
+
+const TOP_LEVEL: readonly TopLevel[] = [
+  { name: 'vGPU', kind: 'gpu' },
+  { name: 'Networking', kind: 'toggle', key: 'networking' },
+  { name: 'MappedFolders', kind: 'folders' },
+  { name: 'LogonCommand', kind: 'logon' },
+  { name: 'AudioInput', kind: 'toggle', key: 'audioInput' },
+  { name: 'VideoInput', kind: 'toggle', key: 'videoInput' },
+  { name: 'ProtectedClient', kind: 'toggle', key: 'protectedClient' },
+  { name: 'PrinterRedirection', kind: 'toggle', key: 'printerRedirection' },
+  { name: 'ClipboardRedirection', kind: 'toggle', key: 'clipboardRedirection' },
+  { name: 'MemoryInMB', kind: 'memory' },
+];
+
+const FOLDER_CHILDREN = ['HostFolder', 'SandboxFolder', 'ReadOnly'] as const;
+
+/**
+ * Parses the text (or bytes) of a `.wsb` file. Bytes may be UTF-8 (with or
+ * without a BOM) or UTF-16 with a BOM (what Notepad's "Unicode" and Windows
+ * PowerShell's `Out-File` write). Element names are matched without regard to
+ * case, since Microsoft's own samples spell `vGPU` three ways; values too.
+ *
+ * @throws WsbError (code `WSB_INVALID`) with file, line and column.
+ */
+export function parseWsb(input: string | Uint8Array, options: ParseWsbOptions = {}): WsbConfig {
+  const fileName = options.fileName ?? '<input>';
+  const text = typeof input === 'string' ? input.replace(/^\uFEFF/, '') : decode(input, fileName);
+  const root = parseXmlTree(text, fileName);
+  return new Reader(fileName).configuration(root);
+}
+
+/** Reads and parses a `.wsb` file; errors name `path`. */
+export async function readWsbFile(path: string): Promise<WsbConfig> {
+  const bytes = await readFile(path);
+  return parseWsb(bytes, { fileName: path });
+}
+
+function decode(bytes: Uint8Array, fileName: string): string {
+  if (bytes.length > WSB_MAX_FILE_BYTES) {
+    throw new WsbError({
+      fileName,
+      line: 1,
+      column: 1,
+      problem: `the file is ${bytes.length} bytes long`,
+      allowed: `at most ${WSB_MAX_FILE_BYTES} bytes`,
+    });
+  }
+  let encoding = 'utf-8';
+  let start = 0;
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) {
+    encoding = 'utf-16le';
+    start = 2;
+  } else if (bytes[0] === 0xfe && bytes[1] === 0xff) {
+    encoding = 'utf-16be';
+    start = 2;
+  } else if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+    start = 3;
+  }
+  try {
+    return new TextDecoder(encoding, { fatal: true, ignoreBOM: true }).decode(bytes.subarray(start));
+  } catch (cause) {
+    throw new WsbError(
+      {
+        fileName,
+        line: 1,
+        column: 1,
+        problem: `the file is not valid ${encoding.toUpperCase()}`,
+        allowed: 'UTF-8, or UTF-16 with a byte order mark',
+      },
+      { cause },
+    );
+  }
+}
+
+class Reader {
+  constructor(private readonly fileName: string) {}
+
+  fail(at: XmlElement | WsbPosition, element: string, problem: string, allowed?: string): never {
+    throw new WsbError({
+      fileName: this.fileName,
+      line: at.line,
+      column: at.column,
+      element,
+      problem,
+      ...(allowed ? { allowed } : {}),
+    });
+  }
+
+  configuration(root: XmlElement): WsbConfig {
+    if (root.name.toLowerCase() !== 'configuration') {
+      this.fail(root, root.name, `the root element is <${root.name}>`, '<Configuration>');
+    }
+    this.noAttributes(root, 'Configuration');
+    this.noText(root, 'Configuration');
+    const config: WsbConfig = { fileName: this.fileName, mappedFolders: [], positions: {} };
+    const seen = new Map<string, XmlElement>();
+    for (const child of root.children) {
+      const spec = TOP_LEVEL.find((s) => s.name.toLowerCase() === child.name.toLowerCase());
+      const path = `Configuration/${child.name}`;
+      if (!spec) {
+        this.fail(
+          child,
+          path,
+          `unknown element <${child.name}> in <Configuration>`,
+          TOP_LEVEL.map((s) => `<${s.name}>`).join(', '),
+        );
+      }
+      this.once(seen, child, spec.name, path);
+      this.noAttributes(child, path);
+      config.positions[spec.name] = { line: child.line, column: child.column };
+      switch (spec.kind) {
+        case 'gpu':
+          config.vGPU = this.gpu(child, path);
+          break;
+        case 'toggle':
+          config[spec.key!] = this.toggle(child, path);
+          break;
+        case 'memory':
+          config.memoryInMB = this.memory(child, path);
+          break;
+        case 'folders':
+          config.mappedFolders = this.folders(child, path);
+          break;
+        case 'logon': {
+          const command = this.logon(child, path);
+          config.logonCommand = command;
+          break;
+        }
+      }
+    }
+    return config;
+  }
+
+  private once(seen: Map<string, XmlElement>, element: XmlElement, name: string, path: string): void {
+    const first = seen.get(name.toLowerCase());
+    if (first) {
+      this.fail(
+        element,
+        path,
+        `<${name}> appears twice (first at line ${first.line}, column ${first.column})`,
+        `one <${name}>`,
+      );
+    }
+    seen.set(name.toLowerCase(), element);
+  }
+
+  private noAttributes(element: XmlElement, path: string): void {
+    const names = Object.keys(element.attributes).filter((n) => n !== 'xmlns' && !n.startsWith('xmlns:'));
+    if (names.length > 0) {
+      this.fail(element, path, `<${element.name}> has an attribute ${names[0]}`, 'no attributes');
+    }
+  }
+
+  private noText(element: XmlElement, path: string): void {
+    const text = element.text.trim();
+    if (text !== '') {
+      this.fail(
+        element,
+        path,
+        `<${element.name}> contains text ${JSON.stringify(text.length > 40 ? `${text.slice(0, 37)}...` : text)}`,
+        'only child elements',
+      );
+    }
+  }
+
+  /** The trimmed text of an element that must not have children. */
+  private leaf(element: XmlElement, path: string): string {
+    const child = element.children[0];
+    if (child) {
+      this.fail(
+        child,
+        `${path}/${child.name}`,
+        `<${element.name}> takes a value, not a child element <${child.name}>`,
+      );
+    }
+    return element.text.trim();
+  }
+
+  private toggle(element: XmlElement, path: string): WsbToggle {
+    const value = this.leaf(element, path);
+    switch (value.toLowerCase()) {
+      case 'enable':
+      case 'true':
+        return 'Enable';
+      case 'disable':
+      case 'false':
+        return 'Disable';
+      case 'default':
+        return 'Default';
+      default:
+        return this.fail(element, path, this.badValue(element, value), TOGGLE_VALUES);
+    }
+  }
+
+  private gpu(element: XmlElement, path: string): WsbGpu {
+    const value = this.leaf(element, path);
+    if (value.toLowerCase() === 'enablevendorextensions') return 'EnableVendorExtensions';
+    if (['enable', 'disable', 'default'].includes(value.toLowerCase())) return this.toggle(element, path);
+    return this.fail(element, path, this.badValue(element, value), GPU_VALUES);
+  }
+
+  private memory(element: XmlElement, path: string): number {
+    const value = this.leaf(element, path);
+    if (!/^\d+$/.test(value)) return this.fail(element, path, this.badValue(element, value), MEMORY_VALUES);
+    const mb = Number(value);
+    if (mb < 1 || mb > WSB_MAX_MEMORY_MB) {
+      return this.fail(element, path, this.badValue(element, value), MEMORY_VALUES);
+    }
+    return mb;
+  }
+
+  private badValue(element: XmlElement, value: string): string {
+    return value === ''
+      ? `<${element.name}> is empty`
+      : `<${element.name}> has the value ${JSON.stringify(value)}`;
+  }
+
+  private logon(element: XmlElement, path: string): string {
+    this.noText(element, path);
+    let command: string | undefined;
+    const seen = new Map<string, XmlElement>();
+    for (const child of element.children) {
+      const childPath = `${path}/${child.name}`;
+      if (child.name.toLowerCase() !== 'command') {
+        this.fail(child, childPath, `unknown element <${child.name}> in <LogonCommand>`, '<Command>');
+      }
+      this.once(seen, child, 'Command', childPath);
+      this.noAttributes(child, childPath);
+      command = this.leaf(child, childPath);
+      if (command === '') this.fail(child, childPath, '<Command> is empty', 'a command line');
+    }
+    if (command === undefined) {
+      this.fail(element, path, '<LogonCommand> has no <Command>', 'exactly one <Command>');
+    }
+    return command;
+  }
+
+  private folders(element: XmlElement, path: string): WsbMappedFolder[] {
+    this.noText(element, path);
+    const folders: WsbMappedFolder[] = [];
+    const targets = new Map<string, WsbMappedFolder>();
+    element.children.forEach((child) => {
+      const childPath = `${path}/${child.name}[${folders.length + 1}]`;
+      if (child.name.toLowerCase() !== 'mappedfolder') {
+        this.fail(
+          child,
+          `${path}/${child.name}`,
+          `unknown element <${child.name}> in <MappedFolders>`,
+          '<MappedFolder>',
+        );
+      }
+      const folder = this.folder(child, childPath);
+      const key = windowsPathKey(folder.sandboxFolder);
+      const clash = targets.get(key);
+      if (clash) {
+        this.fail(
+          child,
+          childPath,
+          `two folders map to ${folder.sandboxFolder} (the other at line ${clash.position.line})`,
+          'a different SandboxFolder for each MappedFolder',
+        );
+      }
+      targets.set(key, folder);
+      folders.push(folder);
+    });
+    return folders;
+  }
+
+  private folder(element: XmlElement, path: string): WsbMappedFolder {
+    this.noAttributes(element, path);
+    this.noText(element, path);
+    const seen = new Map<string, XmlElement>();
+    const values: Partial<Record<(typeof FOLDER_CHILDREN)[number], { value: string; at: XmlElement }>> = {};
+    for (const child of element.children) {
+      const name = FOLDER_CHILDREN.find((n) => n.toLowerCase() === child.name.toLowerCase());
+      const childPath = `${path}/${child.name}`;
+      if (!name) {
+        this.fail(
+          child,
+          childPath,
+          `unknown element <${child.name}> in <MappedFolder>`,
+          FOLDER_CHILDREN.map((n) => `<${n}>`).join(', '),
+        );
+      }
+      this.once(seen, child, name, childPath);
+      this.noAttributes(child, childPath);
+      values[name] = { value: this.leaf(child, childPath), at: child };
+    }
+
+    const host = values.HostFolder;
+    if (!host) {
+      return this.fail(
+        element,
+        path,
+        '<MappedFolder> has no <HostFolder>',
+        'a <HostFolder> with an absolute host path',
+      );
+    }
+    const hostProblem = host.value === '' ? 'it is empty' : hostPathProblem(host.value);
+    if (hostProblem) {
+      this.fail(
+        host.at,
+        `${path}/HostFolder`,
+        `<HostFolder> ${JSON.stringify(host.value)} is not an absolute host path: ${hostProblem}`,
+        'an absolute path such as C:\\Tools or \\\\server\\share\\tools',
+      );
+    }
+
+    let sandboxFolder: string;
+    let sandboxFolderDefaulted = false;
+    const target = values.SandboxFolder;
+    if (target) {
+      const problem = target.value === '' ? 'it is empty' : sandboxPathProblem(target.value);
+      if (problem) {
+        this.fail(
+          target.at,
+          `${path}/SandboxFolder`,
+          `<SandboxFolder> ${JSON.stringify(target.value)} is not an absolute path in the sandbox: ${problem}`,
+          'an absolute path such as C:\\Tools (or no <SandboxFolder>, for the desktop)',
+        );
+      }
+      sandboxFolder = target.value;
+    } else {
+      const fallback = defaultSandboxFolder(host.value);
+      if (!fallback) {
+        return this.fail(
+          element,
+          path,
+          `<HostFolder> ${JSON.stringify(host.value)} is a drive or share root, which has no folder name to put on the desktop`,
+          'a <SandboxFolder> for a root',
+        );
+      }
+      sandboxFolder = fallback;
+      sandboxFolderDefaulted = true;
+    }
+
+    let readOnly = false;
+    const ro = values.ReadOnly;
+    if (ro) {
+      const value = ro.value.toLowerCase();
+      if (value !== 'true' && value !== 'false') {
+        this.fail(ro.at, `${path}/ReadOnly`, this.badValue(ro.at, ro.value), BOOLEAN_VALUES);
+      }
+      readOnly = value === 'true';
+    }
+    return {
+      hostFolder: host.value,
+      sandboxFolder,
+      sandboxFolderDefaulted,
+      readOnly,
+      position: { line: element.line, column: element.column },
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Mapping to sandbox options
+
+/** One folder shared into a sandbox. */
+export interface WsbFolderOption {
+  hostPath: string;
+  sandboxPath: string;
+  readOnly: boolean;
+}
+
+/**
+ * Plain sandbox options derived from a `.wsb` file. The booleans are present
+ * only when the file says `Enable` (true) or `Disable` (false) explicitly;
+ * absent means "the default of whatever runs it".
+ */
+export interface WsbSandboxOptions {
+  memoryMB?: number;
+  network: 'nat' | 'none';
+  mappedFolders: WsbFolderOption[];
+  logonCommand?: string;
+  gpu?: boolean;
+  clipboard?: boolean;
+  audioInput?: boolean;
+  videoInput?: boolean;
+  printerRedirection?: boolean;
+  protectedClient?: boolean;
+}
+
+/** Options given beside the file (CLI flags); they win over the file. */
+export interface WsbOverrides {
+  /** What will run it; warnings depend on it. Default `process`. */
+  isolation?: 'process' | 'hyperv' | 'vm';
+  memoryMB?: number;
+  network?: 'nat' | 'none';
+  logonCommand?: string;
+  /** Added to the file's folders; one with the same `sandboxPath` replaces the file's. */
+  mappedFolders?: readonly WsbFolderOption[];
+}
+
+/** A setting of the file that what will run it cannot honour (or honours differently). */
+export interface WsbWarning {
+  setting: WsbSettingName;
+  /** The value written in the file. */
+  value: string;
+  message: string;
+  fileName: string;
+  line: number;
+  column: number;
+}
+
+type WsbFlag = 'gpu' | 'clipboard' | 'audioInput' | 'videoInput' | 'printerRedirection' | 'protectedClient';
+
+export interface WsbMapping {
+  options: WsbSandboxOptions;
+  warnings: WsbWarning[];
+}
+
+const NOT_IN_CONTAINERS: readonly {
+  setting: WsbSettingName;
+  key: 'vGPU' | ToggleKey;
+  what: string;
+}[] = [
+  { setting: 'vGPU', key: 'vGPU', what: 'a virtual GPU is not given to containers; software rendering only' },
+  { setting: 'AudioInput', key: 'audioInput', what: 'containers have no audio devices' },
+  { setting: 'VideoInput', key: 'videoInput', what: 'containers have no camera devices' },
+  {
+    setting: 'PrinterRedirection',
+    key: 'printerRedirection',
+    what: 'host printers are not shared into containers',
+  },
+  {
+    setting: 'ClipboardRedirection',
+    key: 'clipboardRedirection',
+    what: 'containers have no desktop session, so no clipboard to share',
+  },
+  {
+    setting: 'ProtectedClient',
+    key: 'protectedClient',
+    what: 'there is no remote-desktop client to run in an AppContainer',
+  },
+];
+
+/**
+ * Maps a parsed `.wsb` to sandbox options. Settings that container isolation
+ * (`process`, `hyperv`) cannot honour are kept in the options and listed in
+ * `warnings`, never dropped silently.
+ *
+ * @throws InvalidArgumentError for a bad override.
+ */
+export function wsbToSandboxOptions(config: WsbConfig, overrides: WsbOverrides = {}): WsbMapping {
+  const isolation = overrides.isolation ?? 'process';
+  if (!['process', 'hyperv', 'vm'].includes(isolation)) {
+    throw new InvalidArgumentError('isolation', "'process', 'hyperv' or 'vm'", isolation);
+  }
+  checkOverrides(overrides);
+
+  const byTarget = new Map<string, WsbFolderOption>();
+  for (const folder of config.mappedFolders) {
+    byTarget.set(windowsPathKey(folder.sandboxFolder), {
+      hostPath: folder.hostFolder,
+      sandboxPath: folder.sandboxFolder,
+      readOnly: folder.readOnly,
+    });
+  }
+  for (const folder of overrides.mappedFolders ?? []) {
+    byTarget.set(windowsPathKey(folder.sandboxPath), { ...folder });
+  }
+
+  const options: WsbSandboxOptions = {
+    network: overrides.network ?? (config.networking === 'Disable' ? 'none' : 'nat'),
+    mappedFolders: [...byTarget.values()],
+  };
+  const memoryMB = overrides.memoryMB ?? config.memoryInMB;
+  if (memoryMB !== undefined) options.memoryMB = memoryMB;
+  const logonCommand = overrides.logonCommand ?? config.logonCommand;
+  if (logonCommand !== undefined) options.logonCommand = logonCommand;
+  const flags: readonly [WsbFlag, WsbToggle | WsbGpu | undefined][] = [
+    ['gpu', config.vGPU],
+    ['clipboard', config.clipboardRedirection],
+    ['audioInput', config.audioInput],
+    ['videoInput', config.videoInput],
+    ['printerRedirection', config.printerRedirection],
+    ['protectedClient', config.protectedClient],
+  ];
+  for (const [key, value] of flags) {
+    if (value !== undefined && value !== 'Default') options[key] = value !== 'Disable';
+  }
+
+  const warnings: WsbWarning[] = [];
+  if (isolation === 'vm') return { options, warnings };
+
+  const warn = (setting: WsbSettingName, value: string, message: string, at?: WsbPosition) => {
+    const position = at ?? config.positions[setting] ?? { line: 1, column: 1 };
+    warnings.push({ setting, value, message, fileName: config.fileName, ...position });
+  };
+  for (const { setting, key, what } of NOT_IN_CONTAINERS) {
+    const value = config[key];
+    if (value === 'Enable' || value === 'EnableVendorExtensions') {
+      warn(
+        setting,
+        value,
+        `<${setting}>${value}</${setting}> is ignored with ${isolation} isolation: ${what}.`,
+      );
+    }
+  }
+  if (config.logonCommand !== undefined && overrides.logonCommand === undefined) {
+    warn(
+      'LogonCommand',
+      config.logonCommand,
+      `The logon command runs when the ${isolation}-isolated container has started, as the container's ` +
+        'default user (not WDAGUtilityAccount, and with no desktop session).',
+    );
+  }
+  for (const folder of config.mappedFolders) {
+    const kept = byTarget.get(windowsPathKey(folder.sandboxFolder));
+    if (folder.sandboxFolderDefaulted && kept?.hostPath === folder.hostFolder) {
+      warn(
+        'MappedFolders',
+        folder.hostFolder,
+        `${folder.hostFolder} has no <SandboxFolder>, so it is mapped to ${folder.sandboxFolder} ` +
+          "(Windows Sandbox's desktop default), a path container images do not otherwise have.",
+        folder.position,
+      );
+    }
+  }
+  return { options, warnings };
+}
+
+function checkOverrides(overrides: WsbOverrides): void {
+  const { memoryMB, network, logonCommand, mappedFolders } = overrides;
+  if (
+    memoryMB !== undefined &&
+    (!Number.isInteger(memoryMB) || memoryMB < 1 || memoryMB > WSB_MAX_MEMORY_MB)
+  ) {
+    throw new InvalidArgumentError('memoryMB', MEMORY_VALUES, memoryMB);
+  }
+  if (network !== undefined && network !== 'nat' && network !== 'none') {
+    throw new InvalidArgumentError('network', "'nat' or 'none'", network);
+  }
+  if (logonCommand !== undefined && (typeof logonCommand !== 'string' || logonCommand.trim() === '')) {
+    throw new InvalidArgumentError('logonCommand', 'a non-empty command line', logonCommand);
+  }
+  (mappedFolders ?? []).forEach((folder, i) => {
+    const hostProblem =
+      typeof folder.hostPath === 'string' ? hostPathProblem(folder.hostPath) : 'not a string';
+    if (hostProblem || folder.hostPath === '') {
+      throw new InvalidArgumentError(
+        `mappedFolders[${i}].hostPath`,
+        'an absolute host path',
+        folder.hostPath,
+        hostProblem,
+      );
+    }
+    const sandboxProblem =
+      typeof folder.sandboxPath === 'string' ? sandboxPathProblem(folder.sandboxPath) : 'not a string';
+    if (sandboxProblem) {
+      throw new InvalidArgumentError(
+        `mappedFolders[${i}].sandboxPath`,
+        'an absolute path in the sandbox (C:\\...)',
+        folder.sandboxPath,
+        sandboxProblem,
+      );
+    }
+    if (typeof folder.readOnly !== 'boolean') {
+      throw new InvalidArgumentError(`mappedFolders[${i}].readOnly`, 'true or false', folder.readOnly);
+    }
+  });
+}
