@@ -54,6 +54,8 @@ interface Mounted {
 
 /** Scratch layers this process mounted, by folder: the disk handle stays open while mounted. */
 const mounted = new Map<string, Mounted>();
+/** Disks attached by a create/mount still in progress (their undo has not detached them). */
+const attached = new Set<string>();
 
 /**
  * Creates a writable (scratch) layer in `dir` and mounts it: CreateVirtualDisk
@@ -89,7 +91,8 @@ export async function createScratchLayer(
 
   return withUndo(async (undo) => {
     const created = await mkdir(dir, { recursive: true });
-    undo.push('mkdir', () => removeCreated(dir, created, vhdxPath));
+    // If the disk could not be detached, keep its folder: destroyScratchLayer can finish the job.
+    undo.push('mkdir', () => (attached.has(vhdxPath) ? undefined : removeCreated(dir, created, vhdxPath)));
     progress('create-disk');
     const disk = await virtDisk.createVirtualDisk(vhdxPath, {
       maximumSizeBytes: BigInt(sizeGB) * 2n ** 30n,
@@ -103,6 +106,7 @@ export async function createScratchLayer(
     checkHResult(await storage.formatWritableLayerVhd(handle), 'HcsFormatWritableLayerVhd');
 
     const layer = await mountSteps(undo, dir, vhdxPath, handle, parents, layerData, progress, true);
+    attached.delete(vhdxPath);
     mounted.set(key(dir), { layer, handle });
     return layer;
   });
@@ -139,6 +143,7 @@ export async function mountScratchLayer(
     const handle = requireHandle(disk.handle, 'OpenVirtualDisk');
     pushClose(undo, handle);
     const layer = await mountSteps(undo, dir, vhdxPath, handle, parents, layerData, progress, false);
+    attached.delete(vhdxPath);
     mounted.set(key(dir), { layer, handle });
     return layer;
   });
@@ -220,9 +225,11 @@ async function mountSteps(
   const { storage, virtDisk } = storageBindings();
   progress('attach');
   checkWin32(await virtDisk.attachVirtualDisk(handle, ATTACH_FLAGS), 'AttachVirtualDisk');
-  undo.push('AttachVirtualDisk', async () =>
-    checkWin32(await virtDisk.detachVirtualDisk(handle), 'DetachVirtualDisk'),
-  );
+  attached.add(vhdxPath);
+  undo.push('AttachVirtualDisk', async () => {
+    checkWin32(await virtDisk.detachVirtualDisk(handle), 'DetachVirtualDisk');
+    attached.delete(vhdxPath);
+  });
 
   progress('mount-path');
   const mount = await storage.getLayerVhdMountPath(handle);

@@ -172,9 +172,12 @@ describe('createScratchLayer', () => {
     expect(rollback.undoFailures).toHaveLength(1);
     expect(rollback.undoFailures[0]!.step).toBe('AttachVirtualDisk');
     expect((rollback.undoFailures[0]!.error as HcsError).operation).toBe('DetachVirtualDisk');
-    // The handle was still closed and the folder still removed; the disk is what is left.
+    // The handle was still closed; the disk is what is left, so its folder is kept for destroyScratchLayer.
     expect(fake.ledger()).toMatchObject({ liveHandles: 0, attachedFilters: [] });
     expect(fake.ledger().attachedDisks).toHaveLength(1);
+    expect(readdirSync(dir)).toEqual(['sandbox.vhdx']);
+    await destroyScratchLayer(dir);
+    expect(fake.ledger()).toMatchObject({ liveHandles: 0, attachedDisks: [], attachedFilters: [] });
     expect(existsSync(dir)).toBe(false);
   });
 
