@@ -1,0 +1,233 @@
+import type { Readable, Writable } from 'node:stream';
+import { type ComputeSystem, HcsProcess } from '../hcs/index.js';
+import { InvalidArgumentError } from '../internal/errors.js';
+import { buildProcessParameters, quoteWindowsArgs } from '../schema/index.js';
+import { CommandExitError, type CommandResult } from './command-errors.js';
+
+export interface CommandOptions {
+  /** Working directory inside the sandbox (absolute Windows path). */
+  cwd?: string;
+  /** Environment variables for the command. */
+  env?: Record<string, string>;
+  /** Account inside the sandbox (`ContainerUser`, `ContainerAdministrator`, ...). */
+  user?: string;
+  /** Text or bytes written to stdin, which is then closed. */
+  stdin?: string | Uint8Array;
+  /** Kill the command after this many milliseconds (`timedOut` is then set). */
+  timeoutMs?: number;
+  /** Kill the command when this aborts (`isCanceled` is then set). */
+  signal?: AbortSignal;
+  /** Run under a pseudo console (stdout and stderr merge). */
+  tty?: boolean;
+  /** Console size with `tty`. */
+  cols?: number;
+  rows?: number;
+  /** Called with each chunk of output as it arrives. */
+  onStdout?: (chunk: string) => void;
+  onStderr?: (chunk: string) => void;
+}
+
+export interface RunOptions extends CommandOptions {
+  /** Reject with {@link CommandExitError} when the exit code is not 0 (default true). */
+  reject?: boolean;
+}
+
+/** A command given as one command line, or as argv (quoted for Windows for you). */
+export type CommandInput = string | readonly string[];
+
+function commandLineOf(command: CommandInput): string {
+  if (typeof command === 'string') {
+    if (!command.trim()) throw new InvalidArgumentError('command', 'a non-empty command line', command);
+    return command;
+  }
+  if (!Array.isArray(command) || command.length === 0 || command.some((a) => typeof a !== 'string')) {
+    throw new InvalidArgumentError(
+      'command',
+      'a command line string or a non-empty array of strings',
+      command,
+    );
+  }
+  return quoteWindowsArgs(command);
+}
+
+function checkOptions(options: CommandOptions): void {
+  if (options.timeoutMs !== undefined && !(Number.isFinite(options.timeoutMs) && options.timeoutMs > 0)) {
+    throw new InvalidArgumentError('timeoutMs', 'a positive number of milliseconds', options.timeoutMs);
+  }
+  for (const [field, value] of [
+    ['cols', options.cols],
+    ['rows', options.rows],
+  ] as const) {
+    if (value !== undefined && !(Number.isInteger(value) && value > 0 && value <= 0xffff)) {
+      throw new InvalidArgumentError(field, 'a whole number of character cells from 1 to 65535', value);
+    }
+  }
+  if (options.env !== undefined) {
+    for (const [key, value] of Object.entries(options.env)) {
+      if (!key || key.includes('=') || typeof value !== 'string') {
+        throw new InvalidArgumentError(`env.${key}`, 'a name without "=" and a string value', value);
+      }
+    }
+  }
+}
+
+/**
+ * A command running in a sandbox: its streams, `wait()` for the result, and
+ * `kill()`. Output is collected for `wait()` as it streams past, whether or
+ * not you also read `stdout`/`stderr` yourself.
+ */
+export class CommandHandle {
+  readonly command: string;
+  readonly #process: HcsProcess;
+  readonly #started = performance.now();
+  readonly #result: Promise<CommandResult>;
+  #timedOut = false;
+  #canceled = false;
+
+  /** @internal Use `sandbox.commands.spawn()`. */
+  constructor(command: string, process: HcsProcess, options: CommandOptions) {
+    this.command = command;
+    this.#process = process;
+    const stdout = collect(process.stdout, options.onStdout);
+    const stderr = collect(process.stderr, options.onStderr);
+    this.#result = this.#settle(stdout, stderr, options);
+    this.#result.catch(() => undefined);
+  }
+
+  get pid(): number {
+    return this.#process.pid;
+  }
+  get stdin(): Writable | null {
+    return this.#process.stdin;
+  }
+  get stdout(): Readable | null {
+    return this.#process.stdout;
+  }
+  get stderr(): Readable | null {
+    return this.#process.stderr;
+  }
+
+  /** The result once the command has exited and its output is drained. */
+  wait(): Promise<CommandResult> {
+    return this.#result;
+  }
+
+  /** Kills the command (already exited is fine). */
+  async kill(): Promise<void> {
+    await this.#process.terminate();
+  }
+
+  /** Resizes the pseudo console (commands started with `tty`). */
+  resize(cols: number, rows: number): Promise<void> {
+    return this.#process.resizeConsole(cols, rows);
+  }
+
+  async #settle(
+    stdout: Promise<string>,
+    stderr: Promise<string>,
+    options: CommandOptions,
+  ): Promise<CommandResult> {
+    const stopTimer = this.#arm(options);
+    try {
+      const [exit, out, err] = await Promise.all([this.#process.wait(), stdout, stderr]);
+      return {
+        command: this.command,
+        exitCode: exit.exitCode,
+        stdout: out,
+        stderr: err,
+        timedOut: this.#timedOut,
+        isCanceled: this.#canceled,
+        durationMs: Math.round(performance.now() - this.#started),
+      };
+    } finally {
+      stopTimer();
+      await this.#process.close();
+    }
+  }
+
+  /** Kills on timeout or abort; returns the disarm function. */
+  #arm(options: CommandOptions): () => void {
+    const kill = () => void this.#process.terminate().catch(() => undefined);
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            this.#timedOut = true;
+            kill();
+          }, options.timeoutMs);
+    const onAbort = () => {
+      this.#canceled = true;
+      kill();
+    };
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
+    return () => {
+      if (timer) clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    };
+  }
+}
+
+async function collect(
+  stream: Readable | null,
+  onChunk: ((chunk: string) => void) | undefined,
+): Promise<string> {
+  if (!stream) return '';
+  stream.setEncoding('utf8');
+  let text = '';
+  for await (const chunk of stream as AsyncIterable<string>) {
+    text += chunk;
+    onChunk?.(chunk);
+  }
+  return text;
+}
+
+/** Starts `command` in `system` with its stdio piped. */
+export async function spawnCommand(
+  system: ComputeSystem,
+  command: CommandInput,
+  options: CommandOptions = {},
+): Promise<CommandHandle> {
+  const commandLine = commandLineOf(command);
+  checkOptions(options);
+  const parameters = buildProcessParameters({
+    commandLine,
+    ...(options.cwd !== undefined && { workingDirectory: options.cwd }),
+    ...(options.env !== undefined && { environment: options.env }),
+    ...(options.user !== undefined && { user: options.user }),
+    ...(options.tty && {
+      emulateConsole: true,
+      consoleSize: { width: options.cols ?? 80, height: options.rows ?? 25 },
+    }),
+    createStdInPipe: true,
+    createStdOutPipe: true,
+    createStdErrPipe: !options.tty,
+  });
+  const process = await HcsProcess.create(
+    system,
+    parameters,
+    options.signal ? { signal: options.signal } : {},
+  );
+  const handle = new CommandHandle(commandLine, process, options);
+  if (options.stdin !== undefined) {
+    process.stdin?.end(options.stdin);
+  } else if (!options.tty) {
+    // Nothing to send: close stdin so commands that read it see EOF instead of waiting.
+    process.stdin?.end();
+  }
+  return handle;
+}
+
+/** Runs `command` to completion and returns (or, by default, rejects on failure with) its result. */
+export async function runCommand(
+  system: ComputeSystem,
+  command: CommandInput,
+  options: RunOptions = {},
+): Promise<CommandResult> {
+  const handle = await spawnCommand(system, command, options);
+  const result = await handle.wait();
+  if ((options.reject ?? true) && (result.exitCode !== 0 || result.timedOut || result.isCanceled)) {
+    throw new CommandExitError(result);
+  }
+  return result;
+}

@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { newInstance, runOk } from './harness.js';
+
+describe('sandbox command layer', () => {
+  it('runs commands with output, argv quoting, stdin, env, exit errors, timeouts and streaming', async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: an untyped JSON result from the script
+    const r = await runOk<Record<string, any>>('commands.mjs', [], { instance: newInstance('cmd') });
+    expect(r.hello).toEqual({ exitCode: 0, stdout: 'hello\r\n', stderr: '' });
+    expect(r.argv).toBe('"two words"'); // cmd's echo prints the quotes argv quoting adds
+    expect(r.stdin).toBe(1);
+    expect(r.env).toBe('hi-env');
+    expect(r.failed).toEqual({ isExitError: true, exitCode: 3, stderr: 'oops' });
+    expect(r.noReject).toBe(4);
+    expect(r.timeout).toEqual({ timedOut: true, exitCode: 1 });
+    expect(r.streamed).toEqual({ pid: true, chunks: 'streamed', stdout: 'streamed' });
+  });
+});

@@ -1,0 +1,42 @@
+// The sandbox command layer (run/spawn, stdin, timeouts, exit errors) over a compute system.
+import { containerDocument, main, product } from './lib.mjs';
+
+const { runCommand, spawnCommand } = await import('../../../dist/sandbox/commands.js');
+const { CommandExitError } = await import('../../../dist/sandbox/command-errors.js');
+const { ComputeSystem } = product;
+
+await main(async () => {
+  const system = await ComputeSystem.create(`cmd-${process.pid}`, containerDocument());
+  try {
+    await system.start();
+    const r = {};
+    const hello = await runCommand(system, 'cmd /c echo hello');
+    r.hello = { exitCode: hello.exitCode, stdout: hello.stdout, stderr: hello.stderr };
+    const argv = await runCommand(system, ['cmd', '/c', 'echo', 'two words']);
+    r.argv = argv.stdout.trim();
+    const stdin = await runCommand(system, 'cmd /q', { stdin: 'echo piped-in\r\n' });
+    r.stdin = stdin.stdout.split(/\r?\n/).filter((l) => l.trim() === 'piped-in').length;
+    const env = await runCommand(system, 'cmd /c echo %GREETING%', { env: { GREETING: 'hi-env' } });
+    r.env = env.stdout.trim();
+    try {
+      await runCommand(system, 'cmd /c echo oops 1>&2 & exit 3');
+    } catch (error) {
+      r.failed = {
+        isExitError: error instanceof CommandExitError,
+        exitCode: error.exitCode,
+        stderr: error.stderr.trim(),
+      };
+    }
+    const noReject = await runCommand(system, 'cmd /c exit 4', { reject: false });
+    r.noReject = noReject.exitCode;
+    const slow = await runCommand(system, 'ping -n 30 127.0.0.1', { timeoutMs: 500, reject: false });
+    r.timeout = { timedOut: slow.timedOut, exitCode: slow.exitCode };
+    const chunks = [];
+    const handle = await spawnCommand(system, 'cmd /c echo streamed', { onStdout: (c) => chunks.push(c) });
+    const streamed = await handle.wait();
+    r.streamed = { pid: handle.pid > 0, chunks: chunks.join('').trim(), stdout: streamed.stdout.trim() };
+    return r;
+  } finally {
+    await system[Symbol.asyncDispose]();
+  }
+});
