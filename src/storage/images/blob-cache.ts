@@ -107,9 +107,11 @@ export class BlobCache {
     if (!(size !== undefined && offset === size && offset > 0)) {
       response = await openBlob(offset, signal);
       if (offset > 0 && !isRangeAnswer(response, offset)) {
-        // The server ignored or refused the range: start again from byte 0.
-        await response.body?.cancel().catch(() => {});
-        if (response.status !== 200) response = await openBlob(0, signal);
+        // The server ignored the range (200: the whole blob follows) or refused it: start again from byte 0.
+        if (response.status !== 200) {
+          await response.body?.cancel().catch(() => {});
+          response = await openBlob(0, signal);
+        }
         offset = 0;
         hash = createHash('sha256');
       }
