@@ -93,6 +93,7 @@ describe.runIf(haveSimulatedStorage)('scratch layers through the product', () =>
       layer: { dir: string; vhdxPath: string; volumePath: string; parents: { id: string; path: string }[] };
       phases: string[];
       volumeExists: boolean;
+      diskInfo: Record<string, unknown>;
       scratchSize: number;
       audits: { mounted: StorageAudit; unmounted: StorageAudit; end: StorageAudit };
       dirAfterUnmount: string[];
@@ -117,6 +118,16 @@ describe.runIf(haveSimulatedStorage)('scratch layers through the product', () =>
       'attach-filter',
     ]);
     expect(r.volumeExists).toBe(true);
+    expect(r.diskInfo).toMatchObject({
+      Type: 'VHDX',
+      MaximumSize: 2 ** 30,
+      BlockSizeInBytes: 1024 * 1024,
+      SectorSizeInBytes: 512,
+      ParentPath: null,
+      Formatted: true,
+      Attached: true,
+      AttachFlags: 2 | 4, // NO_DRIVE_LETTER | PERMANENT_LIFETIME
+    });
     expect(r.scratchSize).toBeGreaterThan(0);
 
     // Mounted: one open disk handle, the disk and the filter attached; the mount-path string was freed.

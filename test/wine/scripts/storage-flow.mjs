@@ -31,6 +31,8 @@ await main(async () => {
   result.layer = { ...layer };
   result.phases = phases;
   result.volumeExists = existsSync(layer.volumePath);
+  // What virtdisk read from CREATE_VIRTUAL_DISK_PARAMETERS v2: proves the struct offsets.
+  result.diskInfo = storageSim({ Op: 'DiskInfo', Path: layer.vhdxPath });
   result.scratchSize = await storage.scratchSize(dir);
   result.audits.mounted = storageSim({ Op: 'Audit' });
   writeFileSync(join(layer.volumePath, 'Files', 'written.txt'), 'written in the sandbox');
