@@ -5,3 +5,4 @@ export { type NativeBindings, nativeBindings, setNativeBindings } from './provid
 export { type StorageBindings, setStorageBindings, storageBindings } from './storage-provider.js';
 export * from './storage-types.js';
 export * from './types.js';
+export * from './network-provider.js';
