@@ -11,6 +11,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
+import { InvalidArgumentError } from '../../internal/errors.js';
 import type { ImageRecord, Progress } from '../types.js';
 import { DigestMismatchError, digestHex, isDigest, sha256File, sha256Of } from './digest.js';
 import { layerCompression, safeEntrySegments, sniffCompression } from './layer-tar.js';
@@ -71,6 +72,15 @@ export async function loadImage(path: string, options: LoadOptions): Promise<Ima
 }
 
 async function importFound(image: FoundImage, options: LoadOptions): Promise<ImageRecord> {
+  const reference = image.reference ?? (options.reference ? normalise(options.reference) : undefined);
+  if (reference === undefined) {
+    throw new InvalidArgumentError(
+      'reference',
+      'a name for the image (the archive names none)',
+      options.reference,
+      `image ${image.configDigest}`,
+    );
+  }
   const config = parseJsonObject(await readFile(image.configPath), `config ${image.configDigest}`);
   if (options.hostBuild !== undefined) {
     checkConfigPlatform(config, image.configDigest, {
@@ -105,7 +115,7 @@ async function importFound(image: FoundImage, options: LoadOptions): Promise<Ima
   const { record } = await importImage(
     blobs,
     {
-      reference: image.reference ?? options.reference ?? image.configDigest,
+      reference,
       id: image.configDigest,
       ...(osVersion !== undefined ? { osVersion } : {}),
       ...(build !== undefined ? { build } : {}),

@@ -151,10 +151,11 @@ export async function importImage(
       ...(info.created !== undefined ? { created: info.created } : {}),
       layers: [...refs].reverse(),
     };
-    await store.addImage(record);
+    const stored = await store.addImage(record);
     onProgress?.({ item: info.reference, phase: 'done', done: 1, total: 1 });
     return {
-      record,
+      // The store may normalise the record (the own store normalises the reference): return what it kept.
+      record: isImageRecord(stored) ? stored : record,
       layers: layers.map((l, i) => ({
         digest: l.digest,
         chainId: chain[i] as string,
@@ -177,4 +178,13 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+function isImageRecord(value: unknown): value is ImageRecord {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ImageRecord).reference === 'string' &&
+    Array.isArray((value as ImageRecord).layers)
+  );
 }
