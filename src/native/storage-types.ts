@@ -183,8 +183,13 @@ export const AttachVirtualDiskFlag = {
 /** `DETACH_VIRTUAL_DISK_FLAG`. */
 export const DetachVirtualDiskFlag = { None: 0 } as const;
 
-/** `HRESULT_FROM_WIN32`: a virtdisk error as the HRESULT the rest of hcs-sandbox reports (signed, like the DLLs return). */
+/**
+ * `HRESULT_FROM_WIN32`: a virtdisk error as the HRESULT the rest of hcs-sandbox
+ * reports (signed, like the DLLs return). Codes that already carry the severity
+ * bit (virtdisk's `ERROR_VIRTDISK_*`, `0xC03Axxxx`) pass through unchanged.
+ */
 export function hresultFromWin32(error: Win32Error): HResult {
-  if (error <= 0) return error | 0;
-  return (error & 0xffff) | 0x80070000 | 0;
+  const u = error >>> 0;
+  if (u === 0 || u & 0x80000000) return u | 0;
+  return (u & 0xffff) | 0x80070000 | 0;
 }

@@ -1,6 +1,7 @@
 import koffi from 'koffi';
 import { describe, expect, it } from 'vitest';
 import { guidStruct, virtDiskTypes } from '../../../src/native/storage-structs.js';
+import { hresultFromWin32 } from '../../../src/native/storage-types.js';
 
 // The real SDK layouts for x64 (HCS-NOTES §1.5). koffi's Linux build computes
 // the same natural alignment as MSVC for these types (no long/wchar_t in them).
@@ -77,5 +78,15 @@ describe('virtdisk structs sit at the SDK offsets', () => {
     expect(buf.toString('hex')).toBe('ec4a98ecf9a0e947901f71415a66345b');
     expect(guidStruct(undefined).Data1).toBe(0);
     expect(() => guidStruct('nope')).toThrow(TypeError);
+  });
+});
+
+describe('hresultFromWin32', () => {
+  it('maps Win32 codes into FACILITY_WIN32 and keeps codes that are already HRESULT-shaped', () => {
+    expect(hresultFromWin32(0)).toBe(0);
+    expect(hresultFromWin32(5) >>> 0).toBe(0x80070005);
+    expect(hresultFromWin32(1168) >>> 0).toBe(0x80070490);
+    expect(hresultFromWin32(0xc03a0015) >>> 0).toBe(0xc03a0015); // ERROR_VIRTDISK_NOT_VIRTUAL_DISK
+    expect(hresultFromWin32(5)).toBeLessThan(0);
   });
 });
