@@ -1,0 +1,132 @@
+import { InvalidArgumentError } from '../../internal/errors.js';
+import {
+  accountingRows,
+  type JobAccounting,
+  type JobLimits,
+  PRIORITY_CLASSES,
+  type PriorityClass,
+  parseBytes,
+  parsePercent,
+  type RunInJobOptions,
+  runInJob,
+} from '../../jobs/index.js';
+import { type CommandModule, parsePositiveInt, printTable, UsageError } from '../command.js';
+
+export type JobRunPlan = {
+  kind: 'job-run';
+  command: string[];
+  limits: JobLimits;
+  name: string | undefined;
+  json: boolean;
+  timeoutMs: number | undefined;
+  stdout: string | undefined;
+  stderr: string | undefined;
+};
+
+/** Converts a unit parse failure into a usage error naming the option. */
+function option<T>(flag: string, parse: (v: string) => T): (v: string) => T {
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (error) {
+      if (error instanceof InvalidArgumentError)
+        throw new UsageError(`${flag}: expected ${error.allowed}, got "${value}"`);
+      throw error;
+    }
+  };
+}
+
+function parsePriority(value: string): PriorityClass {
+  if (!(PRIORITY_CLASSES as string[]).includes(value))
+    throw new UsageError(`--priority: expected one of ${PRIORITY_CLASSES.join(', ')}, got "${value}"`);
+  return value as PriorityClass;
+}
+
+interface JobRunOptions {
+  cpuRate?: number;
+  memory?: number;
+  jobMemory?: number;
+  processes?: number;
+  priority?: PriorityClass;
+  name?: string;
+  json: boolean;
+  timeout?: number;
+  stdout?: string;
+  stderr?: string;
+}
+
+export const jobCommand: CommandModule<JobRunPlan> = {
+  kinds: ['job-run'],
+  register(program, accept) {
+    const job = program
+      .command('job')
+      .description('run host processes under Windows job objects (limits, accounting)');
+    job
+      .command('run')
+      .description(
+        'run a command on this host inside a new job object with these limits; print what it used at exit; exit with its exit code',
+      )
+      .argument('<command...>', 'the command line to run (after --)')
+      .option(
+        '--cpu-rate <pct>',
+        'hard CPU cap, percent of the whole machine (0.01-100)',
+        option('--cpu-rate', parsePercent),
+      )
+      .option(
+        '--memory <size>',
+        'memory per process, e.g. 512MiB (KB/MB/GB = 1000^n, KiB/MiB/GiB = 1024^n)',
+        option('--memory', parseBytes),
+      )
+      .option('--job-memory <size>', 'memory of all processes together', option('--job-memory', parseBytes))
+      .option('--processes <n>', 'most processes alive at once', parsePositiveInt)
+      .option('--priority <class>', `priority class: ${PRIORITY_CLASSES.join(', ')}`, parsePriority)
+      .option('--name <name>', 'name the job (other tools can open it while it runs)')
+      .option('--timeout <ms>', 'terminate the job after this many milliseconds', parsePositiveInt)
+      .option('--stdout <file>', "write the command's standard output to this file")
+      .option('--stderr <file>', "write the command's standard error to this file")
+      .option('--json', 'print the accounting as JSON', false)
+      .action((command: string[], opts: JobRunOptions) => {
+        const limits: JobLimits = {};
+        if (opts.cpuRate !== undefined) limits.cpuRatePercent = opts.cpuRate;
+        if (opts.memory !== undefined) limits.processMemory = opts.memory;
+        if (opts.jobMemory !== undefined) limits.jobMemory = opts.jobMemory;
+        if (opts.processes !== undefined) limits.activeProcesses = opts.processes;
+        if (opts.priority !== undefined) limits.priorityClass = opts.priority;
+        accept({
+          kind: 'job-run',
+          command,
+          limits,
+          name: opts.name,
+          json: opts.json,
+          timeoutMs: opts.timeout,
+          stdout: opts.stdout,
+          stderr: opts.stderr,
+        });
+      });
+  },
+  async run(plan, io) {
+    const options: RunInJobOptions = {};
+    if (plan.name !== undefined) options.name = plan.name;
+    if (plan.timeoutMs !== undefined) options.timeoutMs = plan.timeoutMs;
+    if (plan.stdout !== undefined || plan.stderr !== undefined) {
+      options.stdio = {};
+      if (plan.stdout !== undefined) options.stdio.stdout = { file: plan.stdout };
+      if (plan.stderr !== undefined) options.stdio.stderr = { file: plan.stderr };
+    }
+    const result = await runInJob(plan.command, plan.limits, options);
+    io.out(formatJobRun(result.exitCode, result.accounting, plan.json));
+    return result.exitCode;
+  },
+};
+
+/** The report printed after `job run` (pure). */
+export function formatJobRun(exitCode: number, accounting: JobAccounting, json: boolean): string {
+  if (json) return `${JSON.stringify({ exitCode, accounting }, null, 2)}\n`;
+  let text = '';
+  printTable({ out: (s) => (text += s), err: () => {} }, [
+    ['JOB', 'USED'],
+    ['exit code', String(exitCode)],
+    ...accountingRows(accounting),
+  ]);
+  return text;
+}
