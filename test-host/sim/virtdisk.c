@@ -116,12 +116,15 @@ DWORD WINAPI CreateVirtualDisk(PVIRTUAL_STORAGE_TYPE VirtualStorageType, PCWSTR 
     if (!e) {
         static const GUID zero;
         char id[40];
-        if (memcmp(&uid, &zero, sizeof zero)) guid_str(&uid, id); else stc_new_disk_id(id);
+        char uidStr[40];
+        stc_new_disk_id(id); /* always random: two files with the same UniqueId must not share a volume */
+        if (memcmp(&uid, &zero, sizeof zero)) guid_str(&uid, uidStr); else snprintf(uidStr, sizeof uidStr, "%s", id);
         jv *m = jnew(J_OBJ);
         char *u;
         jset(m, "Format", jnew_str("hcssim-virtual-disk"));
         jset(m, "Type", jnew_str(dev == VIRTUAL_STORAGE_TYPE_DEVICE_VHD ? "VHD" : "VHDX"));
         jset(m, "DiskId", jnew_str(id));
+        jset(m, "UniqueId", jnew_str(uidStr));
         u = w2u(full); jset(m, "Path", jnew_str(u)); free(u);
         jset(m, "MaximumSize", jnew_int((long long)maxSize));
         jset(m, "BlockSizeInBytes", jnew_int(block));

@@ -19,6 +19,7 @@ HRESULT WINAPI HcsSimStorageControl(PCWSTR request, PWSTR *response);
 #define HRW(e) HRESULT_FROM_WIN32(e)
 
 static int g_n, g_pass, g_fail;
+static char g_diskId[64];
 static void check(int ok, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void check(int ok, const char *name, const char *fmt, ...) {
     g_n++;
@@ -247,7 +248,8 @@ int wmain(int argc, WCHAR **argv) {
         check(jgeti(m, "MaximumSize", &x) && x == (20ll << 30), "metadata MaximumSize read at offset 24", "%lld", x);
         check(jgeti(m, "BlockSizeInBytes", &x) && x == (1 << 20), "metadata BlockSizeInBytes read at offset 32", "%lld", x);
         check(jgeti(m, "PhysicalSectorSizeInBytes", &x) && x == 4096, "PhysicalSectorSizeInBytes read at offset 40 (real SDK layout)", "%lld", x);
-        check(jgets(m, "DiskId") && !strcmp(jgets(m, "DiskId"), "{11223344-5566-7788-99AA-BBCCDDEEFF00}"), "UniqueId (offset 8) becomes the disk GUID", "%s", jgets(m, "DiskId"));
+        check(jgets(m, "UniqueId") && !strcmp(jgets(m, "UniqueId"), "{11223344-5566-7788-99AA-BBCCDDEEFF00}"), "UniqueId read at offset 8", "%s", jgets(m, "UniqueId"));
+        snprintf(g_diskId, sizeof g_diskId, "%s", jgets(m, "DiskId") ? jgets(m, "DiskId") : "?");
         CHECK(!jgetb(m, "Formatted", 1) && !jgetb(m, "Attached", 1), "a new disk is neither formatted nor attached");
         json_free(m);
         HANDLE h2;
@@ -322,7 +324,10 @@ int wmain(int argc, WCHAR **argv) {
         CHECK_HR(hr, S_OK, "HcsGetLayerVhdMountPath -> S_OK");
         if (mp) { wcsncpy(mount, mp, 1023); LocalFree(mp); }
         size_t n = wcslen(mount);
-        check(n > 0 && mount[n - 1] == L'\\' && is_dir(mount) && wcsstr(mount, L"\\volumes\\{11223344-5566-7788-99AA-BBCCDDEEFF00}\\"),
+        WCHAR *idw = u2w(g_diskId);
+        int hasId = wcsstr(mount, wf(L"\\volumes\\%ls\\", idw)) != NULL;
+        free(idw);
+        check(n > 0 && mount[n - 1] == L'\\' && is_dir(mount) && hasId,
               "mount path is the volume folder with a trailing backslash", "%ls", mount);
     }
     /* another process sees the attach */
