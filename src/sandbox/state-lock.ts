@@ -1,0 +1,232 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, stat } from 'node:fs/promises';
+import { hostname, uptime } from 'node:os';
+import { dirname } from 'node:path';
+import { InvalidArgumentError } from '../internal/errors.js';
+import { type LockOwner, SandboxBusyError } from './errors.js';
+import { errorCode, readIfExists, sleep, unlinkIfExists } from './state-files.js';
+
+/**
+ * Per-sandbox locks between processes: a lock file created with `O_EXCL`
+ * (`open(path, 'wx')`) holding the owner's pid, host, boot time and a token.
+ *
+ * - A lock whose owner is dead (`process.kill(pid, 0)` gives `ESRCH`), or
+ *   that was taken before the machine last booted, is stale and is broken.
+ * - Breaking is done under a second lock file (`<lock>.break`), and the lock
+ *   is read again under it, so two waiters that both saw the same stale lock
+ *   cannot delete a fresh lock the other has just taken.
+ * - Locks are re-entrant within one async call chain (AsyncLocalStorage), so
+ *   store methods that lock can be called from inside `withLock`.
+ */
+
+export interface LockFileContent extends LockOwner {
+  host: string;
+  /** When the machine booted, per the owner (ms since epoch, rounded to seconds). */
+  bootedAt: number;
+  /** Unique per acquisition: only the holder of the token releases the lock. */
+  token: string;
+}
+
+export interface WithLockOptions {
+  /** How long to wait for another process to release the lock. Default 10 000 ms; 0 tries once. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+/** A lock file still empty after this long was left by a process that died between create and write. */
+const EMPTY_LOCK_GRACE_MS = 2_000;
+/** Two boot times closer than this are the same boot (clock adjustments). */
+const BOOT_TOLERANCE_MS = 120_000;
+
+const held = new AsyncLocalStorage<ReadonlySet<string>>();
+const heldTokens = new Set<string>();
+
+function bootedAt(): number {
+  return Math.round((Date.now() - uptime() * 1000) / 1000) * 1000;
+}
+
+/** Whether process `pid` exists (on this machine). `EPERM` means it exists but is not ours. */
+export function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errorCode(err) === 'EPERM';
+  }
+}
+
+function parseLock(text: string): LockFileContent | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<LockFileContent>;
+    if (
+      typeof value.pid === 'number' &&
+      typeof value.acquiredAt === 'string' &&
+      typeof value.host === 'string' &&
+      typeof value.bootedAt === 'number' &&
+      typeof value.token === 'string'
+    ) {
+      return value as LockFileContent;
+    }
+  } catch {
+    // fall through
+  }
+  return undefined;
+}
+
+type LockState =
+  | { kind: 'absent' }
+  | { kind: 'held'; owner: LockFileContent | undefined }
+  | { kind: 'stale'; text: string; why: string };
+
+async function inspect(path: string): Promise<LockState> {
+  const text = await readIfExists(path);
+  if (text === undefined) return { kind: 'absent' };
+  const owner = parseLock(text);
+  if (!owner) {
+    // Created but not yet written, or its writer died in between.
+    const info = await stat(path).catch(() => undefined);
+    if (!info) return { kind: 'absent' };
+    return Date.now() - info.mtimeMs > EMPTY_LOCK_GRACE_MS
+      ? { kind: 'stale', text, why: 'unreadable lock file' }
+      : { kind: 'held', owner: undefined };
+  }
+  if (owner.host !== hostname()) return { kind: 'held', owner };
+  if (Math.abs(owner.bootedAt - bootedAt()) > BOOT_TOLERANCE_MS) {
+    return { kind: 'stale', text, why: 'taken before the machine restarted' };
+  }
+  if (owner.pid === process.pid) {
+    return heldTokens.has(owner.token)
+      ? { kind: 'held', owner }
+      : { kind: 'stale', text, why: 'left by an earlier process with our pid' };
+  }
+  return processAlive(owner.pid)
+    ? { kind: 'held', owner }
+    : { kind: 'stale', text, why: `process ${owner.pid} is gone` };
+}
+
+async function tryCreate(path: string, content: LockFileContent): Promise<boolean> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'wx', 0o644);
+  } catch (err) {
+    const code = errorCode(err);
+    // EPERM/EACCES: Windows refuses to create over a file that is being deleted.
+    if (code === 'EEXIST' || code === 'EPERM' || code === 'EACCES' || code === 'EBUSY') return false;
+    throw err;
+  }
+  try {
+    await handle.writeFile(JSON.stringify(content), 'utf8');
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+/**
+ * Deletes the lock at `path` if it still holds exactly `staleText`, under the
+ * breaker lock. `false` when another process is breaking it.
+ */
+async function breakStale(path: string, staleText: string): Promise<boolean> {
+  const breaker = `${path}.break`;
+  if (!(await tryCreate(breaker, newContent()))) {
+    // Someone else is breaking it, or a breaker died mid-way (then we remove it).
+    const state = await inspect(breaker);
+    if (state.kind === 'stale') await unlinkIfExists(breaker);
+    return false;
+  }
+  try {
+    const now = await readIfExists(path);
+    if (now === staleText) await unlinkIfExists(path);
+  } finally {
+    await unlinkIfExists(breaker);
+  }
+  return true;
+}
+
+function newContent(): LockFileContent {
+  return {
+    pid: process.pid,
+    acquiredAt: new Date().toISOString(),
+    host: hostname(),
+    bootedAt: bootedAt(),
+    token: randomBytes(12).toString('hex'),
+  };
+}
+
+/**
+ * Runs `fn` while holding the lock file at `path`; `key` names the lock for
+ * re-entrancy and errors. Waits up to `timeoutMs` with growing, jittered
+ * retries, then throws `SandboxBusyError`.
+ */
+export async function withFileLock<T>(
+  key: string,
+  path: string,
+  fn: () => Promise<T>,
+  options: WithLockOptions = {},
+): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
+    throw new InvalidArgumentError('timeoutMs', 'a number of milliseconds >= 0', timeoutMs);
+  }
+  const current = held.getStore();
+  if (current?.has(key)) return fn();
+
+  const started = Date.now();
+  const content = newContent();
+  let delay = 10;
+  let madeFolder = false;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    let created: boolean;
+    try {
+      created = await tryCreate(path, content);
+    } catch (err) {
+      if (errorCode(err) !== 'ENOENT' || madeFolder) throw err;
+      await mkdir(dirname(path), { recursive: true });
+      madeFolder = true;
+      continue;
+    }
+    if (created) break;
+
+    const state = await inspect(path);
+    if (state.kind === 'absent') continue;
+    if (state.kind === 'stale' && (await breakStale(path, state.text))) continue;
+    const waited = Date.now() - started;
+    if (waited >= timeoutMs) {
+      throw new SandboxBusyError(key, waited, state.kind === 'held' ? ownerOf(state.owner) : undefined);
+    }
+    const pause = Math.min(delay + Math.random() * delay, timeoutMs - waited);
+    await sleep(Math.max(1, pause));
+    delay = Math.min(delay * 2, 250);
+  }
+
+  heldTokens.add(content.token);
+  try {
+    const next = new Set(current);
+    next.add(key);
+    return await held.run(next, fn);
+  } finally {
+    heldTokens.delete(content.token);
+    await release(path, content.token);
+  }
+}
+
+async function release(path: string, token: string): Promise<void> {
+  const text = await readIfExists(path).catch(() => undefined);
+  // Not ours any more (broken as stale by someone who thought we were gone): leave it.
+  if (text === undefined || parseLock(text)?.token !== token) return;
+  await unlinkIfExists(path);
+}
+
+function ownerOf(content: LockFileContent | undefined): LockOwner | undefined {
+  return content ? { pid: content.pid, acquiredAt: content.acquiredAt, host: content.host } : undefined;
+}
+
+/** Reads who holds the lock at `path`, if anyone (for `inspect` and error messages). */
+export async function lockOwner(path: string): Promise<LockOwner | undefined> {
+  const state = await inspect(path);
+  return state.kind === 'held' ? ownerOf(state.owner) : undefined;
+}

@@ -1,0 +1,383 @@
+import { mkdir, readdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, posix, resolve, win32 } from 'node:path';
+import { InvalidArgumentError } from '../internal/errors.js';
+import type { LayerRef } from '../storage/types.js';
+import { SandboxExistsError, SandboxNotFoundError, StateCorruptError } from './errors.js';
+import { errorCode, readIfExists, syncFolder, unlinkIfExists, writeFileAtomic } from './state-files.js';
+import { lockOwner, type WithLockOptions, withFileLock } from './state-lock.js';
+
+/**
+ * The per-machine sandbox state store: one JSON file per sandbox under
+ * `<root>/sandboxes/<name>.json`, replaced atomically (readers in other
+ * processes see the old record or the new one, never a torn file), and a lock
+ * file per sandbox under `<root>/locks/` so two processes cannot start or
+ * remove the same sandbox at once. Writes to a record (create, update,
+ * remove) take its lock themselves; inside `withLock` they reuse it.
+ *
+ * The HCS view is the truth for what runs; this store is what we remember.
+ */
+
+export type { LockOwner } from './errors.js';
+export type { WithLockOptions } from './state-lock.js';
+
+export type SandboxIsolation = 'process' | 'hyperv' | 'vm';
+export type SandboxStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped' | 'removing';
+
+export const SANDBOX_ISOLATIONS: readonly SandboxIsolation[] = ['process', 'hyperv', 'vm'];
+export const SANDBOX_STATUSES: readonly SandboxStatus[] = [
+  'creating',
+  'created',
+  'running',
+  'paused',
+  'stopped',
+  'removing',
+];
+
+export interface SandboxRecord {
+  name: string;
+  /** The compute system id. */
+  id: string;
+  /** ISO 8601. */
+  createdAt: string;
+  /** ISO 8601, set by the store on every write. */
+  updatedAt: string;
+  /** The options the sandbox was created with (JSON). */
+  options: Record<string, unknown>;
+  isolation: SandboxIsolation;
+  /** Image reference. */
+  image?: string;
+  /** Read-only layers, top first. */
+  layers?: LayerRef[];
+  /** The sandbox's writable layer folder. */
+  scratchDir?: string;
+  status: SandboxStatus;
+  /** Named sandboxes outlive their creator; ephemeral ones die with it. */
+  persistent: boolean;
+  /** The process that owns an ephemeral sandbox. */
+  ownerPid?: number;
+}
+
+/** What `createRecord` takes: `createdAt` defaults to now, `updatedAt` is the store's. */
+export type NewSandboxRecord = Omit<SandboxRecord, 'createdAt' | 'updatedAt'> & { createdAt?: string };
+
+/**
+ * A change to a record. `name` and `createdAt` never change; an optional
+ * field set to `undefined` is removed.
+ */
+export type SandboxRecordPatch = {
+  [K in Exclude<keyof SandboxRecord, 'name' | 'createdAt' | 'updatedAt'>]?: SandboxRecord[K] | undefined;
+};
+
+export interface StateStoreOptions {
+  /** The store's folder; default `HCS_SANDBOX_HOME`, else `%ProgramData%\hcs-sandbox` (Windows) or `~/.hcs-sandbox`. */
+  root?: string;
+  /** Default wait for `withLock` and for the writes that lock. */
+  lockTimeoutMs?: number;
+}
+
+export interface DefaultRootInputs {
+  env?: NodeJS.ProcessEnv;
+  platform?: NodeJS.Platform;
+  home?: string;
+}
+
+/** Record files are written in this format; a newer one is refused rather than misread. */
+export const STATE_FORMAT_VERSION = 1;
+
+const NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
+const NAME_ALLOWED = '1 to 63 characters of a-z, 0-9, "_", "." and "-", starting with a letter or digit';
+/** Names Windows reserves for devices, even with an extension (`con.json`). */
+const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/;
+
+/** Where the store lives when nothing says otherwise. */
+export function defaultStateRoot(inputs: DefaultRootInputs = {}): string {
+  const env = inputs.env ?? process.env;
+  const platform = inputs.platform ?? process.platform;
+  const override = env.HCS_SANDBOX_HOME;
+  if (override !== undefined && override !== '') {
+    return platform === 'win32' ? win32.resolve(override) : posix.resolve(override);
+  }
+  if (platform === 'win32') {
+    const programData = env.ProgramData ?? env.PROGRAMDATA ?? env.ALLUSERSPROFILE ?? 'C:\\ProgramData';
+    return win32.join(programData, 'hcs-sandbox');
+  }
+  return posix.join(inputs.home ?? homedir(), '.hcs-sandbox');
+}
+
+/** @throws InvalidArgumentError unless `name` is a valid sandbox name. */
+export function validateSandboxName(name: unknown, field = 'name'): asserts name is string {
+  if (typeof name !== 'string' || !NAME.test(name)) {
+    throw new InvalidArgumentError(field, NAME_ALLOWED, name);
+  }
+  if (RESERVED.test(name.split('.')[0]!)) {
+    throw new InvalidArgumentError(field, NAME_ALLOWED, name, 'a name Windows reserves for a device');
+  }
+}
+
+export class StateStore {
+  readonly root: string;
+  private readonly lockTimeoutMs: number | undefined;
+
+  constructor(options: StateStoreOptions = {}) {
+    this.root = options.root !== undefined ? resolve(options.root) : defaultStateRoot();
+    this.lockTimeoutMs = options.lockTimeoutMs;
+  }
+
+  get sandboxesDir(): string {
+    return join(this.root, 'sandboxes');
+  }
+
+  get locksDir(): string {
+    return join(this.root, 'locks');
+  }
+
+  recordPath(name: string): string {
+    validateSandboxName(name);
+    return join(this.sandboxesDir, `${name}.json`);
+  }
+
+  lockPath(name: string): string {
+    validateSandboxName(name);
+    return join(this.locksDir, `${name}.lock`);
+  }
+
+  /**
+   * Runs `fn` holding the sandbox's lock (re-entrant within `fn`). Another
+   * process holding it makes this wait up to `timeoutMs` (default 10 s),
+   * then throw `SandboxBusyError`. A lock whose process is gone is taken over.
+   */
+  async withLock<T>(name: string, fn: () => Promise<T> | T, options: WithLockOptions = {}): Promise<T> {
+    const path = this.lockPath(name);
+    const timeoutMs = options.timeoutMs ?? this.lockTimeoutMs;
+    return withFileLock(name, path, async () => fn(), {
+      ...options,
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    });
+  }
+
+  /** Who holds the sandbox's lock now, if anyone. */
+  async lockHolder(name: string) {
+    return lockOwner(this.lockPath(name));
+  }
+
+  /** @throws SandboxExistsError, InvalidArgumentError, SandboxBusyError */
+  async createRecord(record: NewSandboxRecord, options: WithLockOptions = {}): Promise<SandboxRecord> {
+    validateSandboxName(record.name);
+    const now = new Date().toISOString();
+    const full = checkRecord({ ...record, createdAt: record.createdAt ?? now, updatedAt: now });
+    return this.withLock(
+      record.name,
+      async () => {
+        if ((await this.findRecord(record.name)) !== undefined) throw new SandboxExistsError(record.name);
+        await this.write(full);
+        return full;
+      },
+      options,
+    );
+  }
+
+  /** The record, or `undefined` when there is none. @throws StateCorruptError */
+  async findRecord(name: string): Promise<SandboxRecord | undefined> {
+    const path = this.recordPath(name);
+    const text = await readIfExists(path);
+    if (text === undefined) return undefined;
+    const record = parseRecordFile(path, text);
+    if (record.name !== name)
+      throw new StateCorruptError(path, `it holds sandbox ${JSON.stringify(record.name)}`);
+    return record;
+  }
+
+  /** @throws SandboxNotFoundError, StateCorruptError */
+  async getRecord(name: string): Promise<SandboxRecord> {
+    const record = await this.findRecord(name);
+    if (!record) throw new SandboxNotFoundError(name);
+    return record;
+  }
+
+  /**
+   * Applies `patch` (or what a function of the current record returns) under
+   * the sandbox's lock, so concurrent updates from several processes are
+   * never lost.
+   *
+   * @throws SandboxNotFoundError, InvalidArgumentError, SandboxBusyError
+   */
+  async updateRecord(
+    name: string,
+    patch: SandboxRecordPatch | ((current: SandboxRecord) => SandboxRecordPatch),
+    options: WithLockOptions = {},
+  ): Promise<SandboxRecord> {
+    validateSandboxName(name);
+    return this.withLock(
+      name,
+      async () => {
+        const current = await this.getRecord(name);
+        const changes = typeof patch === 'function' ? patch(current) : patch;
+        if (typeof changes !== 'object' || changes === null || Array.isArray(changes)) {
+          throw new InvalidArgumentError('patch', 'an object of record fields', changes);
+        }
+        for (const key of ['name', 'createdAt', 'updatedAt'] as const) {
+          if (key in changes) {
+            throw new InvalidArgumentError(
+              `patch.${key}`,
+              'no change (the store sets it)',
+              (changes as Record<string, unknown>)[key],
+            );
+          }
+        }
+        const next: Record<string, unknown> = { ...current };
+        for (const [key, value] of Object.entries(changes)) {
+          if (value === undefined) delete next[key];
+          else next[key] = value;
+        }
+        next.updatedAt = new Date().toISOString();
+        const record = checkRecord(next);
+        await this.write(record);
+        return record;
+      },
+      options,
+    );
+  }
+
+  /** @throws SandboxNotFoundError, SandboxBusyError */
+  async removeRecord(name: string, options: WithLockOptions = {}): Promise<void> {
+    validateSandboxName(name);
+    await this.withLock(
+      name,
+      async () => {
+        if (!(await unlinkIfExists(this.recordPath(name)))) throw new SandboxNotFoundError(name);
+        await syncFolder(this.sandboxesDir);
+      },
+      options,
+    );
+  }
+
+  /**
+   * Every record, sorted by name. Files that are not ours (temporary files,
+   * other names) are skipped; a record file that cannot be read throws
+   * `StateCorruptError` unless `skipCorrupt`, which passes it to `onCorrupt`.
+   */
+  async listRecords(
+    options: { skipCorrupt?: boolean; onCorrupt?: (err: StateCorruptError) => void } = {},
+  ): Promise<SandboxRecord[]> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.sandboxesDir);
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') return [];
+      throw err;
+    }
+    const names = entries
+      .filter((file) => file.endsWith('.json'))
+      .map((file) => file.slice(0, -'.json'.length))
+      .filter((name) => NAME.test(name) && !RESERVED.test(name.split('.')[0]!))
+      .sort();
+    const records: SandboxRecord[] = [];
+    for (const name of names) {
+      try {
+        const record = await this.findRecord(name);
+        if (record) records.push(record); // else removed since readdir
+      } catch (err) {
+        if (!(err instanceof StateCorruptError) || !options.skipCorrupt) throw err;
+        options.onCorrupt?.(err);
+      }
+    }
+    return records;
+  }
+
+  private async write(record: SandboxRecord): Promise<void> {
+    await mkdir(this.sandboxesDir, { recursive: true });
+    const text = `${JSON.stringify({ version: STATE_FORMAT_VERSION, record }, null, 2)}\n`;
+    await writeFileAtomic(this.recordPath(record.name), text);
+  }
+}
+
+function parseRecordFile(path: string, text: string): SandboxRecord {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (cause) {
+    throw new StateCorruptError(path, 'it is not JSON', { cause });
+  }
+  if (typeof parsed !== 'object' || parsed === null || !('version' in parsed) || !('record' in parsed)) {
+    throw new StateCorruptError(path, 'it is not a sandbox record file');
+  }
+  if (parsed.version !== STATE_FORMAT_VERSION) {
+    throw new StateCorruptError(
+      path,
+      `its format version is ${JSON.stringify(parsed.version)}; this hcs-sandbox reads ${STATE_FORMAT_VERSION} (a newer version wrote it?)`,
+    );
+  }
+  try {
+    return checkRecord(parsed.record);
+  } catch (cause) {
+    const detail = cause instanceof InvalidArgumentError ? cause.message : String(cause);
+    throw new StateCorruptError(path, `its record is invalid: ${detail}`, { cause });
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const isTimestamp = (v: unknown) => typeof v === 'string' && !Number.isNaN(Date.parse(v));
+
+/** Validates a whole record and returns it with only known fields. */
+function checkRecord(value: unknown): SandboxRecord {
+  if (!isObject(value)) throw new InvalidArgumentError('record', 'an object', value);
+  const v = value;
+  validateSandboxName(v.name, 'record.name');
+  const fail = (field: string, allowed: string): never => {
+    throw new InvalidArgumentError(`record.${field}`, allowed, v[field]);
+  };
+  if (typeof v.id !== 'string' || v.id.trim() === '')
+    fail('id', 'the compute system id (a non-empty string)');
+  if (!isTimestamp(v.createdAt)) fail('createdAt', 'an ISO 8601 time');
+  if (!isTimestamp(v.updatedAt)) fail('updatedAt', 'an ISO 8601 time');
+  if (!isObject(v.options)) fail('options', 'an object');
+  if (!SANDBOX_ISOLATIONS.includes(v.isolation as SandboxIsolation)) {
+    fail('isolation', SANDBOX_ISOLATIONS.map((i) => `'${i}'`).join(', '));
+  }
+  if (!SANDBOX_STATUSES.includes(v.status as SandboxStatus)) {
+    fail('status', SANDBOX_STATUSES.map((s) => `'${s}'`).join(', '));
+  }
+  if (typeof v.persistent !== 'boolean') fail('persistent', 'true or false');
+  if (v.image !== undefined && (typeof v.image !== 'string' || v.image === ''))
+    fail('image', 'an image reference');
+  if (v.scratchDir !== undefined && (typeof v.scratchDir !== 'string' || v.scratchDir === '')) {
+    fail('scratchDir', 'a folder path');
+  }
+  if (v.ownerPid !== undefined && !(Number.isInteger(v.ownerPid) && (v.ownerPid as number) > 0)) {
+    fail('ownerPid', 'a process id (a positive integer)');
+  }
+  if (
+    v.layers !== undefined &&
+    !(
+      Array.isArray(v.layers) &&
+      v.layers.every((l) => isObject(l) && typeof l.id === 'string' && typeof l.path === 'string')
+    )
+  ) {
+    fail('layers', 'a list of { id, path }');
+  }
+  let options: Record<string, unknown>;
+  try {
+    options = JSON.parse(JSON.stringify(v.options)) as Record<string, unknown>;
+  } catch (cause) {
+    throw new InvalidArgumentError('record.options', 'JSON-serialisable options', v.options, String(cause));
+  }
+  const record: SandboxRecord = {
+    name: v.name,
+    id: v.id as string,
+    createdAt: v.createdAt as string,
+    updatedAt: v.updatedAt as string,
+    options,
+    isolation: v.isolation as SandboxIsolation,
+    status: v.status as SandboxStatus,
+    persistent: v.persistent as boolean,
+  };
+  if (v.image !== undefined) record.image = v.image as string;
+  if (v.layers !== undefined)
+    record.layers = (v.layers as LayerRef[]).map((l) => ({ id: l.id, path: l.path }));
+  if (v.scratchDir !== undefined) record.scratchDir = v.scratchDir as string;
+  if (v.ownerPid !== undefined) record.ownerPid = v.ownerPid as number;
+  return record;
+}
