@@ -64,6 +64,7 @@ build=$dir/build
 mkdir -p "$build"
 log "building the simulated HCS DLLs (make, incremental)"
 if [ -f "$repo/test-host/sim/Makefile" ]; then make -s -C "$repo/test-host/sim" BUILD="$build" >&2; else log "test-host/sim/Makefile missing"; fi
+make -s -C "$repo/test-host/layout" BUILD="$build" >&2 # jobs-layout.exe: SDK struct layouts for the jobs layer
 
 # 4. Wine prefix -----------------------------------------------------------------
 export WINEPREFIX=$dir/prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
