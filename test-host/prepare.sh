@@ -86,7 +86,7 @@ fi
 sys32=$WINEPREFIX/drive_c/windows/system32
 for f in "$build"/*.dll "$build"/*.exe; do
   [ -e "$f" ] || continue
-  case "$(basename "$f")" in simtest.exe) continue ;; esac
+  case "$(basename "$f")" in *test.exe) continue ;; esac
   cmp -s "$f" "$sys32/$(basename "$f")" 2>/dev/null || cp "$f" "$sys32/"
 done
 
