@@ -75,6 +75,10 @@ export async function startRegistry(options: { readyTimeoutMs?: number } = {}): 
     child.stderr?.on('data', (d: Buffer) => {
       output += d.toString();
     });
+    // If the test process dies without stop(), do not leave a registry behind.
+    const onExit = () => child.kill('SIGKILL');
+    process.once('exit', onExit);
+    child.once('exit', () => process.off('exit', onExit));
     const url = `http://127.0.0.1:${port}`;
     const ready = await waitReady(child, url, deadline);
     if (ready === true) {
