@@ -455,10 +455,11 @@ describe('withLock', () => {
   });
 
   it('many waiters on one stale lock: exactly one holds it at a time', async () => {
-    await mkdir(join(root, 'locks'), { recursive: true });
+    await store.createRecord(record('stale', { options: { counter: 0 } }));
     const boot = Math.round((Date.now() - (await import('node:os')).uptime() * 1000) / 1000) * 1000;
+    const lock = join(root, 'locks', 'stale.lock');
     await writeFile(
-      join(root, 'locks', 'stale.lock'),
+      lock,
       JSON.stringify({
         pid: await deadPid(),
         acquiredAt: new Date().toISOString(),
@@ -467,11 +468,29 @@ describe('withLock', () => {
         token: 's',
       }),
     );
-    await store.createRecord(record('stale', { options: { counter: 0 } }), { timeoutMs: 5_000 });
+    // Six processes find the same dead owner's lock and race to break it.
     const runs = Array.from({ length: 6 }, () => worker({ kind: 'lockedCounter', name: 'stale', times: 10 }));
     const results = await Promise.all(runs.map((r) => r.result));
     expect(results.every((r) => r.exitCode === 0)).toBe(true);
     expect((await store.getRecord('stale')).options.counter).toBe(60);
+    expect(await readdir(join(root, 'locks'))).toEqual([]);
+  });
+
+  it('stops waiting when the signal aborts', async () => {
+    const holder = worker({ kind: 'holdLock', name: 'abort', ms: 2_000 });
+    await holder.locked;
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const err = await caught(
+      store.withLock('abort', async () => 0, { timeoutMs: 10_000, signal: controller.signal }),
+    );
+    expect((err as Error).name).toBe('AbortError');
+    await holder.result;
+  });
+
+  it('refuses a bad timeout', async () => {
+    const err = await caught(store.withLock('t', async () => 0, { timeoutMs: -1 }));
+    expect(err).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'timeoutMs' });
   });
 });
 
