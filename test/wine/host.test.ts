@@ -7,12 +7,12 @@ import { newInstance, repo, runInWine, runOk } from './harness.js';
 // The product's real compiled code, in the Windows build of Node under Wine,
 // against the simulated computecore.dll loaded by name from system32.
 
-describe('simulated host self-test', () => {
-  it('passes its own C test suite (simtest.exe)', () => {
+describe('simulated host self-tests', () => {
+  it.each([['simtest.exe'], ['storagetest.exe']])('%s passes its own C test suite', (exe) => {
     const build = process.env.HCS_TEST_HOST_BUILD ?? join(repo, '.cache', 'test-host', 'build');
     const out = execFileSync(
       'bash',
-      ['-c', `cd "${build}" && wine ./simtest.exe > simtest.out 2>&1; echo "exit=$?"; cat simtest.out`],
+      ['-c', `cd "${build}" && wine ./${exe} > ${exe}.out 2>&1; echo "exit=$?"; cat ${exe}.out`],
       {
         env: { ...process.env, HCSSIM_INSTANCE: newInstance('selftest') },
         encoding: 'utf8',
