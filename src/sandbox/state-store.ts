@@ -5,7 +5,7 @@ import { InvalidArgumentError } from '../internal/errors.js';
 import type { LayerRef } from '../storage/types.js';
 import { SandboxExistsError, SandboxNotFoundError, StateCorruptError } from './errors.js';
 import { errorCode, readIfExists, syncFolder, unlinkIfExists, writeFileAtomic } from './state-files.js';
-import { lockOwner, type WithLockOptions, withFileLock } from './state-lock.js';
+import { lockOwner, processAlive, type WithLockOptions, withFileLock } from './state-lock.js';
 
 /**
  * The per-machine sandbox state store: one JSON file per sandbox under
@@ -283,6 +283,29 @@ export class StateStore {
       }
     }
     return records;
+  }
+
+  /**
+   * Removes temporary files that writers which died mid-write left in the
+   * store (for `gc`); a file whose writer is still alive is kept. Returns the
+   * paths removed.
+   */
+  async sweepTemporaryFiles(): Promise<string[]> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.sandboxesDir);
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') return [];
+      throw err;
+    }
+    const removed: string[] = [];
+    for (const file of entries) {
+      const match = /^\..+\.json\.(\d+)\.[0-9a-f]+\.tmp$/.exec(file);
+      if (!match || processAlive(Number(match[1]))) continue;
+      const path = join(this.sandboxesDir, file);
+      if (await unlinkIfExists(path)) removed.push(path);
+    }
+    return removed;
   }
 
   private async write(record: SandboxRecord): Promise<void> {

@@ -327,6 +327,20 @@ describe('records in one process', () => {
     expect(corrupt).toHaveLength(5);
   });
 
+  it('sweepTemporaryFiles removes what dead writers left, keeps live ones', async () => {
+    await store.createRecord(record('one'));
+    const dead = join(root, 'sandboxes', `.one.json.${await deadPid()}.0a1b2c3d.tmp`);
+    const live = join(root, 'sandboxes', `.one.json.${process.pid}.0a1b2c3d.tmp`);
+    await writeFile(dead, '{');
+    await writeFile(live, '{');
+    expect(await store.sweepTemporaryFiles()).toEqual([dead]);
+    expect((await readdir(join(root, 'sandboxes'))).sort()).toEqual([
+      `.one.json.${process.pid}.0a1b2c3d.tmp`,
+      'one.json',
+    ]);
+    expect(await new StateStore({ root: join(root, 'none') }).sweepTemporaryFiles()).toEqual([]);
+  });
+
   it('listRecords ignores temporary files and foreign names', async () => {
     await store.createRecord(record('one'));
     await writeFile(join(root, 'sandboxes', '.one.json.123.abcd.tmp'), '{');
