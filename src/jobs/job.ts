@@ -212,12 +212,22 @@ export class Job {
     const job = this.#live('check membership');
     const native = jobsNative();
     if (typeof target === 'bigint') return native.isProcessInJob(target, job);
-    const process = native.openProcess(checkPid(target, 'process'), ProcessAccess.QUERY_LIMITED_INFORMATION);
-    try {
-      return native.isProcessInJob(process, job);
-    } finally {
-      native.closeHandle(process);
+    const pid = checkPid(target, 'process');
+    // Windows documents PROCESS_QUERY_LIMITED_INFORMATION as enough; Wine wants
+    // PROCESS_QUERY_INFORMATION, so that is the second try.
+    for (const access of [ProcessAccess.QUERY_LIMITED_INFORMATION, ProcessAccess.QUERY_INFORMATION]) {
+      const process = native.openProcess(pid, access);
+      try {
+        return native.isProcessInJob(process, job);
+      } catch (error) {
+        if (!(error instanceof Win32CallError) || error.errorCode !== Win32ErrorCode.ERROR_ACCESS_DENIED)
+          throw error;
+        if (access === ProcessAccess.QUERY_INFORMATION) throw error;
+      } finally {
+        native.closeHandle(process);
+      }
     }
+    throw new Error('unreachable');
   }
 
   /**
