@@ -7,3 +7,4 @@ export * from './hcs/index.js';
 export { HcsSandboxError, InvalidArgumentError } from './internal/errors.js';
 export { FunctionUnavailableError, HcsUnavailableError } from './native/index.js';
 export * from './schema/index.js';
+export * from './storage/index.js';

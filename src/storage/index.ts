@@ -4,6 +4,7 @@
  * virtdisk.dll. See docs/storage.md.
  */
 export { InsufficientSpaceError, RollbackError, ScratchLayerStateError, type UndoFailure } from './errors.js';
+export * from './images/index.js';
 export {
   buildLayerData,
   destroyLayer,
@@ -26,5 +27,12 @@ export {
   unmountScratchLayer,
 } from './scratch.js';
 export { type FreeSpace, freeSpace } from './space.js';
-export type { LayerImporter, LayerRef, Progress } from './types.js';
+export type {
+  ImageRecord,
+  ImageSource,
+  ImageSourceName,
+  LayerImporter,
+  LayerRef,
+  Progress,
+} from './types.js';
 export { UndoStack, withUndo } from './undo.js';

@@ -53,6 +53,8 @@ export async function runInWine<R = unknown>(
       env: {
         ...process.env,
         HCS_TEST_RESULT_FILE: resultFile,
+        // Drive Z: is the Linux root under Wine: file:///Z:/<linux path>.
+        NODE_OPTIONS: `--import=file:///Z:${join(import.meta.dirname, 'wine-shims.mjs')}`,
         HCSSIM_INSTANCE: options.instance ?? 'default',
         ...options.env,
       },
@@ -107,4 +109,14 @@ function readSafe(path: string): string {
   } catch {
     return '';
   }
+}
+
+/** Runs the hcs-sandbox CLI (dist/cli/main.js) in node.exe under Wine, as a user would. */
+export function runCli(args: string[], options: WineRunOptions = {}): Promise<WineRun> {
+  return runInWine(join(repo, 'dist', 'cli', 'main.js'), args, options);
+}
+
+/** A Linux path as Windows programs under Wine see it (drive Z: is the Linux root). */
+export function winePath(path: string): string {
+  return `Z:${path.replace(/\//g, '\\')}`;
 }

@@ -1,3 +1,4 @@
+import { imageCommand } from './image.js';
 import { jobCommand } from './job.js';
 import { networkCommand } from './network.js';
 import { rawCommand } from './raw.js';
@@ -5,7 +6,7 @@ import { systemsCommand } from './systems.js';
 import { versionCommand } from './version.js';
 
 /** Every CLI command module. Add a new command here (one import, one entry). */
-export const COMMANDS = [versionCommand, systemsCommand, rawCommand, jobCommand, networkCommand] as const;
+export const COMMANDS = [versionCommand, systemsCommand, rawCommand, imageCommand, jobCommand, networkCommand] as const;
 
 /** The plan any command can produce. */
 export type CommandPlan = Parameters<(typeof COMMANDS)[number]['run']>[0];

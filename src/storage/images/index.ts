@@ -22,6 +22,7 @@ export {
   type ContainerdImageSourceOptions,
   defaultContainerdRoot,
 } from './containerd-store.js';
+export { DigestMismatchError } from './digest.js';
 export { DockerImageSource, type DockerImageSourceOptions, dockerDataRoot } from './docker-store.js';
 export {
   type ImageCompatibilityDetails,
@@ -43,6 +44,7 @@ export {
   type HostBaseImageState,
 } from './host-base-image.js';
 export { defaultLayerId, LAYER_ID_NAMESPACE, layerIdFromFolderName } from './layer-id.js';
+export { type LoadOptions, loadImage } from './load.js';
 export {
   OwnImageSource,
   type OwnStoreOptions,
@@ -52,6 +54,8 @@ export {
   writeAtomic,
 } from './own-store.js';
 export { PeFormatError, type PeVersionInfo, parsePeVersion, readPeVersion } from './pe-version.js';
+export { type PullOptions, type PullResult, pullImage } from './pull.js';
+export type { ImageStoreTarget, ImportOptions } from './pull-import.js';
 export {
   DEFAULT_DOMAIN,
   DEFAULT_TAG,
@@ -61,6 +65,16 @@ export {
   parseReference,
   sameReference,
 } from './reference.js';
+export {
+  ImageFormatError,
+  NotAnImageError,
+  NotAWindowsLayerError,
+  type OfferedPlatform,
+  PlatformMismatchError,
+  RegistryError,
+  UnsafeLayerPathError,
+  UnsupportedLayerError,
+} from './registry-errors.js';
 export {
   type DefaultSourcesOptions,
   defaultSources,

@@ -46,3 +46,35 @@ describe('parsePlan', () => {
     expect(() => parsePlan(argv)).toThrow(message);
   });
 });
+
+describe('image commands', () => {
+  it.each([
+    [['image', 'ls'], { kind: 'image-ls', json: false }],
+    [['image', 'list', '--json'], { kind: 'image-ls', json: true }],
+    [
+      ['image', 'pull', 'mcr.microsoft.com/windows/nanoserver:ltsc2022'],
+      {
+        kind: 'image-pull',
+        reference: 'mcr.microsoft.com/windows/nanoserver:ltsc2022',
+        allowOlderBuild: false,
+        json: false,
+      },
+    ],
+    [
+      ['image', 'pull', '--allow-older-build', 'x:1'],
+      { kind: 'image-pull', reference: 'x:1', allowOlderBuild: true, json: false },
+    ],
+    [['image', 'load', 'a.tar'], { kind: 'image-load', path: 'a.tar', reference: undefined, json: false }],
+    [
+      ['image', 'load', '--reference', 'mine:1', 'a.tar'],
+      { kind: 'image-load', path: 'a.tar', reference: 'mine:1', json: false },
+    ],
+    [['image', 'rm', 'a:1', 'b:2'], { kind: 'image-rm', references: ['a:1', 'b:2'], json: false }],
+  ])('%j', (argv, expected) => {
+    expect(parsePlan(argv)).toEqual(expected);
+  });
+
+  it.each([[['image', 'pull']], [['image', 'rm']], [['image', 'frobnicate']]])('rejects %j', (argv) => {
+    expect(() => parsePlan(argv)).toThrow(UsageError);
+  });
+});

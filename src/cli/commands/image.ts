@@ -1,0 +1,140 @@
+import { release } from 'node:os';
+import {
+  destroyLayer,
+  type ImageRecord,
+  importLayer,
+  listImages,
+  loadImage,
+  OwnImageSource,
+  pullImage,
+} from '../../index.js';
+import { type CommandModule, type Io, printTable } from '../command.js';
+import { formatBytes, progressReporter } from '../progress.js';
+
+export type ImagePlan =
+  | { kind: 'image-ls'; json: boolean }
+  | { kind: 'image-pull'; reference: string; allowOlderBuild: boolean; json: boolean }
+  | { kind: 'image-load'; path: string; reference: string | undefined; json: boolean }
+  | { kind: 'image-rm'; references: string[]; json: boolean };
+
+/** The host's Windows build (`10.0.20348` → 20348). */
+function hostBuild(): number {
+  return Number(release().split('.')[2] ?? 0);
+}
+
+function printImages(io: Io, images: ImageRecord[]): void {
+  printTable(io, [
+    ['REFERENCE', 'BUILD', 'SIZE', 'SOURCE'],
+    ...images.map((i) => [
+      i.reference,
+      i.osVersion ?? (i.build ? String(i.build) : ''),
+      formatBytes(i.sizeBytes),
+      i.source,
+    ]),
+  ]);
+}
+
+export const imageCommand: CommandModule<ImagePlan> = {
+  kinds: ['image-ls', 'image-pull', 'image-load', 'image-rm'],
+  register(program, accept) {
+    const image = program
+      .command('image')
+      .description('images: list what every source offers, pull, load, remove');
+    image
+      .command('ls')
+      .alias('list')
+      .description("list images from hcs-sandbox's store, Docker's and containerd's stores, and the host")
+      .option('--json', 'machine-readable output', false)
+      .action((opts: { json: boolean }) => accept({ kind: 'image-ls', json: opts.json }));
+    image
+      .command('pull')
+      .description("pull an image from a registry into hcs-sandbox's store (no Docker needed)")
+      .argument('<reference>', 'e.g. mcr.microsoft.com/windows/nanoserver:ltsc2022')
+      .option(
+        '--allow-older-build',
+        'accept an image older than this host (runs with Hyper-V isolation only)',
+        false,
+      )
+      .option('--json', 'print the imported image as JSON', false)
+      .action((reference: string, opts: { allowOlderBuild: boolean; json: boolean }) =>
+        accept({ kind: 'image-pull', reference, allowOlderBuild: opts.allowOlderBuild, json: opts.json }),
+      );
+    image
+      .command('load')
+      .description('load images from a `docker save` tar or an OCI layout')
+      .argument('<path>', 'tar file (optionally gzipped) or OCI layout folder')
+      .option('--reference <ref>', 'name the image when the archive does not')
+      .option('--json', 'print the imported images as JSON', false)
+      .action((path: string, opts: { reference?: string; json: boolean }) =>
+        accept({ kind: 'image-load', path, reference: opts.reference, json: opts.json }),
+      );
+    image
+      .command('rm')
+      .alias('remove')
+      .description("remove images from hcs-sandbox's own store (never Docker's or containerd's)")
+      .argument('<reference...>')
+      .option('--json', 'machine-readable output', false)
+      .action((references: string[], opts: { json: boolean }) =>
+        accept({ kind: 'image-rm', references, json: opts.json }),
+      );
+  },
+  async run(plan, io) {
+    switch (plan.kind) {
+      case 'image-ls': {
+        const images = await listImages();
+        if (plan.json) io.out(`${JSON.stringify(images, null, 2)}\n`);
+        else printImages(io, images);
+        return 0;
+      }
+      case 'image-pull': {
+        const progress = progressReporter(io, { json: plan.json, tty: Boolean(process.stderr.isTTY) });
+        try {
+          const result = await pullImage(plan.reference, {
+            store: new OwnImageSource(),
+            importLayer,
+            destroyLayer,
+            hostBuild: hostBuild(),
+            allowOlderBuild: plan.allowOlderBuild,
+            onProgress: progress.onProgress,
+          });
+          progress.stop();
+          if (plan.json) io.out(`${JSON.stringify(result.image, null, 2)}\n`);
+          else io.out(`pulled ${result.image.reference} (${result.image.osVersion ?? 'unknown build'})\n`);
+        } finally {
+          progress.stop();
+        }
+        return 0;
+      }
+      case 'image-load': {
+        const progress = progressReporter(io, { json: plan.json, tty: Boolean(process.stderr.isTTY) });
+        try {
+          const images = await loadImage(plan.path, {
+            store: new OwnImageSource(),
+            importLayer,
+            destroyLayer,
+            hostBuild: hostBuild(),
+            ...(plan.reference !== undefined && { reference: plan.reference }),
+            onProgress: progress.onProgress,
+          });
+          progress.stop();
+          if (plan.json) io.out(`${JSON.stringify(images, null, 2)}\n`);
+          else for (const image of images) io.out(`loaded ${image.reference}\n`);
+        } finally {
+          progress.stop();
+        }
+        return 0;
+      }
+      case 'image-rm': {
+        const store = new OwnImageSource();
+        const results = [];
+        for (const reference of plan.references) {
+          const result = await store.removeImage(reference, { destroyLayer });
+          results.push({ reference, ...result });
+          if (!plan.json) io.out(`removed ${reference}\n`);
+        }
+        if (plan.json) io.out(`${JSON.stringify(results, null, 2)}\n`);
+        return 0;
+      }
+    }
+  },
+};
