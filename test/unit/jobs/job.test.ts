@@ -10,7 +10,7 @@ import {
   runInJob,
   Win32CallError,
 } from '../../../src/jobs/index.js';
-import { FunctionUnavailableError, setJobsNative, type Win32Handle } from '../../../src/native/index.js';
+import { FunctionUnavailableError, setJobsNative } from '../../../src/native/index.js';
 import { FakeJobsNative } from './fake-jobs-native.js';
 
 let fake: FakeJobsNative;
@@ -232,6 +232,3 @@ describe('helpers', () => {
     ]);
   });
 });
-
-// Keeps the handle type honest in the fake: a branded bigint.
-export type _H = Win32Handle;
