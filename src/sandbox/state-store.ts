@@ -51,6 +51,10 @@ export interface SandboxRecord {
   layers?: LayerRef[];
   /** The sandbox's writable layer folder. */
   scratchDir?: string;
+  /** Where the writable layer is mounted on the host while the sandbox exists (process isolation). */
+  volumePath?: string;
+  /** The utility VM's compute system id (Hyper-V isolation). */
+  uvmId?: string;
   status: SandboxStatus;
   /** Named sandboxes outlive their creator; ephemeral ones die with it. */
   persistent: boolean;
@@ -369,6 +373,10 @@ function checkRecord(value: unknown): SandboxRecord {
   if (v.scratchDir !== undefined && (typeof v.scratchDir !== 'string' || v.scratchDir === '')) {
     fail('scratchDir', 'a folder path');
   }
+  for (const field of ['volumePath', 'uvmId'] as const) {
+    if (v[field] !== undefined && (typeof v[field] !== 'string' || v[field] === ''))
+      fail(field, 'a non-empty string');
+  }
   if (v.ownerPid !== undefined && !(Number.isInteger(v.ownerPid) && (v.ownerPid as number) > 0)) {
     fail('ownerPid', 'a process id (a positive integer)');
   }
@@ -402,5 +410,7 @@ function checkRecord(value: unknown): SandboxRecord {
     record.layers = (v.layers as LayerRef[]).map((l) => ({ id: l.id, path: l.path }));
   if (v.scratchDir !== undefined) record.scratchDir = v.scratchDir as string;
   if (v.ownerPid !== undefined) record.ownerPid = v.ownerPid as number;
+  if (v.volumePath !== undefined) record.volumePath = v.volumePath as string;
+  if (v.uvmId !== undefined) record.uvmId = v.uvmId as string;
   return record;
 }

@@ -1,0 +1,188 @@
+import { isAbsolute as isPosixAbsolute, win32 } from 'node:path';
+import { InvalidArgumentError } from '../internal/errors.js';
+import { validateSandboxName } from './state-store.js';
+
+export type Isolation = 'process' | 'hyperv' | 'vm';
+const ISOLATIONS: readonly Isolation[] = ['process', 'hyperv', 'vm'];
+
+export interface MappedFolder {
+  /** Absolute folder on the host. */
+  hostPath: string;
+  /** Absolute folder inside the sandbox (`C:\data`). */
+  sandboxPath: string;
+  readOnly?: boolean;
+}
+
+export interface SandboxOptions {
+  /** Image reference (`mcr.microsoft.com/windows/nanoserver:ltsc2022`); required for `process` and `hyperv`. */
+  image?: string;
+  /** `process` (default): a Windows Server container. `hyperv`: one in a utility VM. `vm`: not yet. */
+  isolation?: Isolation;
+  /** A name for the sandbox (default: generated). Named sandboxes are found again with `Sandbox.open`. */
+  name?: string;
+  /** Keep the sandbox (stopped) when its creator exits, and its files across stop/start. Default false. */
+  persistent?: boolean;
+  memoryMB?: number;
+  cpus?: number;
+  /** CPU cap, percent of the host (1-100). */
+  cpuLimit?: number;
+  mappedFolders?: MappedFolder[];
+  /** Default environment of every command. */
+  env?: Record<string, string>;
+  /** Default working directory of every command. */
+  workingDir?: string;
+  hostName?: string;
+  /** Size of the writable layer, GB (default 20). */
+  scratchSizeGB?: number;
+  /** Owner written into the compute system (default `hcs-sandbox`). */
+  owner?: string;
+  /** Where sandbox state and images live (default `%ProgramData%\hcs-sandbox`, or `HCS_SANDBOX_HOME`). */
+  home?: string;
+  /** Create only; start later with `sandbox.start()`. */
+  start?: boolean;
+}
+
+export interface NormalisedOptions {
+  image: string | undefined;
+  isolation: Isolation;
+  name: string | undefined;
+  persistent: boolean;
+  memoryMB: number | undefined;
+  cpus: number | undefined;
+  cpuLimit: number | undefined;
+  mappedFolders: Required<MappedFolder>[];
+  env: Record<string, string>;
+  workingDir: string | undefined;
+  hostName: string | undefined;
+  scratchSizeGB: number;
+  owner: string;
+  home: string | undefined;
+  start: boolean;
+}
+
+/** An absolute Windows path inside a sandbox: `C:\...` (drive C only, as containers have). */
+export function checkSandboxPath(field: string, value: unknown): string {
+  if (
+    typeof value !== 'string' ||
+    !/^[cC]:\\/.test(value) ||
+    value.includes('\0') ||
+    /(^|\\)\.\.(\\|$)/.test(value)
+  ) {
+    throw new InvalidArgumentError(
+      field,
+      'an absolute path inside the sandbox, on drive C: (C:\\...), without ..',
+      value,
+    );
+  }
+  return win32.normalize(value);
+}
+
+/** An absolute host path (Windows form on Windows; POSIX accepted elsewhere for development). */
+export function checkHostPath(field: string, value: unknown): string {
+  const windowsAbsolute = typeof value === 'string' && /^([a-zA-Z]:[\\/]|\\\\[^\\]+\\[^\\]+)/.test(value);
+  const ok =
+    process.platform === 'win32'
+      ? windowsAbsolute
+      : windowsAbsolute || (typeof value === 'string' && isPosixAbsolute(value));
+  if (typeof value !== 'string' || !ok || value.includes('\0')) {
+    throw new InvalidArgumentError(field, 'an absolute host path (C:\\... or \\\\server\\share\\...)', value);
+  }
+  return value;
+}
+
+function positiveInt(
+  field: string,
+  value: unknown,
+  min: number,
+  max: number,
+  unit: string,
+): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(field, `a whole number of ${unit} from ${min} to ${max}`, value);
+  }
+  return value;
+}
+
+/** Validates every option before anything native runs; throws InvalidArgumentError naming the field. */
+export function normaliseOptions(
+  options: SandboxOptions,
+  host: { cpus: number; memoryMB: number },
+): NormalisedOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidArgumentError('options', 'an object of sandbox options', options);
+  }
+  const isolation = options.isolation ?? 'process';
+  if (!ISOLATIONS.includes(isolation)) {
+    throw new InvalidArgumentError('isolation', ISOLATIONS.join(', '), isolation);
+  }
+  if (options.image !== undefined && (typeof options.image !== 'string' || !options.image.trim())) {
+    throw new InvalidArgumentError('image', 'an image reference', options.image);
+  }
+  if (isolation !== 'vm' && options.image === undefined) {
+    throw new InvalidArgumentError(
+      'image',
+      `an image reference (needed for ${isolation} isolation)`,
+      undefined,
+    );
+  }
+  if (options.name !== undefined) validateSandboxName(options.name);
+  const env = options.env ?? {};
+  if (typeof env !== 'object' || env === null)
+    throw new InvalidArgumentError('env', 'an object of strings', env);
+  for (const [key, value] of Object.entries(env)) {
+    if (!key || key.includes('=') || typeof value !== 'string') {
+      throw new InvalidArgumentError(`env.${key}`, 'a name without "=" and a string value', value);
+    }
+  }
+  const mappedFolders = (options.mappedFolders ?? []).map((folder, i) => {
+    if (!folder || typeof folder !== 'object') {
+      throw new InvalidArgumentError(`mappedFolders[${i}]`, '{ hostPath, sandboxPath, readOnly? }', folder);
+    }
+    return {
+      hostPath: checkHostPath(`mappedFolders[${i}].hostPath`, folder.hostPath),
+      sandboxPath: checkSandboxPath(`mappedFolders[${i}].sandboxPath`, folder.sandboxPath),
+      readOnly: folder.readOnly ?? false,
+    };
+  });
+  const seen = new Set<string>();
+  mappedFolders.forEach((f, i) => {
+    const key = f.sandboxPath.toLowerCase();
+    if (seen.has(key)) {
+      throw new InvalidArgumentError(
+        `mappedFolders[${i}].sandboxPath`,
+        'a sandbox path not mapped twice',
+        f.sandboxPath,
+      );
+    }
+    seen.add(key);
+  });
+  const cpuLimit = options.cpuLimit;
+  if (cpuLimit !== undefined && !(typeof cpuLimit === 'number' && cpuLimit >= 1 && cpuLimit <= 100)) {
+    throw new InvalidArgumentError('cpuLimit', 'a percentage of the host from 1 to 100', cpuLimit);
+  }
+  return {
+    image: options.image?.trim(),
+    isolation,
+    name: options.name,
+    persistent: options.persistent ?? false,
+    memoryMB: positiveInt(
+      'memoryMB',
+      options.memoryMB,
+      256,
+      host.memoryMB,
+      'MB (at least 256, at most the host memory)',
+    ),
+    cpus: positiveInt('cpus', options.cpus, 1, host.cpus, `processors (this host has ${host.cpus})`),
+    cpuLimit,
+    mappedFolders,
+    env,
+    workingDir:
+      options.workingDir === undefined ? undefined : checkSandboxPath('workingDir', options.workingDir),
+    hostName: options.hostName,
+    scratchSizeGB: positiveInt('scratchSizeGB', options.scratchSizeGB, 1, 1024, 'GB') ?? 20,
+    owner: options.owner ?? 'hcs-sandbox',
+    home: options.home,
+    start: options.start ?? true,
+  };
+}
