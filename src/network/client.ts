@@ -112,9 +112,15 @@ export class HcnClient {
       const handle = r.handle;
       if (!handle)
         throw new HcnError({ hresult: 0x80004005, operation: 'HcnCreateNetwork', errorRecord: 'no handle' });
-      const q = await this.#api.queryNetworkProperties(handle, null);
-      check('HcnQueryNetworkProperties', q, `network ${id}`);
-      return parseJson<HcnNetworkProperties>('HcnQueryNetworkProperties', q.value);
+      try {
+        const q = await this.#api.queryNetworkProperties(handle, null);
+        check('HcnQueryNetworkProperties', q, `network ${id}`);
+        return parseJson<HcnNetworkProperties>('HcnQueryNetworkProperties', q.value);
+      } catch (error) {
+        // created but unreadable: do not leave it behind
+        await this.#api.deleteNetwork(id).catch(() => undefined);
+        throw error;
+      }
     } finally {
       if (r.handle) await this.#api.closeNetwork(r.handle);
     }

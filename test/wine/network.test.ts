@@ -41,19 +41,30 @@ describe('network modes against the simulated HCN', () => {
     });
     expect(r.nat.macAddress).toMatch(/^00-15-5D-/);
     expect(r.isolated.ipAddress).toBe('172.20.0.3');
-    expect(r.internal).toMatchObject({ networkName: 'hcs-sandbox-lab', gateway: undefined });
+    expect(r.internal).toMatchObject({ networkName: 'hcs-sandbox-lab' });
+    expect(r.internal.gateway).toBeUndefined();
     expect(r.internal.ipAddress).toMatch(/^172\.21\.0\.2$/);
     expect(r.internal2.ipAddress).toBe('172.21.0.3');
     expect(r.internalPorts).toMatchObject({ name: 'InvalidArgumentError' });
-    expect(r.twice).toMatchObject({ name: 'InvalidArgumentError', message: expect.stringContaining('already has one') });
-    expect(r.wrongKind).toMatchObject({ name: 'InvalidArgumentError', message: expect.stringContaining('Internal network') });
+    expect(r.twice).toMatchObject({
+      name: 'InvalidArgumentError',
+      message: expect.stringContaining('already has one'),
+    });
+    expect(r.wrongKind).toMatchObject({
+      name: 'InvalidArgumentError',
+      message: expect.stringContaining('Internal network'),
+    });
 
     const byName = (list: Json[], name: string) => list.find((x: Json) => x.Name === name);
     const natNet = byName(r.state.Networks, 'hcs-sandbox-nat');
     expect(natNet).toMatchObject({ Type: 'NAT', Flags: 8 });
     expect(byName(r.state.Networks, 'hcs-sandbox-lab')).toMatchObject({ Type: 'Internal', Flags: 0 });
     const natEp = byName(r.state.Endpoints, 'hcs-sandbox-sb-nat');
-    expect(natEp.Dns).toEqual({ ServerList: ['1.1.1.1'], Domain: 'corp.example.com', Search: ['corp.example.com'] });
+    expect(natEp.Dns).toEqual({
+      ServerList: ['1.1.1.1'],
+      Domain: 'corp.example.com',
+      Search: ['corp.example.com'],
+    });
     expect(natEp.HostComputeNamespace).toBe(r.nsId);
     const isoEp = byName(r.state.Endpoints, 'hcs-sandbox-sb-iso');
     const acls = isoEp.Policies.filter((p: Json) => p.Type === 'ACL').map((p: Json) => p.Settings);
@@ -81,8 +92,13 @@ describe('across processes', () => {
     expect(a.ep.ipAddress).toBe('172.20.0.2');
     const b = await runOk<Json>('network-cross.mjs', ['clean', 'xp'], { instance });
     expect(b.nets.map((n: Json) => n.name)).toEqual(['hcs-sandbox-nat']);
-    expect(b.inspect.endpointList.map((e: Json) => [e.sandboxId, e.ipAddress])).toEqual([['xp', '172.20.0.2']]);
-    expect(b.conflict).toMatchObject({ name: 'PortConflictError', message: expect.stringContaining('published by sandbox xp') });
+    expect(b.inspect.endpointList.map((e: Json) => [e.sandboxId, e.ipAddress])).toEqual([
+      ['xp', '172.20.0.2'],
+    ]);
+    expect(b.conflict).toMatchObject({
+      name: 'PortConflictError',
+      message: expect.stringContaining('published by sandbox xp'),
+    });
     expect(b.removed).toBe(true);
     expect(b.state.Networks).toEqual([]);
     expect(b.state.Endpoints).toEqual([]);
@@ -96,8 +112,14 @@ describe('published ports', () => {
     expect(r.busy).toMatchObject({ name: 'PortConflictError', code: 'PORT_IN_USE' });
     expect(r.busy.message).toContain('18111/tcp');
     expect(r.afterBusy).toEqual({ networks: [], endpoints: [], namespaces: 0 });
-    expect(r.ours).toMatchObject({ name: 'PortConflictError', message: expect.stringContaining('sandbox p1') });
-    expect(r.dup).toMatchObject({ name: 'PortConflictError', message: expect.stringContaining('requested twice') });
+    expect(r.ours).toMatchObject({
+      name: 'PortConflictError',
+      message: expect.stringContaining('sandbox p1'),
+    });
+    expect(r.dup).toMatchObject({
+      name: 'PortConflictError',
+      message: expect.stringContaining('requested twice'),
+    });
     expect(r.udpOk.ports).toEqual([{ hostPort: 18112, sandboxPort: 80, protocol: 'udp' }]);
     expect(r.afterConflicts.endpoints.sort()).toEqual(['hcs-sandbox-p1', 'hcs-sandbox-p3']);
     expect(r.end).toEqual({ networks: [], endpoints: [], namespaces: 0 });
@@ -107,12 +129,22 @@ describe('published ports', () => {
 
 describe('failures halfway', () => {
   it('a fault at each HCN call of createEndpoint leaves nothing behind', async () => {
-    const r = await runOk<Json>('network-faults.mjs', [], { instance: newInstance('netfault'), timeoutMs: 120_000 });
+    const r = await runOk<Json>('network-faults.mjs', [], {
+      instance: newInstance('netfault'),
+      timeoutMs: 90_000,
+    });
     const failed = r.runs.filter((x: Json) => x.error);
     expect(failed.length).toBeGreaterThanOrEqual(6);
     for (const run of failed) {
-      expect(run.error, `fault at call ${run.nth}`).toMatchObject({ name: 'HcnError', hresultName: 'HCN_E_MANAGER_STOPPED' });
-      expect(run.after, `state after a fault at call ${run.nth}`).toEqual({ networks: [], endpoints: [], namespaces: 0 });
+      expect(run.error, `fault at call ${run.nth}`).toMatchObject({
+        name: 'HcnError',
+        hresultName: 'HCN_E_MANAGER_STOPPED',
+      });
+      expect(run.after, `state after a fault at call ${run.nth}`).toEqual({
+        networks: [],
+        endpoints: [],
+        namespaces: 0,
+      });
     }
     const last = r.runs.at(-1);
     expect(last.error).toBeNull();
@@ -138,7 +170,12 @@ describe('gc', () => {
     expect(r.gc.removedEndpoints.sort()).toEqual(['hcs-sandbox-dead1', 'hcs-sandbox-dead2']);
     expect(r.gc.removedNamespaces).toHaveLength(1);
     expect(r.gc.foreignEndpoints).toBe(3);
-    expect(r.middle.endpoints.sort()).toEqual(['docker-container-ep', 'hcs-sandbox-impostor', 'hcs-sandbox-live', 'wsl-ep']);
+    expect(r.middle.endpoints.sort()).toEqual([
+      'docker-container-ep',
+      'hcs-sandbox-impostor',
+      'hcs-sandbox-live',
+      'wsl-ep',
+    ]);
     expect(r.middle.namespaces).toBe(0);
     expect(r.gc2.removedEndpoints).toEqual(['hcs-sandbox-live']);
     expect(r.gc2.removedNetworks).toEqual(['hcs-sandbox-nat']);
@@ -180,7 +217,11 @@ describe('CLI through node.exe', () => {
     expect(ls.stdout).toMatch(/^NAME\s+TYPE\s+SUBNET\s+GATEWAY\s+ENDPOINTS\s+OWNED\s+ID\n/);
     expect(ls.stdout).toMatch(/hcs-sandbox-lab\s+Internal\s+10\.60\.0\.0\/16\s+0\s+yes/);
     const inspect = await cli('network', 'inspect', 'lab', '--json');
-    expect(JSON.parse(inspect.stdout)).toMatchObject({ name: 'hcs-sandbox-lab', owned: true, endpointList: [] });
+    expect(JSON.parse(inspect.stdout)).toMatchObject({
+      name: 'hcs-sandbox-lab',
+      owned: true,
+      endpointList: [],
+    });
     const missing = await cli('network', 'inspect', 'nope');
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr).toContain('No HCN network is named "nope"');
