@@ -6,5 +6,6 @@
 export * from './hcs/index.js';
 export { HcsSandboxError, InvalidArgumentError } from './internal/errors.js';
 export { FunctionUnavailableError, HcsUnavailableError } from './native/index.js';
+export * from './sandbox/index.js';
 export * from './schema/index.js';
 export * from './storage/index.js';

@@ -1,0 +1,20 @@
+export { CommandExitError, type CommandResult } from './command-errors.js';
+export { CommandHandle, type CommandInput, type CommandOptions, type RunOptions } from './commands.js';
+export {
+  SandboxBusyError,
+  SandboxExistsError,
+  SandboxNotFoundError,
+  StateCorruptError,
+  WsbError,
+} from './errors.js';
+export type { Isolation as SandboxIsolation, MappedFolder, SandboxOptions } from './options.js';
+export {
+  type CreateCallOptions,
+  type ListFilter,
+  Sandbox,
+  type SandboxInfo,
+  SYSTEM_ID_PREFIX,
+} from './sandbox.js';
+export { SandboxFiles, SandboxFilesUnavailableError } from './sandbox-files.js';
+export { type SandboxRecord, type SandboxStatus, StateStore } from './state-store.js';
+export { parseWsb, readWsbFile, type WsbConfig, wsbToSandboxOptions } from './wsb.js';

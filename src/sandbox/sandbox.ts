@@ -1,0 +1,466 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type CallOptions,
+  ComputeSystem,
+  enumerateComputeSystems,
+  HcsError,
+  type SystemExitStatus,
+} from '../hcs/index.js';
+import { InvalidArgumentError } from '../internal/errors.js';
+import { addMappedDirectoryRequest, buildProcessContainer } from '../schema/index.js';
+import {
+  checkCompatibility,
+  createScratchLayer,
+  defaultSources,
+  destroyScratchLayer,
+  type ImageRecord,
+  mountScratchLayer,
+  type Progress,
+  RollbackError,
+  resolveImage,
+  scratchSize,
+  UndoStack,
+} from '../storage/index.js';
+import type { CommandResult } from './command-errors.js';
+import {
+  type CommandHandle,
+  type CommandInput,
+  type CommandOptions,
+  type RunOptions,
+  runCommand,
+  spawnCommand,
+} from './commands.js';
+import { SandboxNotFoundError } from './errors.js';
+import { hostFacts } from './host.js';
+import {
+  checkHostPath,
+  checkSandboxPath,
+  type MappedFolder,
+  normaliseOptions,
+  type SandboxOptions,
+} from './options.js';
+import { SandboxFiles } from './sandbox-files.js';
+import { type SandboxRecord, type SandboxStatus, StateStore } from './state-store.js';
+
+/** Every compute system hcs-sandbox creates has an id with this prefix (and our Owner). */
+export const SYSTEM_ID_PREFIX = 'hcssb-';
+
+export interface SandboxInfo {
+  name: string;
+  /** The compute system id. */
+  id: string;
+  status: SandboxStatus;
+  isolation: SandboxRecord['isolation'];
+  image: string | undefined;
+  persistent: boolean;
+  createdAt: string;
+  memoryMB: number | undefined;
+  cpus: number | undefined;
+  mappedFolders: MappedFolder[];
+  /** Bytes the writable layer takes on disk. */
+  scratchBytes: number | undefined;
+}
+
+export interface CreateCallOptions extends CallOptions {
+  onProgress?: (progress: Progress) => void;
+}
+
+export interface ListFilter {
+  status?: SandboxStatus;
+  home?: string;
+}
+
+function newName(): string {
+  return `sb-${randomBytes(4).toString('hex')}`;
+}
+
+function storeOf(home: string | undefined): StateStore {
+  return new StateStore(home === undefined ? {} : { root: home });
+}
+
+/**
+ * An isolated Windows sandbox: a container (process or Hyper-V isolation) made
+ * from an image, with commands, files and folders. `await using` removes an
+ * ephemeral sandbox and stops a persistent one.
+ */
+export class Sandbox implements AsyncDisposable {
+  readonly name: string;
+  readonly #store: StateStore;
+  #record: SandboxRecord;
+  #system: ComputeSystem | undefined;
+  readonly files: SandboxFiles;
+  readonly commands = {
+    /** Runs a command to completion: `{ exitCode, stdout, stderr }`; rejects on a non-zero exit unless `reject: false`. */
+    run: (command: CommandInput, options: RunOptions = {}): Promise<CommandResult> =>
+      runCommand(this.#running(), command, this.#withDefaults(options)),
+    /** Starts a command in the background: a handle with its streams, `wait()` and `kill()`. */
+    spawn: (command: CommandInput, options: CommandOptions = {}): Promise<CommandHandle> =>
+      spawnCommand(this.#running(), command, this.#withDefaults(options)),
+  };
+  readonly folders = {
+    /** Maps a host folder into the running sandbox. */
+    map: (hostPath: string, sandboxPath: string, options: { readOnly?: boolean } = {}): Promise<void> =>
+      this.#mapFolder({ hostPath, sandboxPath, readOnly: options.readOnly ?? false }),
+  };
+
+  private constructor(store: StateStore, record: SandboxRecord, system: ComputeSystem | undefined) {
+    this.name = record.name;
+    this.#store = store;
+    this.#record = record;
+    this.#system = system;
+    this.files = new SandboxFiles(record.name, () => this.#record.volumePath);
+  }
+
+  /** The compute system id. */
+  get id(): string {
+    return this.#record.id;
+  }
+
+  /**
+   * Creates a sandbox and (unless `start: false`) starts it. Every option is
+   * checked before anything is created; on any failure whatever was created is
+   * removed again.
+   */
+  static async create(options: SandboxOptions, call: CreateCallOptions = {}): Promise<Sandbox> {
+    const host = hostFacts();
+    const o = normaliseOptions(options, host);
+    if (o.isolation === 'vm') {
+      throw new InvalidArgumentError(
+        'isolation',
+        "'process' or 'hyperv' (Windows Sandbox-style 'vm' isolation is not available yet)",
+        o.isolation,
+      );
+    }
+    const store = storeOf(o.home);
+    const sources = defaultSources(o.home === undefined ? {} : { own: { root: o.home } });
+    const image = await resolveImage(o.image as string, { sources });
+    checkImage(image, o.isolation, host.build);
+
+    const name = o.name ?? newName();
+    const id = `${SYSTEM_ID_PREFIX}${name}-${randomBytes(3).toString('hex')}`;
+    const undo = new UndoStack();
+    try {
+      await store.createRecord({
+        name,
+        id,
+        isolation: o.isolation,
+        image: image.reference,
+        layers: image.layers,
+        status: 'creating',
+        persistent: o.persistent,
+        ...(o.persistent ? {} : { ownerPid: process.pid }),
+        options: {
+          memoryMB: o.memoryMB,
+          cpus: o.cpus,
+          cpuLimit: o.cpuLimit,
+          mappedFolders: o.mappedFolders,
+          env: o.env,
+          workingDir: o.workingDir,
+          hostName: o.hostName,
+          scratchSizeGB: o.scratchSizeGB,
+          owner: o.owner,
+        },
+      });
+      undo.push('state record', () => store.removeRecord(name));
+
+      const scratchDir = join(store.root, 'scratch', name);
+      const scratch = await createScratchLayer(
+        { dir: scratchDir, sizeGB: o.scratchSizeGB, parents: image.layers },
+        {
+          ...(call.signal && { signal: call.signal }),
+          ...(call.onProgress && { onProgress: call.onProgress }),
+        },
+      );
+      undo.push('writable layer', () => destroyScratchLayer(scratchDir));
+
+      const sandbox = new Sandbox(
+        store,
+        await store.updateRecord(name, { scratchDir, volumePath: scratch.volumePath, status: 'created' }),
+        undefined,
+      );
+      if (o.start) {
+        await sandbox.start(call);
+        undo.push('compute system', () => sandbox.#terminateAndClose());
+      }
+      undo.commit();
+      return sandbox;
+    } catch (error) {
+      const failures = await undo.rollback();
+      if (failures.length > 0) throw new RollbackError(error, failures);
+      throw error;
+    }
+  }
+
+  /** Opens a sandbox by name (or compute system id), from any process. */
+  static async open(nameOrId: string, options: { home?: string } = {}): Promise<Sandbox> {
+    const store = storeOf(options.home);
+    const record =
+      (await store.findRecord(nameOrId).catch(() => undefined)) ??
+      (await store.listRecords({ skipCorrupt: true })).find((r) => r.id === nameOrId);
+    if (!record) throw new SandboxNotFoundError(nameOrId);
+    let system: ComputeSystem | undefined;
+    try {
+      system = await ComputeSystem.open(record.id);
+    } catch (error) {
+      if (!(error instanceof HcsError && error.isNotFound())) throw error;
+    }
+    return new Sandbox(store, record, system);
+  }
+
+  /**
+   * Every sandbox in the store, with its status reconciled against HCS (the
+   * truth for what runs): a record whose compute system is gone is `stopped`.
+   */
+  static async list(filter: ListFilter = {}): Promise<SandboxInfo[]> {
+    const store = storeOf(filter.home);
+    const records = await store.listRecords({ skipCorrupt: true });
+    const live = new Map(
+      (await enumerateComputeSystems({ Owners: ownersOf(records) })).map((s) => [s.Id, s.State]),
+    );
+    const infos: SandboxInfo[] = [];
+    for (const record of records) {
+      const status = reconcile(record, live.get(record.id));
+      if (status !== record.status && record.status !== 'creating' && record.status !== 'removing') {
+        await store.updateRecord(record.name, { status }).catch(() => undefined);
+      }
+      if (filter.status && status !== filter.status) continue;
+      infos.push(await infoOf({ ...record, status }));
+    }
+    return infos;
+  }
+
+  /** Name, id, status (from HCS), isolation, image, options, writable layer size. */
+  async info(): Promise<SandboxInfo> {
+    let state: string | undefined;
+    if (this.#system && !this.#system.closed) {
+      state = (await this.#system.properties().catch(() => ({ State: undefined }))).State as
+        | string
+        | undefined;
+    }
+    this.#record = { ...this.#record, status: reconcile(this.#record, state) };
+    return infoOf(this.#record);
+  }
+
+  /** Starts a created or stopped sandbox (re-mounting a persistent one's writable layer). */
+  async start(call: CallOptions = {}): Promise<void> {
+    await this.#store.withLock(this.name, async () => {
+      const record = await this.#store.getRecord(this.name);
+      if (this.#system && !this.#system.closed && !this.#system.exitStatus) {
+        const state = (await this.#system.properties()).State;
+        if (state === 'Running') return;
+        if (state === 'Paused') return this.resume(call);
+      }
+      if (!record.scratchDir || !record.layers) throw new SandboxNotFoundError(this.name);
+      let volumePath = record.volumePath;
+      // After a host restart the writable layer is no longer attached: mount it again.
+      if (!volumePath || !existsSync(volumePath)) {
+        volumePath = (await mountScratchLayer(record.scratchDir, record.layers)).volumePath;
+      }
+      const o = record.options as {
+        memoryMB?: number;
+        cpus?: number;
+        cpuLimit?: number;
+        mappedFolders?: Required<MappedFolder>[];
+        hostName?: string;
+        owner?: string;
+      };
+      const document = buildProcessContainer({
+        layers: record.layers,
+        scratchPath: volumePath,
+        owner: o.owner ?? 'hcs-sandbox',
+        outliveCreator: record.persistent,
+        ...(o.hostName !== undefined && { hostName: o.hostName }),
+        ...(o.memoryMB !== undefined && { memoryMB: o.memoryMB }),
+        ...((o.cpus !== undefined || o.cpuLimit !== undefined) && {
+          processor: {
+            ...(o.cpus !== undefined && { count: o.cpus }),
+            ...(o.cpuLimit !== undefined && { maximum: Math.round(o.cpuLimit * 100) }),
+          },
+        }),
+        mappedDirectories: (o.mappedFolders ?? []).map((f) => ({
+          hostPath: f.hostPath,
+          containerPath: f.sandboxPath,
+          readOnly: f.readOnly,
+        })),
+      });
+      const system = await ComputeSystem.create(record.id, document, call);
+      try {
+        await system.start(call);
+      } catch (error) {
+        await system[Symbol.asyncDispose]();
+        throw error;
+      }
+      this.#system = system;
+      this.#record = await this.#store.updateRecord(this.name, {
+        status: 'running',
+        volumePath,
+        ...(record.persistent ? {} : { ownerPid: process.pid }),
+      });
+    });
+  }
+
+  /**
+   * Stops the sandbox: a graceful shutdown, then a forced one after `timeoutMs`
+   * (default 10 s). A persistent sandbox keeps its files for the next start.
+   */
+  async stop(options: { timeoutMs?: number } = {}): Promise<SystemExitStatus | undefined> {
+    const system = this.#system;
+    if (!system || system.closed) return undefined;
+    let status: SystemExitStatus | undefined;
+    try {
+      status = await system.shutdown({ timeoutMs: options.timeoutMs ?? 10_000 });
+    } catch {
+      status = await system.terminate();
+    }
+    await system.close();
+    this.#system = undefined;
+    this.#record = await this.#store.updateRecord(this.name, { status: 'stopped' });
+    return status;
+  }
+
+  /** Stops the sandbox at once (terminate). */
+  async kill(): Promise<void> {
+    await this.#terminateAndClose();
+    this.#record = await this.#store.updateRecord(this.name, { status: 'stopped' });
+  }
+
+  async pause(call: CallOptions = {}): Promise<void> {
+    await this.#running().pause(call);
+    this.#record = await this.#store.updateRecord(this.name, { status: 'paused' });
+  }
+
+  async resume(call: CallOptions = {}): Promise<void> {
+    await this.#running().resume(call);
+    this.#record = await this.#store.updateRecord(this.name, { status: 'running' });
+  }
+
+  /** Stops the sandbox if needed and deletes it: its compute system, writable layer and record. */
+  async remove(): Promise<void> {
+    await this.#store.withLock(this.name, async () => {
+      await this.#store.updateRecord(this.name, { status: 'removing' });
+      await this.#terminateAndClose();
+      if (this.#record.scratchDir) await destroyScratchLayer(this.#record.scratchDir);
+      await this.#store.removeRecord(this.name);
+    });
+  }
+
+  /** Ephemeral sandboxes are removed; persistent ones are stopped (their files kept). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#record.persistent) await this.stop();
+    else
+      await this.remove().catch((error) => {
+        if (!(error instanceof SandboxNotFoundError)) throw error;
+      });
+  }
+
+  /** Releases this object's handle without stopping anything (another process can open the sandbox). */
+  async close(): Promise<void> {
+    await this.#system?.close();
+  }
+
+  // -------------------------------------------------------------------------
+
+  #running(): ComputeSystem {
+    if (!this.#system || this.#system.closed || this.#system.exitStatus) {
+      throw new InvalidArgumentError(
+        'sandbox',
+        'a running sandbox (start it first)',
+        this.name,
+        `status ${this.#record.status}`,
+      );
+    }
+    return this.#system;
+  }
+
+  #withDefaults<T extends CommandOptions>(options: T): T {
+    const o = this.#record.options as { env?: Record<string, string>; workingDir?: string };
+    return {
+      ...options,
+      ...((o.env || options.env) && { env: { ...o.env, ...options.env } }),
+      ...(options.cwd === undefined && o.workingDir !== undefined && { cwd: o.workingDir }),
+    };
+  }
+
+  async #mapFolder(folder: Required<MappedFolder>): Promise<void> {
+    const hostPath = checkHostPath('hostPath', folder.hostPath);
+    const sandboxPath = checkSandboxPath('sandboxPath', folder.sandboxPath);
+    await this.#running().modify(
+      addMappedDirectoryRequest({ hostPath, containerPath: sandboxPath, readOnly: folder.readOnly }),
+    );
+    const o = this.#record.options as { mappedFolders?: Required<MappedFolder>[] };
+    this.#record = await this.#store.updateRecord(this.name, {
+      options: {
+        ...this.#record.options,
+        mappedFolders: [...(o.mappedFolders ?? []), { hostPath, sandboxPath, readOnly: folder.readOnly }],
+      },
+    });
+  }
+
+  async #terminateAndClose(): Promise<void> {
+    const system = this.#system;
+    this.#system = undefined;
+    if (system && !system.closed) {
+      await system.terminate().catch(() => undefined);
+      await system.close();
+      return;
+    }
+    // Not ours in this process: the compute system may still run (opened elsewhere, or leaked).
+    try {
+      const other = await ComputeSystem.open(this.#record.id);
+      await other.terminate().catch(() => undefined);
+      await other.close();
+    } catch (error) {
+      if (!(error instanceof HcsError && error.isNotFound())) throw error;
+    }
+  }
+}
+
+function checkImage(image: ImageRecord, isolation: 'process' | 'hyperv', hostBuild: number): void {
+  if (image.build !== undefined && hostBuild > 0) {
+    checkCompatibility({ imageBuild: image.build, hostBuild, isolation });
+  }
+}
+
+function ownersOf(records: SandboxRecord[]): string[] {
+  const owners = new Set(
+    records.map((r) => String((r.options as { owner?: string }).owner ?? 'hcs-sandbox')),
+  );
+  owners.add('hcs-sandbox');
+  return [...owners];
+}
+
+/** HCS is the truth for what runs; the record says what exists. */
+function reconcile(record: SandboxRecord, state: string | undefined): SandboxStatus {
+  if (record.status === 'creating' || record.status === 'removing') return record.status;
+  switch (state) {
+    case 'Running':
+      return 'running';
+    case 'Paused':
+      return 'paused';
+    case 'Created':
+      return 'created';
+    case undefined:
+      return record.status === 'created' ? 'created' : 'stopped';
+    default:
+      return 'stopped';
+  }
+}
+
+async function infoOf(record: SandboxRecord): Promise<SandboxInfo> {
+  const o = record.options as { memoryMB?: number; cpus?: number; mappedFolders?: MappedFolder[] };
+  return {
+    name: record.name,
+    id: record.id,
+    status: record.status,
+    isolation: record.isolation,
+    image: record.image,
+    persistent: record.persistent,
+    createdAt: record.createdAt,
+    memoryMB: o.memoryMB,
+    cpus: o.cpus,
+    mappedFolders: o.mappedFolders ?? [],
+    scratchBytes: record.scratchDir ? await scratchSize(record.scratchDir).catch(() => undefined) : undefined,
+  };
+}

@@ -1,0 +1,49 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { expectNoLeaks, type SimAudit } from './audit.js';
+import { newInstance, runOk, winePath } from './harness.js';
+
+const homes: string[] = [];
+function home(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hcs-sbx-'));
+  homes.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of homes.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('Sandbox SDK (process isolation, simulated host)', () => {
+  it('creates, runs commands, moves files, keeps a persistent one across stop/start, and removes', async () => {
+    const dir = home();
+    // biome-ignore lint/suspicious/noExplicitAny: an untyped JSON result from the script
+    const r = await runOk<Record<string, any>>('sandbox-sdk.mjs', [], {
+      instance: newInstance('sbx'),
+      env: { HCS_SANDBOX_HOME: winePath(dir), HCSSIM_STORAGE_ROOT: winePath(join(dir, 'sim-storage')) },
+    });
+    expect(r.created.idPrefix).toBe(true);
+    expect(r.run).toEqual({ exitCode: 0, stdout: 'hi from the sandbox' });
+    expect(r.exitError).toBe(5);
+    expect(r.fileBack).toBe('hello files');
+    expect(r.info).toEqual({
+      status: 'running',
+      isolation: 'process',
+      image: 'docker.io/local/base:1',
+      memoryMB: 512,
+    });
+    expect(r.listed).toEqual([[r.created.name, 'running']]);
+    expect(r.afterDispose).toBe(0);
+    expect(r.openGone).toBe(true);
+    expect(r.stoppedStatus).toBe('stopped');
+    expect(r.kept).toBe('kept');
+    expect(r.reopenedRun).toBe('again');
+    expect(r.scratchLeft).toEqual([]);
+    expect(r.recordsLeft).toBe(0);
+    expect(r.badMemory).toEqual(['InvalidArgumentError', 'memoryMB']);
+    expect(r.badIsolation).toEqual(['InvalidArgumentError', 'isolation']);
+    expect(r.missingImage).toBe('ImageNotFoundError');
+    expectNoLeaks(r.audit as SimAudit);
+  });
+});

@@ -1,0 +1,30 @@
+// Helpers for sandbox tests: a tiny Windows-format base image imported into
+// hcs-sandbox's own store through the simulated HcsImportLayer.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { product } from './lib.mjs';
+
+const { OwnImageSource, importLayer, layerRef } = product;
+
+/** Adds `reference` (a one-layer image for this host's build) to the store under `home`. */
+export async function seedImage(home, reference = 'local/base:1') {
+  const store = new OwnImageSource({ root: home });
+  const source = mkdtempSync(join(tmpdir(), 'layer-src-'));
+  mkdirSync(join(source, 'Files', 'Windows', 'System32'), { recursive: true });
+  mkdirSync(join(source, 'Hives'), { recursive: true });
+  writeFileSync(join(source, 'Files', 'hello.txt'), 'from the base layer');
+  const layerDir = store.layerDir('a'.repeat(64));
+  await importLayer(layerDir, source, []);
+  const build = Number(process.env.HCS_TEST_BUILD ?? 18362);
+  await store.addImage({
+    reference,
+    id: `sha256:${'b'.repeat(64)}`,
+    source: 'hcs-sandbox',
+    os: 'windows',
+    osVersion: `10.0.${build}.1`,
+    build,
+    layers: [layerRef(layerDir)],
+  });
+  return reference;
+}
