@@ -116,3 +116,22 @@ export class WsbError extends HcsSandboxError {
     this.allowed = details.allowed;
   }
 }
+
+/**
+ * The compute system exists but hcs-sandbox did not create it (another Owner,
+ * or not our id prefix): we do not stop, remove or change it without `force`.
+ */
+export class NotOwnedError extends HcsSandboxError {
+  readonly systemId: string;
+  readonly owner: string | undefined;
+
+  constructor(systemId: string, owner: string | undefined) {
+    super(
+      'NOT_OWNED',
+      `Compute system ${JSON.stringify(systemId)} belongs to ${owner ? JSON.stringify(owner) : 'someone else'}, ` +
+        'not to hcs-sandbox; pass --force (force: true) to act on it anyway.',
+    );
+    this.systemId = systemId;
+    this.owner = owner;
+  }
+}

@@ -1,12 +1,14 @@
 export { CommandExitError, type CommandResult } from './command-errors.js';
 export { CommandHandle, type CommandInput, type CommandOptions, type RunOptions } from './commands.js';
 export {
+  NotOwnedError,
   SandboxBusyError,
   SandboxExistsError,
   SandboxNotFoundError,
   StateCorruptError,
   WsbError,
 } from './errors.js';
+export { collectGarbage, type GcAction, type GcOptions } from './gc.js';
 export type { Isolation as SandboxIsolation, MappedFolder, SandboxOptions } from './options.js';
 export {
   type CreateCallOptions,

@@ -32,7 +32,7 @@ import {
   runCommand,
   spawnCommand,
 } from './commands.js';
-import { SandboxNotFoundError } from './errors.js';
+import { NotOwnedError, SandboxNotFoundError } from './errors.js';
 import { hostFacts } from './host.js';
 import {
   checkHostPath,
@@ -90,6 +90,8 @@ export class Sandbox implements AsyncDisposable {
   readonly #store: StateStore;
   #record: SandboxRecord;
   #system: ComputeSystem | undefined;
+  /** A compute system opened with `force` that has no sandbox record: nothing is stored for it. */
+  readonly #transient: boolean;
   readonly files: SandboxFiles;
   readonly commands = {
     /** Runs a command to completion: `{ exitCode, stdout, stderr }`; rejects on a non-zero exit unless `reject: false`. */
@@ -105,7 +107,13 @@ export class Sandbox implements AsyncDisposable {
       this.#mapFolder({ hostPath, sandboxPath, readOnly: options.readOnly ?? false }),
   };
 
-  private constructor(store: StateStore, record: SandboxRecord, system: ComputeSystem | undefined) {
+  private constructor(
+    store: StateStore,
+    record: SandboxRecord,
+    system: ComputeSystem | undefined,
+    transient = false,
+  ) {
+    this.#transient = transient;
     this.name = record.name;
     this.#store = store;
     this.#record = record;
@@ -193,20 +201,55 @@ export class Sandbox implements AsyncDisposable {
     }
   }
 
-  /** Opens a sandbox by name (or compute system id), from any process. */
-  static async open(nameOrId: string, options: { home?: string } = {}): Promise<Sandbox> {
+  /**
+   * Opens a sandbox by name (or compute system id), from any process. A
+   * compute system that no sandbox record knows can be opened by id only if it
+   * is ours (our Owner and id prefix), or with `force: true` (then only
+   * stop/kill/remove make sense, and remove only terminates it).
+   */
+  static async open(nameOrId: string, options: { home?: string; force?: boolean } = {}): Promise<Sandbox> {
     const store = storeOf(options.home);
     const record =
       (await store.findRecord(nameOrId).catch(() => undefined)) ??
       (await store.listRecords({ skipCorrupt: true })).find((r) => r.id === nameOrId);
-    if (!record) throw new SandboxNotFoundError(nameOrId);
-    let system: ComputeSystem | undefined;
-    try {
-      system = await ComputeSystem.open(record.id);
-    } catch (error) {
-      if (!(error instanceof HcsError && error.isNotFound())) throw error;
+    if (record) {
+      let system: ComputeSystem | undefined;
+      try {
+        system = await ComputeSystem.open(record.id);
+      } catch (error) {
+        if (!(error instanceof HcsError && error.isNotFound())) throw error;
+      }
+      return new Sandbox(store, record, system);
     }
-    return new Sandbox(store, record, system);
+    let system: ComputeSystem;
+    try {
+      system = await ComputeSystem.open(nameOrId);
+    } catch (error) {
+      if (error instanceof HcsError && error.isNotFound()) throw new SandboxNotFoundError(nameOrId);
+      throw error;
+    }
+    const props = await system.properties<{ Owner?: string; State?: string; SystemType?: string }>();
+    const ours = props.Owner === 'hcs-sandbox' && nameOrId.startsWith(SYSTEM_ID_PREFIX);
+    if (!ours && !options.force) {
+      await system.close();
+      throw new NotOwnedError(nameOrId, props.Owner);
+    }
+    const now = new Date().toISOString();
+    return new Sandbox(
+      store,
+      {
+        name: nameOrId,
+        id: nameOrId,
+        createdAt: now,
+        updatedAt: now,
+        options: { owner: props.Owner },
+        isolation: 'process',
+        status: reconcile({ status: 'created' } as SandboxRecord, props.State),
+        persistent: true,
+      },
+      system,
+      true,
+    );
   }
 
   /**
@@ -316,28 +359,29 @@ export class Sandbox implements AsyncDisposable {
     }
     await system.close();
     this.#system = undefined;
-    this.#record = await this.#store.updateRecord(this.name, { status: 'stopped' });
+    this.#record = await this.#save({ status: 'stopped' });
     return status;
   }
 
   /** Stops the sandbox at once (terminate). */
   async kill(): Promise<void> {
     await this.#terminateAndClose();
-    this.#record = await this.#store.updateRecord(this.name, { status: 'stopped' });
+    this.#record = await this.#save({ status: 'stopped' });
   }
 
   async pause(call: CallOptions = {}): Promise<void> {
     await this.#running().pause(call);
-    this.#record = await this.#store.updateRecord(this.name, { status: 'paused' });
+    this.#record = await this.#save({ status: 'paused' });
   }
 
   async resume(call: CallOptions = {}): Promise<void> {
     await this.#running().resume(call);
-    this.#record = await this.#store.updateRecord(this.name, { status: 'running' });
+    this.#record = await this.#save({ status: 'running' });
   }
 
   /** Stops the sandbox if needed and deletes it: its compute system, writable layer and record. */
   async remove(): Promise<void> {
+    if (this.#transient) return this.#terminateAndClose();
     await this.#store.withLock(this.name, async () => {
       await this.#store.updateRecord(this.name, { status: 'removing' });
       await this.#terminateAndClose();
@@ -361,6 +405,11 @@ export class Sandbox implements AsyncDisposable {
   }
 
   // -------------------------------------------------------------------------
+
+  async #save(patch: { status: SandboxStatus }): Promise<SandboxRecord> {
+    if (this.#transient) return { ...this.#record, ...patch };
+    return this.#store.updateRecord(this.name, patch);
+  }
 
   #running(): ComputeSystem {
     if (!this.#system || this.#system.closed || this.#system.exitStatus) {

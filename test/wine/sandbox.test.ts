@@ -47,3 +47,39 @@ describe('Sandbox SDK (process isolation, simulated host)', () => {
     expectNoLeaks(r.audit as SimAudit);
   });
 });
+
+describe('crash recovery and ownership', () => {
+  it('gc removes what a crashed creator left, and never touches a system that is not ours', async () => {
+    const dir = home();
+    const options = {
+      instance: newInstance('gc'),
+      env: { HCS_SANDBOX_HOME: winePath(dir), HCSSIM_STORAGE_ROOT: winePath(join(dir, 'sim-storage')) },
+    };
+    const crashed = await runOk<{ name: string; id: string }>('sandbox-crash.mjs', ['doomed'], options);
+    expect(crashed.name).toBe('doomed');
+    // biome-ignore lint/suspicious/noExplicitAny: an untyped JSON result from the script
+    const r = await runOk<Record<string, any>>('sandbox-gc.mjs', [], options);
+    expect(r.listedBefore).toEqual([['doomed', 'stopped']]);
+    expect(r.dryRun).toEqual(
+      expect.arrayContaining([
+        ['compute-system', false],
+        ['writable-layer', false],
+        ['state-record', false],
+      ]),
+    );
+    expect(r.gc).toEqual(
+      expect.arrayContaining([
+        ['compute-system', true, null],
+        ['writable-layer', true, null],
+        ['state-record', true, null],
+      ]),
+    );
+    expect(r.gc).toHaveLength(3);
+    expect(r.again).toBe(0);
+    expect(r.recordsLeft).toBe(0);
+    expect(r.scratchLeft).toEqual([]);
+    expect(r.systemsLeft).toEqual(['docker-4f2a']);
+    expect(r.refused).toBe('docker');
+    expect(r.forcedKill).toEqual([]);
+  });
+});
