@@ -97,7 +97,7 @@ export async function runOk<R = unknown>(
   const run = await runInWine<R>(script, args, options);
   if (run.exitCode !== 0 || run.result === undefined) {
     throw new Error(
-      `${script} ${args.join(' ')} exited with ${run.exitCode}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`,
+      `${script} ${args.join(' ')} exited with ${run.exitCode}\n--- result\n${JSON.stringify(run.result)}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`,
     );
   }
   return run.result;

@@ -83,3 +83,34 @@ describe('crash recovery and ownership', () => {
     expect(r.forcedKill).toEqual([]);
   });
 });
+
+describe('many sandboxes at once', () => {
+  it('20 sandboxes created, exec’d and removed concurrently from one process, nothing lost or crossed', async () => {
+    const dir = home();
+    const r = await runOk<{ count: number; crossed: string[]; left: number }>(
+      'sandbox-many.mjs',
+      ['20', 'one'],
+      {
+        instance: newInstance('many'),
+        env: { HCS_SANDBOX_HOME: winePath(dir), HCSSIM_STORAGE_ROOT: winePath(join(dir, 'sim-storage')) },
+        timeoutMs: 300_000,
+      },
+    );
+    expect(r).toMatchObject({ count: 20, crossed: [], left: 0 });
+  }, 300_000);
+
+  it('4 processes × 5 sandboxes at once on one state store and host, nothing lost or crossed', async () => {
+    const dir = home();
+    const options = {
+      instance: newInstance('multi'),
+      env: { HCS_SANDBOX_HOME: winePath(dir), HCSSIM_STORAGE_ROOT: winePath(join(dir, 'sim-storage')) },
+      timeoutMs: 300_000,
+    };
+    const runs = await Promise.all(
+      ['a', 'b', 'c', 'd'].map((tag) =>
+        runOk<{ count: number; crossed: string[]; left: number }>('sandbox-many.mjs', ['5', tag], options),
+      ),
+    );
+    for (const r of runs) expect(r).toMatchObject({ count: 5, crossed: [], left: 0 });
+  }, 300_000);
+});

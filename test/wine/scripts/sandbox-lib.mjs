@@ -1,5 +1,6 @@
 // Helpers for sandbox tests: a tiny Windows-format base image imported into
 // hcs-sandbox's own store through the simulated HcsImportLayer.
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,8 @@ export async function seedImage(home, reference = 'local/base:1') {
   mkdirSync(join(source, 'Files', 'Windows', 'System32'), { recursive: true });
   mkdirSync(join(source, 'Hives'), { recursive: true });
   writeFileSync(join(source, 'Files', 'hello.txt'), 'from the base layer');
-  const layerDir = store.layerDir('a'.repeat(64));
+  // One layer per reference, so concurrent seeders of different images never collide.
+  const layerDir = store.layerDir(createHash('sha256').update(reference).digest('hex'));
   await importLayer(layerDir, source, []);
   const build = Number(process.env.HCS_TEST_BUILD ?? 18362);
   await store.addImage({
