@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type CallOptions,
@@ -9,7 +10,7 @@ import {
   type SystemExitStatus,
 } from '../hcs/index.js';
 import { InvalidArgumentError } from '../internal/errors.js';
-import { addMappedDirectoryRequest, buildProcessContainer } from '../schema/index.js';
+import { addMappedDirectoryRequest, buildHypervContainer, buildProcessContainer } from '../schema/index.js';
 import {
   checkCompatibility,
   createScratchLayer,
@@ -20,8 +21,10 @@ import {
   type Progress,
   RollbackError,
   resolveImage,
+  SCRATCH_VHDX,
   scratchSize,
   UndoStack,
+  unmountScratchLayer,
 } from '../storage/index.js';
 import type { CommandResult } from './command-errors.js';
 import {
@@ -90,6 +93,8 @@ export class Sandbox implements AsyncDisposable {
   readonly #store: StateStore;
   #record: SandboxRecord;
   #system: ComputeSystem | undefined;
+  /** The utility VM hosting a Hyper-V-isolated sandbox. */
+  #uvm: ComputeSystem | undefined;
   /** A compute system opened with `force` that has no sandbox record: nothing is stored for it. */
   readonly #transient: boolean;
   readonly files: SandboxFiles;
@@ -145,6 +150,7 @@ export class Sandbox implements AsyncDisposable {
     const sources = defaultSources(o.home === undefined ? {} : { own: { root: o.home } });
     const image = await resolveImage(o.image as string, { sources });
     checkImage(image, o.isolation, host.build);
+    if (o.isolation === 'hyperv') checkUtilityVm(image);
 
     const name = o.name ?? newName();
     const id = `${SYSTEM_ID_PREFIX}${name}-${randomBytes(3).toString('hex')}`;
@@ -182,10 +188,24 @@ export class Sandbox implements AsyncDisposable {
         },
       );
       undo.push('writable layer', () => destroyScratchLayer(scratchDir));
+      let volumePath: string | undefined = scratch.volumePath;
+      if (o.isolation === 'hyperv') {
+        // The utility VM attaches the container's scratch disk itself (SCSI), so it
+        // must not stay attached on the host; the UVM boots from a copy of the
+        // image's own scratch template.
+        await unmountScratchLayer(scratch);
+        await copyFile(utilityVmPaths(image).template, join(scratchDir, UVM_SCRATCH));
+        volumePath = undefined;
+      }
 
       const sandbox = new Sandbox(
         store,
-        await store.updateRecord(name, { scratchDir, volumePath: scratch.volumePath, status: 'created' }),
+        await store.updateRecord(name, {
+          scratchDir,
+          ...(volumePath !== undefined && { volumePath }),
+          ...(o.isolation === 'hyperv' && { uvmId: `${id}-uvm` }),
+          status: 'created',
+        }),
         undefined,
       );
       if (o.start) {
@@ -296,6 +316,7 @@ export class Sandbox implements AsyncDisposable {
         if (state === 'Paused') return this.resume(call);
       }
       if (!record.scratchDir || !record.layers) throw new SandboxNotFoundError(this.name);
+      if (record.isolation === 'hyperv') return this.#startHyperv(record, call);
       let volumePath = record.volumePath;
       // After a host restart the writable layer is no longer attached: mount it again.
       if (!volumePath || !existsSync(volumePath)) {
@@ -359,6 +380,12 @@ export class Sandbox implements AsyncDisposable {
     }
     await system.close();
     this.#system = undefined;
+    const uvm = this.#uvm;
+    this.#uvm = undefined;
+    if (uvm && !uvm.closed) {
+      await uvm.shutdown({ timeoutMs: options.timeoutMs ?? 10_000 }).catch(() => uvm.terminate());
+      await uvm.close();
+    }
     this.#record = await this.#save({ status: 'stopped' });
     return status;
   }
@@ -406,6 +433,65 @@ export class Sandbox implements AsyncDisposable {
 
   // -------------------------------------------------------------------------
 
+  /** Utility VM first (booted from the image's UtilityVM), its shares and disks, then the container inside it. */
+  async #startHyperv(record: SandboxRecord, call: CallOptions): Promise<void> {
+    const o = record.options as {
+      memoryMB?: number;
+      cpus?: number;
+      cpuLimit?: number;
+      mappedFolders?: Required<MappedFolder>[];
+      hostName?: string;
+      owner?: string;
+    };
+    const layers = record.layers as NonNullable<SandboxRecord['layers']>;
+    const scratchDir = record.scratchDir as string;
+    const uvmId = record.uvmId ?? `${record.id}-uvm`;
+    const documents = buildHypervContainer({
+      uvmId,
+      utilityVmFilesPath: utilityVmPaths({ layers }).files,
+      uvmScratchVhdxPath: join(scratchDir, UVM_SCRATCH),
+      layers,
+      containerScratchVhdxPath: join(scratchDir, SCRATCH_VHDX),
+      owner: o.owner ?? 'hcs-sandbox',
+      outliveCreator: record.persistent,
+      ...(o.hostName !== undefined && { hostName: o.hostName }),
+      ...(o.memoryMB !== undefined && {
+        memoryMB: o.memoryMB,
+        uvm: { memoryMB: Math.max(1024, o.memoryMB + 512) },
+      }),
+      ...((o.cpus !== undefined || o.cpuLimit !== undefined) && {
+        processor: {
+          ...(o.cpus !== undefined && { count: o.cpus }),
+          ...(o.cpuLimit !== undefined && { maximum: Math.round(o.cpuLimit * 100) }),
+        },
+      }),
+      mappedDirectories: (o.mappedFolders ?? []).map((f) => ({
+        hostPath: f.hostPath,
+        containerPath: f.sandboxPath,
+        readOnly: f.readOnly,
+      })),
+    });
+    const uvm = await ComputeSystem.create(uvmId, documents.uvm, call);
+    let container: ComputeSystem | undefined;
+    try {
+      await uvm.start(call);
+      for (const request of documents.prepareRequests) await uvm.modify(request, call);
+      container = await ComputeSystem.create(record.id, documents.container, call);
+      await container.start(call);
+    } catch (error) {
+      await container?.[Symbol.asyncDispose]();
+      await uvm[Symbol.asyncDispose]();
+      throw error;
+    }
+    this.#uvm = uvm;
+    this.#system = container;
+    this.#record = await this.#store.updateRecord(this.name, {
+      status: 'running',
+      uvmId,
+      ...(record.persistent ? {} : { ownerPid: process.pid }),
+    });
+  }
+
   async #save(patch: { status: SandboxStatus }): Promise<SandboxRecord> {
     if (this.#transient) return { ...this.#record, ...patch };
     return this.#store.updateRecord(this.name, patch);
@@ -448,6 +534,18 @@ export class Sandbox implements AsyncDisposable {
   }
 
   async #terminateAndClose(): Promise<void> {
+    await this.#terminateContainer();
+    const uvm = this.#uvm;
+    this.#uvm = undefined;
+    if (uvm && !uvm.closed) {
+      await uvm.terminate().catch(() => undefined);
+      await uvm.close();
+    } else if (this.#record.uvmId) {
+      await terminateById(this.#record.uvmId);
+    }
+  }
+
+  async #terminateContainer(): Promise<void> {
     const system = this.#system;
     this.#system = undefined;
     if (system && !system.closed) {
@@ -463,6 +561,40 @@ export class Sandbox implements AsyncDisposable {
     } catch (error) {
       if (!(error instanceof HcsError && error.isNotFound())) throw error;
     }
+  }
+}
+
+const UVM_SCRATCH = 'uvm.vhdx';
+
+/** Where a base layer keeps its utility VM image and scratch template. */
+function utilityVmPaths(image: { layers: ImageRecord['layers'] }): { files: string; template: string } {
+  const base = image.layers.at(-1);
+  if (!base) throw new InvalidArgumentError('image', 'an image with at least one layer', image);
+  return {
+    files: join(base.path, 'UtilityVM', 'Files'),
+    template: join(base.path, 'UtilityVM', 'SystemTemplate.vhdx'),
+  };
+}
+
+function checkUtilityVm(image: ImageRecord): void {
+  const { files, template } = utilityVmPaths(image);
+  if (!existsSync(files) || !existsSync(template)) {
+    throw new InvalidArgumentError(
+      'image',
+      'an image whose base layer carries a utility VM (UtilityVM\\Files and UtilityVM\\SystemTemplate.vhdx), e.g. Windows Server Core',
+      image.reference,
+      'Hyper-V isolation boots the utility VM from the image',
+    );
+  }
+}
+
+async function terminateById(id: string): Promise<void> {
+  try {
+    const other = await ComputeSystem.open(id);
+    await other.terminate().catch(() => undefined);
+    await other.close();
+  } catch (error) {
+    if (!(error instanceof HcsError && error.isNotFound())) throw error;
   }
 }
 

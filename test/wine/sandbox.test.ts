@@ -114,3 +114,26 @@ describe('many sandboxes at once', () => {
     for (const r of runs) expect(r).toMatchObject({ count: 5, crossed: [], left: 0 });
   }, 300_000);
 });
+
+describe('Hyper-V isolation (documents and order; the simulated host boots nothing)', () => {
+  it('starts a utility VM, prepares it, hosts the container in it, and removes both', async () => {
+    const dir = home();
+    // biome-ignore lint/suspicious/noExplicitAny: an untyped JSON result from the script
+    const r = await runOk<Record<string, any>>('sandbox-hyperv.mjs', [], {
+      instance: newInstance('hv'),
+      env: { HCS_SANDBOX_HOME: winePath(dir), HCSSIM_STORAGE_ROOT: winePath(join(dir, 'sim-storage')) },
+    });
+    expect(r.refused).toEqual(['InvalidArgumentError', 'image']);
+    expect(r.systems).toEqual([
+      ['hcssb-hv-X', 'Container', 'Running'],
+      ['hcssb-hv-X-uvm', 'VirtualMachine', 'Running'],
+    ]);
+    expect(r.uvmModifyRequests).toBeGreaterThan(0);
+    expect(r.hostingSystem).toBe(true);
+    expect(r.run).toBe('inside hyperv');
+    expect(r.info).toBe('hyperv');
+    expect(r.files).toBe('FILES_UNAVAILABLE');
+    expect(r.after).toBe(0);
+    expectNoLeaks(r.audit as SimAudit);
+  });
+});

@@ -9,12 +9,17 @@ import { product } from './lib.mjs';
 const { OwnImageSource, importLayer, layerRef } = product;
 
 /** Adds `reference` (a one-layer image for this host's build) to the store under `home`. */
-export async function seedImage(home, reference = 'local/base:1') {
+export async function seedImage(home, reference = 'local/base:1', { utilityVm = false } = {}) {
   const store = new OwnImageSource({ root: home });
   const source = mkdtempSync(join(tmpdir(), 'layer-src-'));
   mkdirSync(join(source, 'Files', 'Windows', 'System32'), { recursive: true });
   mkdirSync(join(source, 'Hives'), { recursive: true });
   writeFileSync(join(source, 'Files', 'hello.txt'), 'from the base layer');
+  if (utilityVm) {
+    // What Hyper-V isolation boots: the image's own utility VM and its scratch template.
+    mkdirSync(join(source, 'UtilityVM', 'Files', 'EFI', 'Microsoft', 'Boot'), { recursive: true });
+    writeFileSync(join(source, 'UtilityVM', 'SystemTemplate.vhdx'), 'template');
+  }
   // One layer per reference, so concurrent seeders of different images never collide.
   const layerDir = store.layerDir(createHash('sha256').update(reference).digest('hex'));
   await importLayer(layerDir, source, []);
