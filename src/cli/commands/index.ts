@@ -2,11 +2,28 @@ import { imageCommand } from './image.js';
 import { jobCommand } from './job.js';
 import { networkCommand } from './network.js';
 import { rawCommand } from './raw.js';
+import { sandboxExecCommand } from './sandbox-exec.js';
+import { sandboxFilesCommand } from './sandbox-files.js';
+import { sandboxLifecycleCommand } from './sandbox-lifecycle.js';
+import { sandboxReadCommand } from './sandbox-read.js';
+import { sandboxRunCommand } from './sandbox-run.js';
 import { systemsCommand } from './systems.js';
 import { versionCommand } from './version.js';
 
 /** Every CLI command module. Add a new command here (one import, one entry). */
-export const COMMANDS = [versionCommand, systemsCommand, rawCommand, imageCommand, jobCommand, networkCommand] as const;
+export const COMMANDS = [
+  versionCommand,
+  sandboxRunCommand,
+  sandboxExecCommand,
+  sandboxReadCommand,
+  sandboxLifecycleCommand,
+  sandboxFilesCommand,
+  systemsCommand,
+  rawCommand,
+  imageCommand,
+  jobCommand,
+  networkCommand,
+] as const;
 
 /** The plan any command can produce. */
 export type CommandPlan = Parameters<(typeof COMMANDS)[number]['run']>[0];

@@ -1,0 +1,108 @@
+import { rmSync } from 'node:fs';
+import { Sandbox } from '../../index.js';
+import type { CommandModule } from '../command.js';
+import { CliError, eachName, logFiles, parseNonNegativeInt } from '../format.js';
+
+export type SandboxLifecyclePlan =
+  | { kind: 'sandbox-stop'; names: string[]; timeSeconds: number }
+  | { kind: 'sandbox-kill'; names: string[] }
+  | { kind: 'sandbox-pause'; names: string[] }
+  | { kind: 'sandbox-resume'; names: string[] }
+  | { kind: 'sandbox-rm'; names: string[]; force: boolean };
+
+/** Opens `name`, runs `fn` on it, releases this process's handle (the sandbox keeps running). */
+async function withSandbox(name: string, fn: (sandbox: Sandbox) => Promise<unknown>): Promise<void> {
+  const sandbox = await Sandbox.open(name);
+  try {
+    await fn(sandbox);
+  } finally {
+    await sandbox.close();
+  }
+}
+
+export const sandboxLifecycleCommand: CommandModule<SandboxLifecyclePlan> = {
+  kinds: ['sandbox-stop', 'sandbox-kill', 'sandbox-pause', 'sandbox-resume', 'sandbox-rm'],
+  register(program, accept) {
+    program
+      .command('stop')
+      .description('stop sandboxes: a graceful shutdown, forced after --time seconds')
+      .argument('<sandbox...>', 'sandbox names')
+      .option(
+        '-t, --time <seconds>',
+        'seconds to wait for a graceful shutdown before forcing',
+        parseNonNegativeInt,
+        10,
+      )
+      .action((names: string[], opts: { time: number }) =>
+        accept({ kind: 'sandbox-stop', names, timeSeconds: opts.time }),
+      );
+    program
+      .command('kill')
+      .description('stop sandboxes at once (terminate)')
+      .argument('<sandbox...>', 'sandbox names')
+      .action((names: string[]) => accept({ kind: 'sandbox-kill', names }));
+    program
+      .command('pause')
+      .description('pause running sandboxes')
+      .argument('<sandbox...>', 'sandbox names')
+      .action((names: string[]) => accept({ kind: 'sandbox-pause', names }));
+    program
+      .command('resume')
+      .description('resume paused sandboxes')
+      .argument('<sandbox...>', 'sandbox names')
+      .action((names: string[]) => accept({ kind: 'sandbox-resume', names }));
+    program
+      .command('rm')
+      .alias('remove')
+      .description('remove sandboxes: compute system, writable layer, record and logs')
+      .argument('<sandbox...>', 'sandbox names')
+      .option('-f, --force', 'stop running (or paused) sandboxes first', false)
+      .action((names: string[], opts: { force: boolean }) =>
+        accept({ kind: 'sandbox-rm', names, force: opts.force }),
+      );
+  },
+  async run(plan, io) {
+    const done = (name: string) => io.out(`${name}\n`);
+    switch (plan.kind) {
+      case 'sandbox-stop':
+        return eachName(io, plan.names, async (name) => {
+          await withSandbox(name, (sb) =>
+            plan.timeSeconds === 0 ? sb.kill() : sb.stop({ timeoutMs: plan.timeSeconds * 1000 }),
+          );
+          done(name);
+        });
+      case 'sandbox-kill':
+        return eachName(io, plan.names, async (name) => {
+          await withSandbox(name, (sb) => sb.kill());
+          done(name);
+        });
+      case 'sandbox-pause':
+        return eachName(io, plan.names, async (name) => {
+          await withSandbox(name, (sb) => sb.pause());
+          done(name);
+        });
+      case 'sandbox-resume':
+        return eachName(io, plan.names, async (name) => {
+          await withSandbox(name, (sb) => sb.resume());
+          done(name);
+        });
+      case 'sandbox-rm':
+        return eachName(io, plan.names, async (name) => {
+          await withSandbox(name, async (sb) => {
+            const { status } = await sb.info();
+            if (!plan.force && (status === 'running' || status === 'paused')) {
+              throw new CliError(
+                'SANDBOX_RUNNING',
+                `Sandbox "${name}" is ${status}: stop it first, or remove it anyway with rm -f.`,
+              );
+            }
+            await sb.remove();
+          });
+          const files = logFiles(name);
+          rmSync(files.log, { force: true });
+          rmSync(files.exit, { force: true });
+          done(name);
+        });
+    }
+  },
+};

@@ -1,0 +1,364 @@
+import { spawn } from 'node:child_process';
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import {
+  InvalidArgumentError,
+  readWsbFile,
+  Sandbox,
+  type SandboxIsolation,
+  type SandboxOptions,
+  wsbToSandboxOptions,
+} from '../../index.js';
+import { type CommandModule, collect, type Io, parsePositiveInt, UsageError } from '../command.js';
+import {
+  absoluteHostPath,
+  commandInput,
+  eachName,
+  fileError,
+  logFiles,
+  parseEnv,
+  parseVolume,
+  type VolumeSpec,
+} from '../format.js';
+import { progressReporter } from '../progress.js';
+
+/** What `create` and `run` share: how the sandbox is made. */
+export interface SandboxSpec {
+  image: string;
+  name: string | undefined;
+  isolation: 'process' | 'hyperv' | 'vm';
+  memoryMB: number | undefined;
+  cpus: number | undefined;
+  volumes: VolumeSpec[];
+  env: Record<string, string>;
+  workingDir: string | undefined;
+}
+
+export type SandboxRunPlan =
+  | ({
+      kind: 'sandbox-run';
+      command: string[];
+      rm: boolean;
+      detach: boolean;
+    } & SandboxSpec)
+  | ({ kind: 'sandbox-create' } & SandboxSpec)
+  | { kind: 'sandbox-start'; names: string[] }
+  | {
+      kind: 'sandbox-start-wsb';
+      path: string;
+      isolation: SandboxIsolation | undefined;
+      image: string | undefined;
+      name: string | undefined;
+    }
+  | {
+      kind: 'sandbox-detached';
+      name: string;
+      command: string[];
+    };
+
+const ISOLATIONS = ['process', 'hyperv', 'vm'] as const;
+
+function isolationOf(value: string | undefined): SandboxIsolation | undefined {
+  if (value === undefined) return undefined;
+  if (!(ISOLATIONS as readonly string[]).includes(value))
+    throw new UsageError(`--isolation expects process or hyperv, got "${value}"`);
+  return value as SandboxIsolation;
+}
+
+interface SpecFlags {
+  name?: string;
+  isolation?: string;
+  memory?: number;
+  cpus?: number;
+  volume: string[];
+  env: string[];
+  workdir?: string;
+  persistent?: boolean;
+}
+
+function specFlags(command: Command): Command {
+  return command
+    .option('--name <name>', 'name the sandbox (default: a generated sb-xxxxxxxx)')
+    .option('--isolation <isolation>', 'process (default) or hyperv')
+    .option('--memory <MB>', 'memory limit in MB', parsePositiveInt)
+    .option('--cpus <n>', 'processor count', parsePositiveInt)
+    .option('-v, --volume <host:sandbox[:ro]>', 'map a host folder (repeatable)', collect, [])
+    .option('-e, --env <K=V>', 'environment of every command (repeatable)', collect, [])
+    .option('-w, --workdir <dir>', 'working directory of every command (C:\\...)');
+}
+
+function specOf(image: string, opts: SpecFlags): SandboxSpec {
+  return {
+    image,
+    name: opts.name,
+    isolation: isolationOf(opts.isolation) ?? 'process',
+    memoryMB: opts.memory,
+    cpus: opts.cpus,
+    volumes: opts.volume.map(parseVolume),
+    env: parseEnv(opts.env),
+    workingDir: opts.workdir,
+  };
+}
+
+function sandboxOptions(spec: SandboxSpec, persistent: boolean, start: boolean): SandboxOptions {
+  return {
+    image: spec.image,
+    isolation: spec.isolation,
+    persistent,
+    start,
+    ...(spec.name !== undefined && { name: spec.name }),
+    ...(spec.memoryMB !== undefined && { memoryMB: spec.memoryMB }),
+    ...(spec.cpus !== undefined && { cpus: spec.cpus }),
+    ...(spec.workingDir !== undefined && { workingDir: spec.workingDir }),
+    env: spec.env,
+    mappedFolders: spec.volumes.map((v) => ({ ...v, hostPath: absoluteHostPath(v.hostPath) })),
+  };
+}
+
+async function createWithProgress(io: Io, options: SandboxOptions): Promise<Sandbox> {
+  const progress = progressReporter(io, { json: false, tty: Boolean(process.stderr.isTTY) });
+  try {
+    return await Sandbox.create(options, { onProgress: progress.onProgress });
+  } finally {
+    progress.stop();
+  }
+}
+
+/** Ctrl+C while a command runs: kill the command (cleanup still happens), exit 130. */
+function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
+}
+
+/** Runs a command in `sandbox`, streaming to the terminal and (with `log`) to the log file. */
+async function runStreamed(
+  io: Io,
+  sandbox: Sandbox,
+  command: readonly string[],
+  log: string | undefined,
+): Promise<number> {
+  const interrupt = interruptSignal();
+  const tee = (write: (s: string) => void) => (chunk: string) => {
+    write(chunk);
+    if (log) appendFileSync(log, chunk);
+  };
+  try {
+    const result = await sandbox.commands.run(commandInput(command), {
+      reject: false,
+      signal: interrupt.signal,
+      onStdout: tee((s) => io.out(s)),
+      onStderr: tee((s) => io.err(s)),
+    });
+    return result.isCanceled ? 130 : result.exitCode;
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+/** Starts a fresh log for `name` (a previous sandbox of that name may have left one). */
+function freshLog(name: string): string {
+  const files = logFiles(name);
+  mkdirSync(files.dir, { recursive: true });
+  rmSync(files.exit, { force: true });
+  writeFileSync(files.log, '');
+  return files.log;
+}
+
+function writeExit(name: string, exitCode: number): void {
+  writeFileSync(
+    logFiles(name).exit,
+    `${JSON.stringify({ exitCode, finishedAt: new Date().toISOString() })}\n`,
+  );
+}
+
+/**
+ * `run -d`: a detached host process of this CLI (`__detached`) opens the
+ * sandbox, runs the command and writes its output to the log file, so the
+ * command outlives this process and `logs` can show it.
+ */
+function launchDetached(name: string, command: readonly string[]): void {
+  const script = process.argv[1];
+  if (!script) throw new Error('cannot find the hcs-sandbox script to start the background command');
+  const child = spawn(process.execPath, [...process.execArgv, script, '__detached', name, '--', ...command], {
+    detached: true,
+    stdio: 'ignore',
+    windowsHide: true,
+  });
+  child.unref();
+}
+
+export const sandboxRunCommand: CommandModule<SandboxRunPlan> = {
+  kinds: ['sandbox-run', 'sandbox-create', 'sandbox-start', 'sandbox-start-wsb', 'sandbox-detached'],
+  register(program, accept) {
+    specFlags(
+      program
+        .command('run')
+        .description(
+          "create and start a sandbox, run a command in it with its output streamed; exits with the command's exit code",
+        )
+        .argument('<image>', 'image reference, e.g. mcr.microsoft.com/windows/nanoserver:ltsc2022')
+        .argument('<command...>', 'the command (after --); one argument is a whole command line'),
+    )
+      .option('--rm', 'remove the sandbox when the command exits (it also dies with this process)', false)
+      .option('-d, --detach', 'run the command in the background, print the sandbox name', false)
+      .option('--persistent', 'keep the sandbox after the command (the default without --rm)')
+      .action((image: string, command: string[], opts: SpecFlags & { rm: boolean; detach: boolean }) => {
+        if (opts.rm && opts.persistent) throw new UsageError('--rm and --persistent contradict each other');
+        if (opts.rm && opts.detach) throw new UsageError('--rm cannot be combined with --detach');
+        accept({ kind: 'sandbox-run', command, rm: opts.rm, detach: opts.detach, ...specOf(image, opts) });
+      });
+    specFlags(
+      program
+        .command('create')
+        .description('create a sandbox without starting it; prints its name')
+        .argument('<image>', 'image reference'),
+    )
+      .option('--persistent', 'accepted for symmetry with run: created sandboxes are always kept')
+      .action((image: string, opts: SpecFlags) => accept({ kind: 'sandbox-create', ...specOf(image, opts) }));
+    program
+      .command('start')
+      .description('start created or stopped sandboxes, or a Windows Sandbox configuration (.wsb)')
+      .argument('<sandbox...>', 'sandbox names, or one CONFIG.wsb file')
+      .option('--isolation <isolation>', 'with a .wsb: process or hyperv (vm is not available yet)')
+      .option('--image <ref>', 'with a .wsb: the image to run it in')
+      .option('--name <name>', 'with a .wsb: name the sandbox')
+      .action((targets: string[], opts: { isolation?: string; image?: string; name?: string }) => {
+        const wsb = targets.filter((t) => /\.wsb$/i.test(t));
+        if (wsb.length === 0) {
+          for (const flag of ['isolation', 'image', 'name'] as const) {
+            if (opts[flag] !== undefined) throw new UsageError(`--${flag} is only for starting a .wsb file`);
+          }
+          accept({ kind: 'sandbox-start', names: targets });
+          return;
+        }
+        if (targets.length > 1)
+          throw new UsageError('start takes one .wsb file, and no sandbox names with it');
+        accept({
+          kind: 'sandbox-start-wsb',
+          path: wsb[0] as string,
+          isolation: isolationOf(opts.isolation),
+          image: opts.image,
+          name: opts.name,
+        });
+      });
+    program
+      .command('__detached', { hidden: true })
+      .argument('<sandbox>')
+      .argument('<command...>')
+      .action((name: string, command: string[]) => accept({ kind: 'sandbox-detached', name, command }));
+  },
+  async run(plan, io) {
+    switch (plan.kind) {
+      case 'sandbox-create': {
+        const sandbox = await createWithProgress(io, sandboxOptions(plan, true, false));
+        await sandbox.close();
+        io.out(`${sandbox.name}\n`);
+        return 0;
+      }
+      case 'sandbox-run': {
+        const sandbox = await createWithProgress(io, sandboxOptions(plan, !plan.rm, true));
+        if (plan.detach) {
+          try {
+            freshLog(sandbox.name);
+            launchDetached(sandbox.name, plan.command);
+          } finally {
+            await sandbox.close();
+          }
+          io.out(`${sandbox.name}\n`);
+          return 0;
+        }
+        let exitCode = 1;
+        try {
+          const log = plan.rm ? undefined : freshLog(sandbox.name);
+          exitCode = await runStreamed(io, sandbox, plan.command, log);
+          if (log) writeExit(sandbox.name, exitCode);
+        } finally {
+          // Like a container whose main process ended: removed (--rm) or stopped, files kept.
+          if (plan.rm) await sandbox.remove();
+          else await sandbox.stop();
+          await sandbox.close();
+        }
+        return exitCode;
+      }
+      case 'sandbox-start':
+        return eachName(io, plan.names, async (name) => {
+          const sandbox = await Sandbox.open(name);
+          try {
+            await sandbox.start();
+          } finally {
+            await sandbox.close();
+          }
+          io.out(`${name}\n`);
+        });
+      case 'sandbox-start-wsb':
+        return startWsb(plan, io);
+      case 'sandbox-detached': {
+        // The background half of `run -d`: nobody reads our stdout, the log file is the output.
+        const files = logFiles(plan.name);
+        let exitCode = 1;
+        try {
+          const sandbox = await Sandbox.open(plan.name);
+          try {
+            const result = await sandbox.commands.run(commandInput(plan.command), {
+              reject: false,
+              onStdout: (s) => appendFileSync(files.log, s),
+              onStderr: (s) => appendFileSync(files.log, s),
+            });
+            exitCode = result.exitCode;
+          } finally {
+            await sandbox.close();
+          }
+        } catch (error) {
+          appendFileSync(files.log, `hcs-sandbox: ${(error as Error).message}\n`);
+        }
+        writeExit(plan.name, exitCode);
+        return exitCode;
+      }
+    }
+  },
+};
+
+async function startWsb(
+  plan: Extract<SandboxRunPlan, { kind: 'sandbox-start-wsb' }>,
+  io: Io,
+): Promise<number> {
+  const config = await readWsbFile(plan.path).catch((error: unknown) => {
+    throw fileError(error, plan.path);
+  });
+  if (plan.isolation === undefined || plan.isolation === 'vm') {
+    throw new InvalidArgumentError(
+      'isolation',
+      '--isolation process or --isolation hyperv (with --image REF)',
+      plan.isolation ?? 'vm',
+      "a .wsb file runs with Windows Sandbox-style 'vm' isolation by default, and that is not available yet",
+    );
+  }
+  if (plan.image === undefined) {
+    throw new UsageError(`--image REF is needed to run a .wsb file with ${plan.isolation} isolation`);
+  }
+  const { options, warnings } = wsbToSandboxOptions(config, { isolation: plan.isolation });
+  for (const warning of warnings) {
+    io.err(`warning: ${warning.fileName}:${warning.line}:${warning.column}: ${warning.message}\n`);
+  }
+  const sandbox = await createWithProgress(io, {
+    image: plan.image,
+    isolation: plan.isolation,
+    persistent: true,
+    ...(plan.name !== undefined && { name: plan.name }),
+    ...(options.memoryMB !== undefined && { memoryMB: options.memoryMB }),
+    mappedFolders: options.mappedFolders,
+  });
+  try {
+    io.out(`${sandbox.name}\n`);
+    if (options.logonCommand === undefined) return 0;
+    const log = freshLog(sandbox.name);
+    const exitCode = await runStreamed(io, sandbox, [options.logonCommand], log);
+    writeExit(sandbox.name, exitCode);
+    if (exitCode !== 0) io.err(`hcs-sandbox: the logon command exited with ${exitCode}\n`);
+    return exitCode;
+  } finally {
+    await sandbox.close();
+  }
+}
