@@ -21,7 +21,6 @@ export {
 } from './limits.js';
 export {
   buildEnvironment,
-  quoteWindowsArgs,
   type RunInJobOptions,
   type RunInJobResult,
   runInJob,

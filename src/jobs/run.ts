@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../internal/errors.js';
 import { jobsNative, type Win32Handle } from '../native/index.js';
+import { quoteWindowsArgs } from '../schema/index.js';
 import type { JobAccounting } from './accounting.js';
 import { JobRunAbortedError } from './errors.js';
 import { Job } from './job.js';
@@ -32,31 +33,6 @@ export interface RunInJobResult {
 
 /** How long one worker-thread wait lasts: between slices, abort and timeout are noticed. */
 const WAIT_SLICE_MS = 250;
-
-/**
- * Quotes argv for a Windows command line the way the C runtime's parser
- * (CommandLineToArgvW) reads it back. Pure.
- */
-export function quoteWindowsArgs(args: readonly string[]): string {
-  return args
-    .map((arg) => {
-      if (arg !== '' && !/[\s"]/.test(arg)) return arg;
-      let out = '"';
-      let backslashes = 0;
-      for (const ch of arg) {
-        if (ch === '\\') {
-          backslashes++;
-          continue;
-        }
-        if (ch === '"') out += '\\'.repeat(backslashes * 2 + 1);
-        else out += '\\'.repeat(backslashes);
-        backslashes = 0;
-        out += ch;
-      }
-      return `${out}${'\\'.repeat(backslashes * 2)}"`;
-    })
-    .join(' ');
-}
 
 /** The environment block entries for a run (pure). */
 export function buildEnvironment(

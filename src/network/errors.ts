@@ -150,7 +150,7 @@ export class NetworkNotFoundError extends HcsSandboxError {
 }
 
 /** An HCN object that hcs-sandbox does not own was about to be changed. */
-export class NotOwnedError extends HcsSandboxError {
+export class NetworkNotOwnedError extends HcsSandboxError {
   constructor(what: string) {
     super(
       'NOT_OWNED',

@@ -11,7 +11,7 @@ import {
   namespaceEndpointRequest,
   natNetworkDocument,
 } from './documents.js';
-import { HcnError, NetworkNotFoundError, NotOwnedError } from './errors.js';
+import { HcnError, NetworkNotFoundError, NetworkNotOwnedError } from './errors.js';
 import {
   endpointName,
   isOwned,
@@ -183,7 +183,7 @@ export async function removeNetwork(name: string, deps?: NetworkDeps): Promise<N
   const props = await findNetwork(name, deps);
   if (!props) throw new NetworkNotFoundError(name);
   if (!isOwned('network', props))
-    throw new NotOwnedError(`Network ${JSON.stringify(props.Name ?? props.ID)}`);
+    throw new NetworkNotOwnedError(`Network ${JSON.stringify(props.Name ?? props.ID)}`);
   await client(deps).deleteNetwork(props.ID);
   return toNetworkInfo(props);
 }

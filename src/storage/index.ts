@@ -3,6 +3,8 @@
  * layers (create, mount, unmount, destroy) over computestorage.dll and
  * virtdisk.dll. See docs/storage.md.
  */
+
+export { checkStorageLibraries, type LibraryCheck } from './diagnostics.js';
 export { InsufficientSpaceError, RollbackError, ScratchLayerStateError, type UndoFailure } from './errors.js';
 export * from './images/index.js';
 export {

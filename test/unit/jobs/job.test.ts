@@ -6,11 +6,11 @@ import {
   Job,
   JobClosedError,
   JobRunAbortedError,
-  quoteWindowsArgs,
   runInJob,
   Win32CallError,
 } from '../../../src/jobs/index.js';
 import { FunctionUnavailableError, setJobsNative } from '../../../src/native/index.js';
+import { quoteWindowsArgs } from '../../../src/schema/index.js';
 import { FakeJobsNative } from './fake-jobs-native.js';
 
 let fake: FakeJobsNative;
@@ -174,7 +174,7 @@ describe('runInJob', () => {
   });
 
   it.each([
-    [[], {}, /Invalid commandLine/],
+    [[], {}, /Invalid (commandLine|argv)/],
     ['  ', {}, /Invalid commandLine/],
     ['x', { timeoutMs: 0 }, /Invalid timeoutMs/],
     ['x', { stdio: { stdout: 'pipe' } }, /Invalid stdio.stdout/],
@@ -194,7 +194,7 @@ describe('helpers', () => {
   it.each([
     [['a', 'b c'], 'a "b c"'],
     [['say', 'he said "hi"'], 'say "he said \\"hi\\""'],
-    [['C:\\Program Files\\x\\'], '"C:\\Program Files\\x\\\\"'],
+    [['prog', 'C:\\Program Files\\x\\'], 'prog "C:\\Program Files\\x\\\\"'],
     [['', 'x'], '"" x'],
     [['a\\\\b'], 'a\\\\b'],
   ])('quoteWindowsArgs(%j) = %s', (args, line) => {
