@@ -18,9 +18,9 @@ import {
   logFiles,
   parseEnv,
   parseVolume,
+  stepReporter,
   type VolumeSpec,
 } from '../format.js';
-import { progressReporter } from '../progress.js';
 
 /** What `create` and `run` share: how the sandbox is made. */
 export interface SandboxSpec {
@@ -32,6 +32,8 @@ export interface SandboxSpec {
   volumes: VolumeSpec[];
   env: Record<string, string>;
   workingDir: string | undefined;
+  /** No progress lines on stderr. */
+  quiet: boolean;
 }
 
 export type SandboxRunPlan =
@@ -42,13 +44,14 @@ export type SandboxRunPlan =
       detach: boolean;
     } & SandboxSpec)
   | ({ kind: 'sandbox-create' } & SandboxSpec)
-  | { kind: 'sandbox-start'; names: string[] }
+  | { kind: 'sandbox-start'; names: string[]; quiet: boolean }
   | {
       kind: 'sandbox-start-wsb';
       path: string;
       isolation: SandboxIsolation | undefined;
       image: string | undefined;
       name: string | undefined;
+      quiet: boolean;
     }
   | {
       kind: 'sandbox-detached';
@@ -74,6 +77,7 @@ interface SpecFlags {
   env: string[];
   workdir?: string;
   persistent?: boolean;
+  quiet: boolean;
 }
 
 function specFlags(command: Command): Command {
@@ -84,7 +88,8 @@ function specFlags(command: Command): Command {
     .option('--cpus <n>', 'processor count', parsePositiveInt)
     .option('-v, --volume <host:sandbox[:ro]>', 'map a host folder (repeatable)', collect, [])
     .option('-e, --env <K=V>', 'environment of every command (repeatable)', collect, [])
-    .option('-w, --workdir <dir>', 'working directory of every command (C:\\...)');
+    .option('-w, --workdir <dir>', 'working directory of every command (C:\\...)')
+    .option('-q, --quiet', 'no progress lines on stderr', false);
 }
 
 function specOf(image: string, opts: SpecFlags): SandboxSpec {
@@ -97,6 +102,7 @@ function specOf(image: string, opts: SpecFlags): SandboxSpec {
     volumes: opts.volume.map(parseVolume),
     env: parseEnv(opts.env),
     workingDir: opts.workdir,
+    quiet: opts.quiet,
   };
 }
 
@@ -115,10 +121,23 @@ function sandboxOptions(spec: SandboxSpec, persistent: boolean, start: boolean):
   };
 }
 
-async function createWithProgress(io: Io, options: SandboxOptions): Promise<Sandbox> {
-  const progress = progressReporter(io, { json: false, tty: Boolean(process.stderr.isTTY) });
+/**
+ * Creates the sandbox, then (with `start`) starts it, reporting both steps; a
+ * sandbox this call created is removed again if it cannot start.
+ */
+async function createWithProgress(io: Io, options: SandboxOptions, quiet: boolean): Promise<Sandbox> {
+  const progress = stepReporter(io, { tty: Boolean(process.stderr.isTTY), quiet }, options.name);
   try {
-    return await Sandbox.create(options, { onProgress: progress.onProgress });
+    const sandbox = await Sandbox.create({ ...options, start: false }, { onProgress: progress.onProgress });
+    if (options.start === false) return sandbox;
+    progress.step(`starting ${sandbox.name}`);
+    try {
+      await sandbox.start();
+    } catch (error) {
+      await sandbox.remove().catch(() => undefined);
+      throw error;
+    }
+    return sandbox;
   } finally {
     progress.stop();
   }
@@ -224,25 +243,30 @@ export const sandboxRunCommand: CommandModule<SandboxRunPlan> = {
       .option('--isolation <isolation>', 'with a .wsb: process or hyperv (vm is not available yet)')
       .option('--image <ref>', 'with a .wsb: the image to run it in')
       .option('--name <name>', 'with a .wsb: name the sandbox')
-      .action((targets: string[], opts: { isolation?: string; image?: string; name?: string }) => {
-        const wsb = targets.filter((t) => /\.wsb$/i.test(t));
-        if (wsb.length === 0) {
-          for (const flag of ['isolation', 'image', 'name'] as const) {
-            if (opts[flag] !== undefined) throw new UsageError(`--${flag} is only for starting a .wsb file`);
+      .option('-q, --quiet', 'no progress lines on stderr', false)
+      .action(
+        (targets: string[], opts: { isolation?: string; image?: string; name?: string; quiet: boolean }) => {
+          const wsb = targets.filter((t) => /\.wsb$/i.test(t));
+          if (wsb.length === 0) {
+            for (const flag of ['isolation', 'image', 'name'] as const) {
+              if (opts[flag] !== undefined)
+                throw new UsageError(`--${flag} is only for starting a .wsb file`);
+            }
+            accept({ kind: 'sandbox-start', names: targets, quiet: opts.quiet });
+            return;
           }
-          accept({ kind: 'sandbox-start', names: targets });
-          return;
-        }
-        if (targets.length > 1)
-          throw new UsageError('start takes one .wsb file, and no sandbox names with it');
-        accept({
-          kind: 'sandbox-start-wsb',
-          path: wsb[0] as string,
-          isolation: isolationOf(opts.isolation),
-          image: opts.image,
-          name: opts.name,
-        });
-      });
+          if (targets.length > 1)
+            throw new UsageError('start takes one .wsb file, and no sandbox names with it');
+          accept({
+            kind: 'sandbox-start-wsb',
+            path: wsb[0] as string,
+            isolation: isolationOf(opts.isolation),
+            image: opts.image,
+            name: opts.name,
+            quiet: opts.quiet,
+          });
+        },
+      );
     program
       .command('__detached', { hidden: true })
       .argument('<sandbox>')
@@ -252,13 +276,13 @@ export const sandboxRunCommand: CommandModule<SandboxRunPlan> = {
   async run(plan, io) {
     switch (plan.kind) {
       case 'sandbox-create': {
-        const sandbox = await createWithProgress(io, sandboxOptions(plan, true, false));
+        const sandbox = await createWithProgress(io, sandboxOptions(plan, true, false), plan.quiet);
         await sandbox.close();
         io.out(`${sandbox.name}\n`);
         return 0;
       }
       case 'sandbox-run': {
-        const sandbox = await createWithProgress(io, sandboxOptions(plan, !plan.rm, true));
+        const sandbox = await createWithProgress(io, sandboxOptions(plan, !plan.rm, true), plan.quiet);
         if (plan.detach) {
           try {
             freshLog(sandbox.name);
@@ -285,9 +309,12 @@ export const sandboxRunCommand: CommandModule<SandboxRunPlan> = {
       case 'sandbox-start':
         return eachName(io, plan.names, async (name) => {
           const sandbox = await Sandbox.open(name);
+          const progress = stepReporter(io, { tty: Boolean(process.stderr.isTTY), quiet: plan.quiet }, name);
           try {
+            progress.step(`starting ${name}`);
             await sandbox.start();
           } finally {
+            progress.stop();
             await sandbox.close();
           }
           io.out(`${name}\n`);
@@ -342,14 +369,18 @@ async function startWsb(
   for (const warning of warnings) {
     io.err(`warning: ${warning.fileName}:${warning.line}:${warning.column}: ${warning.message}\n`);
   }
-  const sandbox = await createWithProgress(io, {
-    image: plan.image,
-    isolation: plan.isolation,
-    persistent: true,
-    ...(plan.name !== undefined && { name: plan.name }),
-    ...(options.memoryMB !== undefined && { memoryMB: options.memoryMB }),
-    mappedFolders: options.mappedFolders,
-  });
+  const sandbox = await createWithProgress(
+    io,
+    {
+      image: plan.image,
+      isolation: plan.isolation,
+      persistent: true,
+      ...(plan.name !== undefined && { name: plan.name }),
+      ...(options.memoryMB !== undefined && { memoryMB: options.memoryMB }),
+      mappedFolders: options.mappedFolders,
+    },
+    plan.quiet,
+  );
   try {
     io.out(`${sandbox.name}\n`);
     if (options.logonCommand === undefined) return 0;

@@ -11,6 +11,7 @@ const spec = {
   volumes: [],
   env: {},
   workingDir: undefined,
+  quiet: false,
 };
 
 describe('sandbox verbs: argv → plan', () => {
@@ -41,6 +42,7 @@ describe('sandbox verbs: argv → plan', () => {
         'B=x=y',
         '-w',
         'C:\\work',
+        '-q',
         'mcr.microsoft.com/windows/nanoserver:ltsc2022',
         '--',
         'cmd /c dir',
@@ -58,6 +60,7 @@ describe('sandbox verbs: argv → plan', () => {
         ],
         env: { A: '1', B: 'x=y' },
         workingDir: 'C:\\work',
+        quiet: true,
         command: ['cmd /c dir'],
         rm: true,
         detach: false,
@@ -72,7 +75,7 @@ describe('sandbox verbs: argv → plan', () => {
       ['create', '--name', 'keeper', '-e', 'X=1', 'local/base:1'],
       { kind: 'sandbox-create', ...spec, name: 'keeper', env: { X: '1' } },
     ],
-    [['start', 'a', 'b'], { kind: 'sandbox-start', names: ['a', 'b'] }],
+    [['start', 'a', 'b'], { kind: 'sandbox-start', names: ['a', 'b'], quiet: false }],
     [
       ['start', 'my.wsb', '--isolation', 'process', '--image', 'local/base:1'],
       {
@@ -81,6 +84,7 @@ describe('sandbox verbs: argv → plan', () => {
         isolation: 'process',
         image: 'local/base:1',
         name: undefined,
+        quiet: false,
       },
     ],
     [
@@ -91,6 +95,7 @@ describe('sandbox verbs: argv → plan', () => {
         isolation: undefined,
         image: undefined,
         name: undefined,
+        quiet: false,
       },
     ],
     [
