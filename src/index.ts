@@ -6,7 +6,6 @@
 export * from './hcs/index.js';
 export { HcsSandboxError, InvalidArgumentError } from './internal/errors.js';
 export * from './jobs/index.js';
-export { FunctionUnavailableError, HcsUnavailableError } from './native/index.js';
 export * from './network/index.js';
 export * from './sandbox/index.js';
 export * from './schema/index.js';

@@ -1,3 +1,4 @@
+export { FunctionUnavailableError, HcsUnavailableError } from '../native/index.js';
 export {
   ComputeSystem,
   type ComputeSystemEvent,

@@ -1,5 +1,6 @@
 export { CommandExitError, type CommandResult } from './command-errors.js';
 export { CommandHandle, type CommandInput, type CommandOptions, type RunOptions } from './commands.js';
+export { type DoctorCheck, runDoctor } from './doctor.js';
 export {
   NotOwnedError,
   SandboxBusyError,

@@ -1,5 +1,6 @@
 import { imageCommand } from './image.js';
 import { jobCommand } from './job.js';
+import { maintenanceCommand } from './maintenance.js';
 import { networkCommand } from './network.js';
 import { rawCommand } from './raw.js';
 import { sandboxExecCommand } from './sandbox-exec.js';
@@ -23,6 +24,7 @@ export const COMMANDS = [
   imageCommand,
   jobCommand,
   networkCommand,
+  maintenanceCommand,
 ] as const;
 
 /** The plan any command can produce. */

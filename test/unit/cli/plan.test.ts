@@ -78,3 +78,14 @@ describe('image commands', () => {
     expect(() => parsePlan(argv)).toThrow(UsageError);
   });
 });
+
+describe('maintenance commands', () => {
+  it.each([
+    [['doctor'], { kind: 'doctor', json: false }],
+    [['doctor', '--json'], { kind: 'doctor', json: true }],
+    [['gc'], { kind: 'gc', dryRun: false, json: false }],
+    [['gc', '--dry-run', '--json'], { kind: 'gc', dryRun: true, json: true }],
+  ])('%j', (argv, expected) => {
+    expect(parsePlan(argv)).toEqual(expected);
+  });
+});

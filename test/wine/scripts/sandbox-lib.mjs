@@ -11,6 +11,7 @@ const { OwnImageSource, importLayer, layerRef } = product;
 /** Adds `reference` (a one-layer image for this host's build) to the store under `home`. */
 export async function seedImage(home, reference = 'local/base:1', { utilityVm = false } = {}) {
   const store = new OwnImageSource({ root: home });
+  if (await store.resolve(reference)) return reference; // seeded already
   const source = mkdtempSync(join(tmpdir(), 'layer-src-'));
   mkdirSync(join(source, 'Files', 'Windows', 'System32'), { recursive: true });
   mkdirSync(join(source, 'Hives'), { recursive: true });

@@ -1,0 +1,58 @@
+import { collectGarbage, runDoctor } from '../../index.js';
+import { type CommandModule, printTable } from '../command.js';
+
+export type MaintenancePlan =
+  | { kind: 'doctor'; json: boolean }
+  | { kind: 'gc'; dryRun: boolean; json: boolean };
+
+export const maintenanceCommand: CommandModule<MaintenancePlan> = {
+  kinds: ['doctor', 'gc'],
+  register(program, accept) {
+    program
+      .command('doctor')
+      .description(
+        'check this host: Windows build, features, privileges, images, state folder; say what to fix',
+      )
+      .option('--json', 'machine-readable output', false)
+      .action((opts: { json: boolean }) => accept({ kind: 'doctor', json: opts.json }));
+    program
+      .command('gc')
+      .description(
+        'remove what crashes left behind: our orphaned compute systems, sandbox records and writable layers',
+      )
+      .option('--dry-run', 'only print what would be removed', false)
+      .option('--json', 'machine-readable output', false)
+      .action((opts: { dryRun: boolean; json: boolean }) =>
+        accept({ kind: 'gc', dryRun: opts.dryRun, json: opts.json }),
+      );
+  },
+  async run(plan, io) {
+    if (plan.kind === 'doctor') {
+      const checks = await runDoctor();
+      if (plan.json) io.out(`${JSON.stringify(checks, null, 2)}\n`);
+      else {
+        for (const c of checks) {
+          io.out(`${c.ok ? 'ok  ' : c.optional ? 'warn' : 'FAIL'}  ${c.check}: ${c.detail}\n`);
+          if (!c.ok && c.fix) io.out(`      fix: ${c.fix}\n`);
+        }
+      }
+      return checks.every((c) => c.ok || c.optional) ? 0 : 1;
+    }
+    const actions = await collectGarbage({ dryRun: plan.dryRun });
+    if (plan.json) {
+      io.out(`${JSON.stringify(actions, null, 2)}\n`);
+    } else if (actions.length === 0) {
+      io.out('nothing to remove\n');
+    } else {
+      printTable(io, [
+        [plan.dryRun ? 'WOULD REMOVE' : 'REMOVED', 'WHAT', 'WHY'],
+        ...actions.map((a) => [
+          a.error ? `failed: ${a.error}` : plan.dryRun ? 'yes' : a.removed ? 'yes' : 'no',
+          `${a.kind} ${a.target}`,
+          a.reason,
+        ]),
+      ]);
+    }
+    return actions.some((a) => a.error) ? 1 : 0;
+  },
+};

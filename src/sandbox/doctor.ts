@@ -1,0 +1,143 @@
+import { access, constants, mkdir } from 'node:fs/promises';
+import { release } from 'node:os';
+import { enumerateComputeSystems, HcsError, HcsUnavailableError, serviceProperties } from '../hcs/index.js';
+import { listNetworks } from '../network/index.js';
+import { checkStorageLibraries, findHostBaseImage, listImages } from '../storage/index.js';
+import { StateStore } from './state-store.js';
+
+/** One finding of `doctor`: what was checked, whether it is fine, and what to do if not. */
+export interface DoctorCheck {
+  check: string;
+  ok: boolean;
+  detail: string;
+  /** What to do about it, when not ok. */
+  fix?: string;
+  /** Not needed for container sandboxes: a failure here is a warning. */
+  optional?: boolean;
+}
+
+const MIN_BUILD = 17763;
+
+/** Checks this host for what hcs-sandbox needs: Windows build, features, privileges, images, state folder. */
+export async function runDoctor(options: { home?: string } = {}): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [];
+  const windows = process.platform === 'win32';
+  const build = Number(release().split('.')[2] ?? 0);
+  checks.push(
+    !windows
+      ? {
+          check: 'Windows',
+          ok: false,
+          detail: `this is ${process.platform}`,
+          fix: 'run hcs-sandbox on Windows 10 1809 / Server 2019 or newer',
+        }
+      : build < MIN_BUILD
+        ? {
+            check: 'Windows build',
+            ok: false,
+            detail: `build ${build}`,
+            fix: `update to build ${MIN_BUILD} (1809) or newer`,
+          }
+        : { check: 'Windows build', ok: true, detail: `build ${build} (${release()})` },
+  );
+  if (!windows) return checks;
+
+  try {
+    const props = await serviceProperties();
+    checks.push({
+      check: 'Host Compute Service',
+      ok: true,
+      detail: `computecore.dll loaded; schema versions ${props.supportedSchemaVersions.map((v) => `${v.Major}.${v.Minor}`).join(', ')}`,
+    });
+  } catch (error) {
+    checks.push({
+      check: 'Host Compute Service',
+      ok: false,
+      detail: (error as Error).message,
+      fix:
+        error instanceof HcsUnavailableError
+          ? 'Enable-WindowsOptionalFeature -Online -FeatureName Containers,Microsoft-Hyper-V -All (elevated), then restart'
+          : 'check that the vmcompute service runs: Get-Service vmcompute',
+    });
+  }
+
+  try {
+    await enumerateComputeSystems();
+    checks.push({ check: 'Privileges', ok: true, detail: 'compute systems can be listed' });
+  } catch (error) {
+    const denied = error instanceof HcsError && error.isAccessDenied();
+    checks.push({
+      check: 'Privileges',
+      ok: false,
+      detail: (error as Error).message,
+      fix: denied
+        ? 'run from an elevated shell, or join the Hyper-V Administrators group'
+        : 'see the error above',
+    });
+  }
+
+  for (const library of checkStorageLibraries()) {
+    checks.push({
+      check: library.library,
+      ok: library.ok,
+      detail: library.ok ? 'loaded' : (library.error ?? 'not loadable'),
+      ...(library.ok
+        ? {}
+        : { fix: 'Enable-WindowsOptionalFeature -Online -FeatureName Containers -All, then restart' }),
+    });
+  }
+
+  try {
+    const networks = await listNetworks();
+    checks.push({ check: 'Host Network Service', ok: true, detail: `${networks.length} network(s)` });
+  } catch (error) {
+    checks.push({
+      check: 'Host Network Service',
+      ok: false,
+      detail: (error as Error).message,
+      fix: 'Start-Service hns (elevated); sandboxes with network "none" still work',
+    });
+  }
+
+  const images = await listImages({ onSourceError: () => {} }).catch(() => []);
+  checks.push({
+    check: 'Images',
+    ok: images.length > 0,
+    detail: images.length
+      ? `${images.length} image(s): ${images
+          .slice(0, 3)
+          .map((i) => i.reference)
+          .join(', ')}${images.length > 3 ? ', ...' : ''}`
+      : 'none found',
+    ...(images.length ? {} : { fix: 'hcs-sandbox image pull mcr.microsoft.com/windows/nanoserver:ltsc2022' }),
+  });
+  const base = await findHostBaseImage({ hostBuild: build }).catch(() => undefined);
+  if (base) {
+    checks.push({
+      check: 'Windows Sandbox base image',
+      ok: base.state === 'ready',
+      optional: true,
+      detail: base.reason,
+      ...(base.state === 'ready'
+        ? {}
+        : {
+            fix: 'optional: Enable-WindowsOptionalFeature -Online -FeatureName Containers-DisposableClientVM',
+          }),
+    });
+  }
+
+  const store = new StateStore(options.home === undefined ? {} : { root: options.home });
+  try {
+    await mkdir(store.root, { recursive: true });
+    await access(store.root, constants.W_OK);
+    checks.push({ check: 'State folder', ok: true, detail: `${store.root} is writable` });
+  } catch (error) {
+    checks.push({
+      check: 'State folder',
+      ok: false,
+      detail: (error as Error).message,
+      fix: `make ${store.root} writable, or set HCS_SANDBOX_HOME`,
+    });
+  }
+  return checks;
+}
