@@ -239,16 +239,41 @@ export async function ensureNetwork(
       );
     return { network: info, created: false };
   }
-  return createNetwork(
-    {
-      name,
-      type: wantInternal ? 'internal' : 'nat',
-      ...(options.subnet ? { subnet: options.subnet } : {}),
-      nonPersistent: options.network === undefined,
-    },
-    deps,
-  );
+  // Many sandboxes start at once (in this process and others): only one may
+  // create the network; the rest use it. In-process we share the attempt; across
+  // processes a losing create is recognised by finding the winner's network.
+  const key = `${name}\0${wantInternal}`;
+  let pending = creating.get(key);
+  if (!pending) {
+    pending = createNetwork(
+      {
+        name,
+        type: wantInternal ? 'internal' : 'nat',
+        ...(options.subnet ? { subnet: options.subnet } : {}),
+        nonPersistent: options.network === undefined,
+      },
+      deps,
+    ).finally(() => creating.delete(key));
+    creating.set(key, pending);
+    try {
+      return await pending;
+    } catch (error) {
+      const winner = await findNetwork(name, deps);
+      if (winner) return { network: toNetworkInfo(winner), created: false };
+      throw error;
+    }
+  }
+  try {
+    await pending;
+  } catch {
+    // the creator reports its own failure; look for whoever won
+  }
+  const found2 = await findNetwork(name, deps);
+  if (!found2) throw new NetworkNotFoundError(name);
+  return { network: toNetworkInfo(found2), created: false };
 }
+
+const creating = new Map<string, Promise<{ network: NetworkInfo; created: boolean }>>();
 
 export interface EndpointInfo {
   id: string;
@@ -533,4 +558,13 @@ export async function gcNetworks(
     }
   }
   return report;
+}
+
+/** A sandbox's endpoint (address, ports, network), if it has one. */
+export async function sandboxEndpoint(
+  sandboxId: string,
+  deps?: NetworkDeps,
+): Promise<EndpointInfo | undefined> {
+  const props = await client(deps).endpoint(ownedId('endpoint', endpointName(sandboxId)));
+  return props ? toEndpointInfo(props) : undefined;
 }

@@ -135,3 +135,54 @@ char *result_error_doc(HRESULT hr, const char *message) {
               HCSSIM_PROVIDER, (unsigned)(hr & 0xFFFF));
     return sb_take(&b);
 }
+
+static int heapblock_cmp(const void *a, const void *b) {
+    const char *x = ((const heapblock *)a)->p, *y = ((const heapblock *)b)->p;
+    return x < y ? -1 : x > y;
+}
+
+/* Walks without allocating from any heap while the walk runs (the array lives
+ * in VirtualAlloc'ed memory), so the walk sees a consistent heap. */
+void heapsnap_take(heapsnap *s) {
+    HANDLE heap = GetProcessHeap();
+    s->b = NULL; s->n = 0; s->cap = 0;
+    for (int attempt = 0; attempt < 4; attempt++) {
+        size_t count = 0;
+        PROCESS_HEAP_ENTRY e;
+        HeapLock(heap);
+        e.lpData = NULL;
+        while (HeapWalk(heap, &e)) if (e.wFlags & PROCESS_HEAP_ENTRY_BUSY) count++;
+        HeapUnlock(heap);
+        size_t cap = count * 2 + 4096;
+        heapblock *b = VirtualAlloc(NULL, cap * sizeof *b, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+        if (!b) return;
+        size_t n = 0;
+        int overflow = 0;
+        HeapLock(heap);
+        e.lpData = NULL;
+        while (HeapWalk(heap, &e)) {
+            if (!(e.wFlags & PROCESS_HEAP_ENTRY_BUSY)) continue;
+            if (n == cap) { overflow = 1; break; }
+            b[n].p = e.lpData; b[n].size = e.cbData; n++;
+        }
+        HeapUnlock(heap);
+        if (overflow) { VirtualFree(b, 0, MEM_RELEASE); continue; }
+        qsort(b, n, sizeof *b, heapblock_cmp);
+        s->b = b; s->n = n; s->cap = cap;
+        return;
+    }
+}
+
+SIZE_T heapsnap_find(const heapsnap *s, const void *p) {
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if ((const char *)s->b[mid].p < (const char *)p) lo = mid + 1; else hi = mid;
+    }
+    return lo < s->n && s->b[lo].p == p ? s->b[lo].size : 0;
+}
+
+void heapsnap_free(heapsnap *s) {
+    if (s->b) VirtualFree(s->b, 0, MEM_RELEASE);
+    s->b = NULL; s->n = 0; s->cap = 0;
+}

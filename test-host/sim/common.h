@@ -49,3 +49,14 @@ void iso8601_from_filetime(ULONGLONG ft, char out[40]);
 /* Builds a ResultError document (malloc'd). */
 char *result_error_doc(HRESULT hr, const char *message);
 #endif
+
+/* A snapshot of the process heap's busy blocks, taken with HeapWalk. The audits
+ * use it to decide whether a string they handed out is still allocated without
+ * touching a pointer that may have been freed: HeapValidate/HeapSize on a
+ * stale pointer can crash Wine's heap code when the block was reused. */
+typedef struct { const void *p; SIZE_T size; } heapblock;
+typedef struct { heapblock *b; size_t n; size_t cap; } heapsnap;
+void heapsnap_take(heapsnap *s);
+/* The size of the busy block whose data starts at p, or 0 if there is none. */
+SIZE_T heapsnap_find(const heapsnap *s, const void *p);
+void heapsnap_free(heapsnap *s);

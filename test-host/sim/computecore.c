@@ -167,9 +167,10 @@ static PWSTR out_string_u(const char *u, int track) {
     free(w);
     return p;
 }
-static int string_live(strtrack *t) {
-    if (!HeapValidate(GetProcessHeap(), 0, t->p)) return 0;
-    SIZE_T sz = LocalSize(t->p);
+/* Live = still a busy heap block of the same size class with our tail marker and content.
+   Decided from a HeapWalk snapshot, never by touching a pointer that may be stale. */
+static int string_live(strtrack *t, const heapsnap *heap) {
+    SIZE_T sz = heapsnap_find(heap, t->p);
     if (sz < t->bytes + 16) return 0;
     if (memcmp((char *)t->p + t->bytes, TAIL_MAGIC, 8)) return 0;
     ULONGLONG s; memcpy(&s, (char *)t->p + t->bytes + 8, 8);
@@ -1295,7 +1296,9 @@ static char *audit_doc(void) {
     int liveStr = 0, liveStdio = 0;
     int j = 0;
     sb samples; sb_init(&samples);
-    for (int i = 0; i < g_nstrs; i++) if (string_live(&g_strs[i])) {
+    heapsnap heap;
+    heapsnap_take(&heap);
+    for (int i = 0; i < g_nstrs; i++) if (string_live(&g_strs[i], &heap)) {
         if (liveStr < 5) {
             WCHAR tmp[81];
             size_t n = g_strs[i].bytes / sizeof(WCHAR) - 1;
@@ -1310,6 +1313,7 @@ static char *audit_doc(void) {
         liveStr++; g_strs[j++] = g_strs[i];
     }
     g_nstrs = j;
+    heapsnap_free(&heap);
     j = 0;
     for (int i = 0; i < g_nstdio; i++) if (stdio_live(&g_stdio[i])) { liveStdio++; g_stdio[j++] = g_stdio[i]; }
     g_nstdio = j;

@@ -121,10 +121,11 @@ static PWSTR out_str(const char *u, int track) {
     return p;
 }
 /* Same liveness test as computecore.dll's audit (README): CoTaskMemAlloc allocates from the process heap. */
-static int string_live(strtrack *t) {
-    if (!HeapValidate(GetProcessHeap(), 0, t->p)) return 0;
-    SIZE_T sz = HeapSize(GetProcessHeap(), 0, t->p);
-    if (sz == (SIZE_T)-1 || sz < t->bytes + 16) return 0;
+/* Live = still a busy heap block of the same size class with our tail marker and content.
+   Decided from a HeapWalk snapshot, never by touching a pointer that may be stale. */
+static int string_live(strtrack *t, const heapsnap *heap) {
+    SIZE_T sz = heapsnap_find(heap, t->p);
+    if (sz < t->bytes + 16) return 0;
     if (memcmp((char *)t->p + t->bytes, TAIL_MAGIC, 8)) return 0;
     ULONGLONG s; memcpy(&s, (char *)t->p + t->bytes + 8, 8);
     if (s != t->serial) return 0;
@@ -1075,8 +1076,10 @@ static char *audit_json(void) {
     for (int k = 0; k < K_COUNT; k++) sb_printf(&b, "\"%s\":{\"Opened\":%ld,\"Closed\":%ld},", KIND_AUDIT[k], g_audit.opened[k], g_audit.closed[k]);
     int live = 0, samples = 0, w = 0;
     sb s; sb_init(&s); sb_puts(&s, "[");
+    heapsnap heap;
+    heapsnap_take(&heap);
     for (int i = 0; i < g_nstrs; i++) {
-        if (!string_live(&g_strs[i])) continue;
+        if (!string_live(&g_strs[i], &heap)) continue;
         live++;
         g_strs[w++] = g_strs[i];
         if (samples < 5) {
@@ -1087,6 +1090,7 @@ static char *audit_json(void) {
         }
     }
     g_nstrs = w; /* dead ones are forgotten */
+    heapsnap_free(&heap);
     sb_puts(&s, "]");
     char *st = sb_take(&s);
     sb_printf(&b, "\"Strings\":{\"Allocated\":%ld,\"Live\":%d},\"LiveStringSamples\":%s}", g_audit.strAllocated, live, st);

@@ -171,9 +171,11 @@ static PWSTR out_string(const WCHAR *s, int track) {
     }
     return p;
 }
-static int string_live(strtrack *t) {
-    if (!HeapValidate(GetProcessHeap(), 0, t->p)) return 0;
-    if (LocalSize(t->p) < t->bytes + 16) return 0;
+/* Live = still a busy heap block of the same size class with our tail marker and content.
+   Decided from a HeapWalk snapshot, never by touching a pointer that may be stale. */
+static int string_live(strtrack *t, const heapsnap *heap) {
+    SIZE_T sz = heapsnap_find(heap, t->p);
+    if (sz < t->bytes + 16) return 0;
     if (memcmp((char *)t->p + t->bytes, TAIL_MAGIC, 8)) return 0;
     ULONGLONG s; memcpy(&s, (char *)t->p + t->bytes + 8, 8);
     if (s != t->serial) return 0;
@@ -606,8 +608,10 @@ static char *audit_doc(void) {
     int liveH = 0, liveS = 0;
     for (int k = 0; k < g_nh; k++) if (vdh_live(&g_h[k])) liveH++; else g_h[k].dead = 1;
     sb samples; sb_init(&samples); int nsamples = 0;
+    heapsnap heap;
+    heapsnap_take(&heap);
     for (int k = 0; k < g_nstrs;) {
-        if (string_live(&g_strs[k])) {
+        if (string_live(&g_strs[k], &heap)) {
             liveS++;
             if (nsamples < 5) {
                 WCHAR tmp[81]; wcsncpy(tmp, (const WCHAR *)g_strs[k].p, 80); tmp[80] = 0;
@@ -620,6 +624,7 @@ static char *audit_doc(void) {
             g_strs[k] = g_strs[--g_nstrs]; /* dead ones are forgotten */
         }
     }
+    heapsnap_free(&heap);
     sb b; sb_init(&b);
     sb_printf(&b, "{\"VirtualDiskHandles\":{\"Opened\":%ld,\"Live\":%d},\"Strings\":{\"Allocated\":%ld,\"Live\":%d},\"AttachedDisks\":[",
               g_audit.handlesOpened, liveH, g_audit.strAllocated, liveS);
