@@ -1,13 +1,14 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ComputeSystem, enumerateComputeSystems, HcsError } from '../hcs/index.js';
+import { ComputeSystem, enumerateComputeSystems, HcsError, HcsUnavailableError } from '../hcs/index.js';
+import { gcNetworks } from '../network/index.js';
 import { destroyScratchLayer } from '../storage/index.js';
 import { SYSTEM_ID_PREFIX } from './sandbox.js';
 import { type SandboxRecord, StateStore } from './state-store.js';
 
 /** One thing garbage collection found (and, unless a dry run, removed). */
 export interface GcAction {
-  kind: 'compute-system' | 'state-record' | 'writable-layer';
+  kind: 'compute-system' | 'state-record' | 'writable-layer' | 'network-endpoint' | 'network-namespace';
   target: string;
   reason: string;
   /** False on a dry run, or when removing failed (`error` says why). */
@@ -94,7 +95,41 @@ export async function collectGarbage(options: GcOptions = {}): Promise<GcAction[
     );
   }
 
-  // 3. Writable layers no sandbox record uses.
+  // 3. Network endpoints and namespaces of ours that no remaining sandbox uses (never anyone else's).
+  if (!options.dryRun) {
+    try {
+      const report = await gcNetworks(kept.map((r) => r.id));
+      for (const target of report.removedEndpoints) {
+        actions.push({
+          kind: 'network-endpoint',
+          target,
+          reason: 'owned by hcs-sandbox, used by no sandbox',
+          removed: true,
+        });
+      }
+      for (const target of report.removedNamespaces) {
+        actions.push({
+          kind: 'network-namespace',
+          target,
+          reason: 'owned by hcs-sandbox, used by no sandbox',
+          removed: true,
+        });
+      }
+      for (const error of report.errors) {
+        actions.push({
+          kind: 'network-endpoint',
+          target: '?',
+          reason: 'network cleanup',
+          removed: false,
+          error,
+        });
+      }
+    } catch (error) {
+      if (!(error instanceof HcsUnavailableError)) throw error; // no HCN on this host: nothing of ours there
+    }
+  }
+
+  // 4. Writable layers no sandbox record uses.
   const used = new Set(kept.map((r) => r.scratchDir).filter(Boolean));
   const scratchRoot = join(store.root, 'scratch');
   let dirs: string[] = [];

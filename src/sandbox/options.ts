@@ -1,5 +1,13 @@
 import { isAbsolute as isPosixAbsolute, win32 } from 'node:path';
 import { InvalidArgumentError } from '../internal/errors.js';
+import {
+  type DnsOptions,
+  NETWORK_MODES,
+  type NetworkMode,
+  type PortMapping,
+  parseCidr,
+  parsePortMapping,
+} from '../network/index.js';
 import { validateSandboxName } from './state-store.js';
 
 export type Isolation = 'process' | 'hyperv' | 'vm';
@@ -40,6 +48,19 @@ export interface SandboxOptions {
   home?: string;
   /** Create only; start later with `sandbox.start()`. */
   start?: boolean;
+  /**
+   * `nat` (default): outbound through the host's NAT. `isolated`: outbound
+   * only, the host and private ranges blocked. `internal`: only sandboxes on the
+   * same internal network. `none`: no adapter.
+   */
+  network?: NetworkMode;
+  /** Join this existing network (name or id) instead of the mode's default one. */
+  networkName?: string;
+  /** Published ports: `'8080:80'`, `'5353:53/udp'`, or `{ hostPort, sandboxPort, protocol }`. */
+  ports?: (string | PortMapping)[];
+  /** `isolated` mode: CIDRs reachable despite the blocks. */
+  allow?: string[];
+  dns?: DnsOptions;
 }
 
 export interface NormalisedOptions {
@@ -58,6 +79,11 @@ export interface NormalisedOptions {
   owner: string;
   home: string | undefined;
   start: boolean;
+  network: NetworkMode;
+  networkName: string | undefined;
+  ports: PortMapping[];
+  allow: string[];
+  dns: DnsOptions | undefined;
 }
 
 /** An absolute Windows path inside a sandbox: `C:\...` (drive C only, as containers have). */
@@ -184,5 +210,30 @@ export function normaliseOptions(
     owner: options.owner ?? 'hcs-sandbox',
     home: options.home,
     start: options.start ?? true,
+    ...networkOptions(options),
   };
+}
+
+function networkOptions(options: SandboxOptions) {
+  const network = options.network ?? 'nat';
+  if (!NETWORK_MODES.includes(network))
+    throw new InvalidArgumentError('network', NETWORK_MODES.join(', '), network);
+  const ports = (options.ports ?? []).map((p, i) =>
+    typeof p === 'string' ? parsePortMapping(p, `ports[${i}]`) : checkPortMapping(p, `ports[${i}]`),
+  );
+  if (network === 'none' && ports.length) {
+    throw new InvalidArgumentError('ports', 'no published ports with network "none"', options.ports);
+  }
+  const allow = (options.allow ?? []).map((cidr, i) => {
+    parseCidr(cidr, `allow[${i}]`);
+    return cidr;
+  });
+  if (allow.length && network !== 'isolated') {
+    throw new InvalidArgumentError('allow', 'allowed ranges only with network "isolated"', options.allow);
+  }
+  return { network, networkName: options.networkName, ports, allow, dns: options.dns };
+}
+
+function checkPortMapping(p: PortMapping, field: string): PortMapping {
+  return parsePortMapping(`${p.hostPort}:${p.sandboxPort}/${p.protocol ?? 'tcp'}`, field);
 }

@@ -10,6 +10,15 @@ import {
   type SystemExitStatus,
 } from '../hcs/index.js';
 import { InvalidArgumentError } from '../internal/errors.js';
+import {
+  createEndpoint,
+  createSandboxNamespace,
+  deleteEndpoint,
+  deleteSandboxNamespace,
+  formatPortMapping,
+  sandboxEndpoint,
+  stableMacAddress,
+} from '../network/index.js';
 import { addMappedDirectoryRequest, buildHypervContainer, buildProcessContainer } from '../schema/index.js';
 import {
   checkCompatibility,
@@ -64,6 +73,10 @@ export interface SandboxInfo {
   mappedFolders: MappedFolder[];
   /** Bytes the writable layer takes on disk. */
   scratchBytes: number | undefined;
+  /** `nat`, `isolated`, `internal` or `none`. */
+  network: string;
+  /** Published ports, `host:sandbox/protocol`. */
+  ports: string[];
 }
 
 export interface CreateCallOptions extends CallOptions {
@@ -198,9 +211,34 @@ export class Sandbox implements AsyncDisposable {
         volumePath = undefined;
       }
 
+      let namespaceId: string | undefined;
+      if (o.network !== 'none') {
+        await createEndpoint({
+          sandboxId: id,
+          mode: o.network,
+          ...(o.networkName !== undefined && { network: o.networkName }),
+          ports: o.ports,
+          allow: o.allow,
+          ...(o.dns !== undefined && { dns: o.dns }),
+          persistent: o.persistent,
+          ...(o.persistent && { macAddress: stableMacAddress(name) }),
+        });
+        undo.push('network endpoint', async () => {
+          await deleteEndpoint(id);
+        });
+        namespaceId = await createSandboxNamespace(id);
+        undo.push('network namespace', () => deleteSandboxNamespace(id));
+      }
+
       const sandbox = new Sandbox(
         store,
         await store.updateRecord(name, {
+          options: {
+            ...(await store.getRecord(name)).options,
+            network: o.network,
+            ...(namespaceId !== undefined && { namespaceId }),
+            ...(o.ports.length > 0 && { ports: o.ports.map(formatPortMapping) }),
+          },
           scratchDir,
           ...(volumePath !== undefined && { volumePath }),
           ...(o.isolation === 'hyperv' && { uvmId: `${id}-uvm` }),
@@ -330,9 +368,11 @@ export class Sandbox implements AsyncDisposable {
         hostName?: string;
         owner?: string;
       };
+      const namespaceId = (record.options as { namespaceId?: string }).namespaceId;
       const document = buildProcessContainer({
         layers: record.layers,
         scratchPath: volumePath,
+        ...(namespaceId !== undefined && { networking: { namespaceId } }),
         owner: o.owner ?? 'hcs-sandbox',
         outliveCreator: record.persistent,
         ...(o.hostName !== undefined && { hostName: o.hostName }),
@@ -412,6 +452,10 @@ export class Sandbox implements AsyncDisposable {
     await this.#store.withLock(this.name, async () => {
       await this.#store.updateRecord(this.name, { status: 'removing' });
       await this.#terminateAndClose();
+      if ((this.#record.options as { network?: string }).network !== 'none') {
+        await deleteSandboxNamespace(this.#record.id);
+        await deleteEndpoint(this.#record.id);
+      }
       if (this.#record.scratchDir) await destroyScratchLayer(this.#record.scratchDir);
       await this.#store.removeRecord(this.name);
     });
@@ -424,6 +468,11 @@ export class Sandbox implements AsyncDisposable {
       await this.remove().catch((error) => {
         if (!(error instanceof SandboxNotFoundError)) throw error;
       });
+  }
+
+  /** The sandbox's IP address on its network (as `wsb ip` prints), or undefined with network `none`. */
+  async ip(): Promise<string | undefined> {
+    return (await sandboxEndpoint(this.#record.id))?.ipAddress;
   }
 
   /** Releases this object's handle without stopping anything (another process can open the sandbox). */
@@ -446,8 +495,10 @@ export class Sandbox implements AsyncDisposable {
     const layers = record.layers as NonNullable<SandboxRecord['layers']>;
     const scratchDir = record.scratchDir as string;
     const uvmId = record.uvmId ?? `${record.id}-uvm`;
+    const namespaceId = (record.options as { namespaceId?: string }).namespaceId;
     const documents = buildHypervContainer({
       uvmId,
+      ...(namespaceId !== undefined && { networking: { namespaceId } }),
       utilityVmFilesPath: utilityVmPaths({ layers }).files,
       uvmScratchVhdxPath: join(scratchDir, UVM_SCRATCH),
       layers,
@@ -643,5 +694,7 @@ async function infoOf(record: SandboxRecord): Promise<SandboxInfo> {
     cpus: o.cpus,
     mappedFolders: o.mappedFolders ?? [],
     scratchBytes: record.scratchDir ? await scratchSize(record.scratchDir).catch(() => undefined) : undefined,
+    network: String((record.options as { network?: string }).network ?? 'none'),
+    ports: ((record.options as { ports?: string[] }).ports ?? []).slice(),
   };
 }

@@ -49,6 +49,8 @@ describe('hcs-sandbox doctor and gc (CLI under Wine)', () => {
     const gc = await runCli(['gc', '--json'], options);
     const actions = JSON.parse(gc.stdout) as { kind: string; removed: boolean }[];
     expect(actions.map((a) => [a.kind, a.removed]).sort()).toEqual([
+      ['network-endpoint', true],
+      ['network-namespace', true],
       ['state-record', true],
       ['writable-layer', true],
     ]);

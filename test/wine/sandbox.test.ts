@@ -72,9 +72,11 @@ describe('crash recovery and ownership', () => {
         ['compute-system', true, null],
         ['writable-layer', true, null],
         ['state-record', true, null],
+        ['network-endpoint', true, null],
+        ['network-namespace', true, null],
       ]),
     );
-    expect(r.gc).toHaveLength(3);
+    expect(r.gc).toHaveLength(5);
     expect(r.again).toBe(0);
     expect(r.recordsLeft).toBe(0);
     expect(r.scratchLeft).toEqual([]);
@@ -135,5 +137,25 @@ describe('Hyper-V isolation (documents and order; the simulated host boots nothi
     expect(r.files).toBe('FILES_UNAVAILABLE');
     expect(r.after).toBe(0);
     expectNoLeaks(r.audit as SimAudit);
+  });
+});
+
+describe('sandbox networking', () => {
+  it('nat with an address and published port, none, isolated; conflicts refused first; remove cleans up', async () => {
+    const dir = home();
+    // biome-ignore lint/suspicious/noExplicitAny: an untyped JSON result from the script
+    const r = await runOk<Record<string, any>>('sandbox-network.mjs', [], {
+      instance: newInstance('sbnet'),
+      env: { HCS_SANDBOX_HOME: winePath(dir), HCSSIM_STORAGE_ROOT: winePath(join(dir, 'sim-storage')) },
+    });
+    expect(r.nat).toEqual({ network: 'nat', ports: ['18480:80/tcp'], ip: true });
+    expect(r.none).toEqual({ network: 'none', ip: null });
+    expect(r.isolated).toBe('isolated');
+    expect(r.conflict).toBe('PortConflictError');
+    expect(r.afterConflict).toEqual(['iso', 'offline', 'web']);
+    expect(r.badPort).toEqual(['PortMappingParseError', 'ports[0]']); // an InvalidArgumentError
+    expect(r.badAllow).toEqual(['InvalidArgumentError', 'allow']);
+    expect(r.networks).toContain('hcs-sandbox-nat');
+    expect(r.endpointsLeft).toBeUndefined();
   });
 });
