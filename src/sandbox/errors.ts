@@ -135,3 +135,20 @@ export class NotOwnedError extends HcsSandboxError {
     this.owner = owner;
   }
 }
+
+/** HCS refused to change a limit of a running sandbox (this build or isolation cannot). */
+export class LimitUpdateUnsupportedError extends HcsSandboxError {
+  readonly sandbox: string;
+  readonly resourcePath: string;
+
+  constructor(sandbox: string, resourcePath: string, cause: unknown) {
+    super(
+      'LIMIT_UPDATE_UNSUPPORTED',
+      `Sandbox ${JSON.stringify(sandbox)}: this Windows build cannot change ${resourcePath} while the sandbox runs; ` +
+        'stop it, then start it again with the new limit (hcs-sandbox create ... --memory/--cpus).',
+      { cause },
+    );
+    this.sandbox = sandbox;
+    this.resourcePath = resourcePath;
+  }
+}

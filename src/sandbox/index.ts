@@ -2,6 +2,7 @@ export { CommandExitError, type CommandResult } from './command-errors.js';
 export { CommandHandle, type CommandInput, type CommandOptions, type RunOptions } from './commands.js';
 export { type DoctorCheck, runDoctor } from './doctor.js';
 export {
+  LimitUpdateUnsupportedError,
   NotOwnedError,
   SandboxBusyError,
   SandboxExistsError,
@@ -20,4 +21,5 @@ export {
 } from './sandbox.js';
 export { SandboxFiles, SandboxFilesUnavailableError } from './sandbox-files.js';
 export { type SandboxRecord, type SandboxStatus, StateStore } from './state-store.js';
+export { type HcsStatistics, type SandboxProcess, type SandboxStats, toSandboxStats } from './stats.js';
 export { parseWsb, readWsbFile, type WsbConfig, wsbToSandboxOptions } from './wsb.js';

@@ -19,7 +19,13 @@ import {
   sandboxEndpoint,
   stableMacAddress,
 } from '../network/index.js';
-import { addMappedDirectoryRequest, buildHypervContainer, buildProcessContainer } from '../schema/index.js';
+import {
+  addMappedDirectoryRequest,
+  buildHypervContainer,
+  buildProcessContainer,
+  setContainerProcessorRequest,
+  setMemoryRequest,
+} from '../schema/index.js';
 import {
   checkCompatibility,
   createScratchLayer,
@@ -44,7 +50,7 @@ import {
   runCommand,
   spawnCommand,
 } from './commands.js';
-import { NotOwnedError, SandboxNotFoundError } from './errors.js';
+import { LimitUpdateUnsupportedError, NotOwnedError, SandboxNotFoundError } from './errors.js';
 import { hostFacts } from './host.js';
 import {
   checkHostPath,
@@ -55,6 +61,7 @@ import {
 } from './options.js';
 import { SandboxFiles } from './sandbox-files.js';
 import { type SandboxRecord, type SandboxStatus, StateStore } from './state-store.js';
+import { type HcsStatistics, type SandboxProcess, type SandboxStats, toSandboxStats } from './stats.js';
 
 /** Every compute system hcs-sandbox creates has an id with this prefix (and our Owner). */
 export const SYSTEM_ID_PREFIX = 'hcssb-';
@@ -470,6 +477,109 @@ export class Sandbox implements AsyncDisposable {
       });
   }
 
+  /**
+   * Live resource use, one reading per `intervalMs` (default 1 s) until the
+   * loop breaks or `signal` aborts; CPU percent compares consecutive readings.
+   */
+  async *stats(options: { intervalMs?: number; signal?: AbortSignal } = {}): AsyncGenerator<SandboxStats> {
+    const intervalMs = options.intervalMs ?? 1000;
+    if (!(Number.isFinite(intervalMs) && intervalMs >= 50)) {
+      throw new InvalidArgumentError('intervalMs', 'at least 50 milliseconds', intervalMs);
+    }
+    const cpus = hostFacts().cpus;
+    let previous: { runtime100ns: number; at: number } | undefined;
+    while (!options.signal?.aborted) {
+      const props = await this.#running().properties<{
+        Statistics?: HcsStatistics;
+        ProcessList?: SandboxProcess[];
+      }>({ PropertyTypes: ['Statistics', 'ProcessList'] }, options.signal ? { signal: options.signal } : {});
+      const now = Date.now();
+      const stats = props.Statistics ?? {};
+      yield toSandboxStats(this.name, stats, props.ProcessList?.length ?? 0, previous, now, cpus);
+      previous = { runtime100ns: stats.Processor?.TotalRuntime100ns ?? 0, at: now };
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, intervalMs);
+        options.signal?.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
+      });
+    }
+  }
+
+  /** The processes inside the sandbox (`ProcessList`). */
+  async top(): Promise<SandboxProcess[]> {
+    const props = await this.#running().properties<{ ProcessList?: SandboxProcess[] }>({
+      PropertyTypes: ['ProcessList'],
+    });
+    return props.ProcessList ?? [];
+  }
+
+  /**
+   * Changes limits of a running sandbox where HCS allows it (memory, CPU count
+   * or cap); a build that cannot is reported with a clear error and nothing changes.
+   */
+  async update(limits: { memoryMB?: number; cpus?: number; cpuLimit?: number }): Promise<void> {
+    const host = hostFacts();
+    const checked = normaliseOptions(
+      {
+        image: this.#record.image ?? 'x',
+        isolation: this.#record.isolation,
+        ...(limits.memoryMB !== undefined && { memoryMB: limits.memoryMB }),
+        ...(limits.cpus !== undefined && { cpus: limits.cpus }),
+        ...(limits.cpuLimit !== undefined && { cpuLimit: limits.cpuLimit }),
+      },
+      host,
+    );
+    if (checked.cpus !== undefined && checked.cpuLimit !== undefined) {
+      throw new InvalidArgumentError(
+        'cpus',
+        'either cpus or cpuLimit, not both (HCS takes one processor limit)',
+        limits,
+      );
+    }
+    const system = this.#running();
+    const requests = [
+      ...(checked.memoryMB !== undefined
+        ? [setMemoryRequest('container', checked.memoryMB, { memoryMB: host.memoryMB })]
+        : []),
+      ...(checked.cpus !== undefined || checked.cpuLimit !== undefined
+        ? [
+            setContainerProcessorRequest(
+              checked.cpus !== undefined
+                ? { count: checked.cpus }
+                : { maximum: Math.round((checked.cpuLimit as number) * 100) },
+              { logicalProcessorCount: host.cpus },
+            ),
+          ]
+        : []),
+    ];
+    if (requests.length === 0) throw new InvalidArgumentError('limits', 'memoryMB, cpus or cpuLimit', limits);
+    for (const request of requests) {
+      try {
+        await system.modify(request);
+      } catch (error) {
+        if (error instanceof HcsError && (error.isNotSupported() || error.isInvalidState())) {
+          throw new LimitUpdateUnsupportedError(this.name, String(request.ResourcePath), error);
+        }
+        throw error;
+      }
+    }
+    this.#record = await this.#save({
+      status: this.#record.status,
+      options: {
+        ...this.#record.options,
+        ...(checked.memoryMB !== undefined && { memoryMB: checked.memoryMB }),
+        ...(checked.cpus !== undefined && { cpus: checked.cpus, cpuLimit: undefined }),
+        ...(checked.cpuLimit !== undefined && { cpuLimit: checked.cpuLimit, cpus: undefined }),
+      },
+    });
+  }
+
   /** The sandbox's IP address on its network (as `wsb ip` prints), or undefined with network `none`. */
   async ip(): Promise<string | undefined> {
     return (await sandboxEndpoint(this.#record.id))?.ipAddress;
@@ -543,7 +653,7 @@ export class Sandbox implements AsyncDisposable {
     });
   }
 
-  async #save(patch: { status: SandboxStatus }): Promise<SandboxRecord> {
+  async #save(patch: { status: SandboxStatus; options?: Record<string, unknown> }): Promise<SandboxRecord> {
     if (this.#transient) return { ...this.#record, ...patch };
     return this.#store.updateRecord(this.name, patch);
   }

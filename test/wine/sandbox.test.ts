@@ -159,3 +159,26 @@ describe('sandbox networking', () => {
     expect(r.endpointsLeft).toBeUndefined();
   });
 });
+
+describe('resource use and limits', () => {
+  it('streams stats, lists processes, updates memory, and refuses two processor limits at once', async () => {
+    const dir = home();
+    // biome-ignore lint/suspicious/noExplicitAny: an untyped JSON result from the script
+    const r = await runOk<Record<string, any>>('sandbox-stats.mjs', [], {
+      instance: newInstance('stats'),
+      env: { HCS_SANDBOX_HOME: winePath(dir), HCSSIM_STORAGE_ROOT: winePath(join(dir, 'sim-storage')) },
+    });
+    expect(r.readings).toEqual([
+      { name: 'busy', processes: 1, cpu: true, uptime: true },
+      { name: 'busy', processes: 1, cpu: true, uptime: true },
+      { name: 'busy', processes: 1, cpu: true, uptime: true },
+    ]);
+    // The simulated host reads the real ping.exe's working set through Wine.
+    expect(r.workingSet).toBeGreaterThan(0);
+    expect(r.top).toHaveLength(1);
+    expect(r.top[0]).toMatch(/^ping(\.exe)?$/); // the simulated host names the image as the command line did
+    expect(r.memoryAfterUpdate).toBe(1024);
+    expect(r.badUpdate).toEqual(['InvalidArgumentError', 'cpus']);
+    expect(r.unsupportedClass).toBe('function');
+  });
+});

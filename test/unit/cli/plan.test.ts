@@ -89,3 +89,30 @@ describe('maintenance commands', () => {
     expect(parsePlan(argv)).toEqual(expected);
   });
 });
+
+describe('stats, top, update, ip', () => {
+  it.each([
+    [['stats'], { kind: 'stats', names: [], stream: true, json: false, intervalMs: 1000 }],
+    [
+      ['stats', 'a', 'b', '--no-stream', '--json', '--interval', '500'],
+      { kind: 'stats', names: ['a', 'b'], stream: false, json: true, intervalMs: 500 },
+    ],
+    [['top', 'a'], { kind: 'top', name: 'a', json: false }],
+    [
+      ['update', 'a', '--memory', '2048', '--cpu-limit', '50%'],
+      { kind: 'update', name: 'a', memoryMB: 2048, cpus: undefined, cpuLimit: 50 },
+    ],
+    [['ip', 'a', '--json'], { kind: 'ip', name: 'a', json: true }],
+  ])('%j', (argv, expected) => {
+    expect(parsePlan(argv)).toEqual(expected);
+  });
+
+  it.each([
+    [['update', 'a', '--cpu-limit', '150']],
+    [['update', 'a', '--memory', 'lots']],
+    [['stats', '--interval', '0']],
+    [['top']],
+  ])('rejects %j', (argv) => {
+    expect(() => parsePlan(argv)).toThrow(UsageError);
+  });
+});
