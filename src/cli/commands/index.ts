@@ -8,6 +8,7 @@ import { sandboxFilesCommand } from './sandbox-files.js';
 import { sandboxLifecycleCommand } from './sandbox-lifecycle.js';
 import { sandboxReadCommand } from './sandbox-read.js';
 import { sandboxRunCommand } from './sandbox-run.js';
+import { sandboxStatsCommand } from './sandbox-stats.js';
 import { systemsCommand } from './systems.js';
 import { versionCommand } from './version.js';
 
@@ -25,6 +26,7 @@ export const COMMANDS = [
   jobCommand,
   networkCommand,
   maintenanceCommand,
+  sandboxStatsCommand,
 ] as const;
 
 /** The plan any command can produce. */
