@@ -165,6 +165,11 @@ describe('hcs-sandbox sandbox verbs (CLI under Wine)', () => {
     const vm = await cli('create', '--isolation', 'vm', IMAGE);
     expect(vm.exitCode).toBe(5);
     expect(vm.stderr).toMatch(/not available yet/);
+    const offline = await cli('run', '--rm', '-q', '--network', 'none', IMAGE, '--', 'cmd /c echo offline');
+    expect([offline.exitCode, offline.stdout]).toEqual([0, 'offline\r\n']);
+    const portsOffline = await cli('run', '--network', 'none', '-p', '8080:80', IMAGE, '--', 'x');
+    expect(portsOffline.exitCode).toBe(5);
+    expect(portsOffline.stderr).toMatch(/^hcs-sandbox: Invalid ports: /);
     const noImage = await cli('run', 'local/nope:1', '--', 'x');
     expect(noImage.exitCode).toBe(1);
     expect(noImage.stderr.trim().split('\n')).toHaveLength(1);

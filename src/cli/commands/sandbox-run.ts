@@ -32,6 +32,10 @@ export interface SandboxSpec {
   volumes: VolumeSpec[];
   env: Record<string, string>;
   workingDir: string | undefined;
+  /** `nat` (SDK default), `isolated`, `internal` or `none`; checked by the SDK. */
+  network: string | undefined;
+  /** `-p HOST:SANDBOX[/udp]`, parsed and checked by the SDK. */
+  ports: string[];
   /** No progress lines on stderr. */
   quiet: boolean;
 }
@@ -77,6 +81,8 @@ interface SpecFlags {
   env: string[];
   workdir?: string;
   persistent?: boolean;
+  network?: string;
+  publish: string[];
   quiet: boolean;
 }
 
@@ -89,6 +95,13 @@ function specFlags(command: Command): Command {
     .option('-v, --volume <host:sandbox[:ro]>', 'map a host folder (repeatable)', collect, [])
     .option('-e, --env <K=V>', 'environment of every command (repeatable)', collect, [])
     .option('-w, --workdir <dir>', 'working directory of every command (C:\\...)')
+    .option('--network <mode>', 'nat (default), isolated, internal or none')
+    .option(
+      '-p, --publish <host:sandbox[/udp]>',
+      'publish a sandbox port on the host (repeatable)',
+      collect,
+      [],
+    )
     .option('-q, --quiet', 'no progress lines on stderr', false);
 }
 
@@ -102,6 +115,8 @@ function specOf(image: string, opts: SpecFlags): SandboxSpec {
     volumes: opts.volume.map(parseVolume),
     env: parseEnv(opts.env),
     workingDir: opts.workdir,
+    network: opts.network,
+    ports: opts.publish,
     quiet: opts.quiet,
   };
 }
@@ -116,6 +131,8 @@ function sandboxOptions(spec: SandboxSpec, persistent: boolean, start: boolean):
     ...(spec.memoryMB !== undefined && { memoryMB: spec.memoryMB }),
     ...(spec.cpus !== undefined && { cpus: spec.cpus }),
     ...(spec.workingDir !== undefined && { workingDir: spec.workingDir }),
+    ...(spec.network !== undefined && { network: spec.network as NonNullable<SandboxOptions['network']> }),
+    ...(spec.ports.length > 0 && { ports: spec.ports }),
     env: spec.env,
     mappedFolders: spec.volumes.map((v) => ({ ...v, hostPath: absoluteHostPath(v.hostPath) })),
   };
