@@ -123,6 +123,19 @@ describe('hcs-sandbox sandbox verbs (CLI under Wine)', () => {
     const argv = await cli('exec', 'box1', '--', 'cmd', '/c', 'echo', 'two words');
     expect([argv.exitCode, argv.stdout]).toEqual([0, '"two words"\r\n']);
 
+    // -t: a pseudo console (one output stream). The simulated host has no console
+    // emulation: the child's stderr goes to NUL there, where real HCS merges it into stdout.
+    const tty = await cli(
+      'exec',
+      '-t',
+      'box1',
+      '--',
+      'cmd /c echo on a console& echo and stderr 1>&2& exit 2',
+    );
+    expect(tty.exitCode).toBe(2);
+    expect(tty.stdout).toContain('on a console');
+    expect(tty.stderr).toBe('');
+
     expect((await cli('pause', 'box1')).stdout).toBe('box1\n');
     expect(lsRows(await cli('ls'))[0]?.[1]).toBe('paused');
     expect((await cli('resume', 'box1')).stdout).toBe('box1\n');

@@ -21,6 +21,7 @@ import {
   stepReporter,
   type VolumeSpec,
 } from '../format.js';
+import { streamCommand } from './sandbox-exec.js';
 
 /** What `create` and `run` share: how the sandbox is made. */
 export interface SandboxSpec {
@@ -46,6 +47,8 @@ export type SandboxRunPlan =
       command: string[];
       rm: boolean;
       detach: boolean;
+      interactive: boolean;
+      tty: boolean;
     } & SandboxSpec)
   | ({ kind: 'sandbox-create' } & SandboxSpec)
   | { kind: 'sandbox-start'; names: string[]; quiet: boolean }
@@ -160,39 +163,6 @@ async function createWithProgress(io: Io, options: SandboxOptions, quiet: boolea
   }
 }
 
-/** Ctrl+C while a command runs: kill the command (cleanup still happens), exit 130. */
-function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
-  return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
-}
-
-/** Runs a command in `sandbox`, streaming to the terminal and (with `log`) to the log file. */
-async function runStreamed(
-  io: Io,
-  sandbox: Sandbox,
-  command: readonly string[],
-  log: string | undefined,
-): Promise<number> {
-  const interrupt = interruptSignal();
-  const tee = (write: (s: string) => void) => (chunk: string) => {
-    write(chunk);
-    if (log) appendFileSync(log, chunk);
-  };
-  try {
-    const result = await sandbox.commands.run(commandInput(command), {
-      reject: false,
-      signal: interrupt.signal,
-      onStdout: tee((s) => io.out(s)),
-      onStderr: tee((s) => io.err(s)),
-    });
-    return result.isCanceled ? 130 : result.exitCode;
-  } finally {
-    interrupt.dispose();
-  }
-}
-
 /** Starts a fresh log for `name` (a previous sandbox of that name may have left one). */
 function freshLog(name: string): string {
   const files = logFiles(name);
@@ -239,12 +209,34 @@ export const sandboxRunCommand: CommandModule<SandboxRunPlan> = {
     )
       .option('--rm', 'remove the sandbox when the command exits (it also dies with this process)', false)
       .option('-d, --detach', 'run the command in the background, print the sandbox name', false)
+      .option(
+        '-i, --interactive',
+        'pass stdin to the command (live with -t, else read to its end first)',
+        false,
+      )
+      .option('-t, --tty', 'run under a pseudo console (stdout and stderr merge)', false)
       .option('--persistent', 'keep the sandbox after the command (the default without --rm)')
-      .action((image: string, command: string[], opts: SpecFlags & { rm: boolean; detach: boolean }) => {
-        if (opts.rm && opts.persistent) throw new UsageError('--rm and --persistent contradict each other');
-        if (opts.rm && opts.detach) throw new UsageError('--rm cannot be combined with --detach');
-        accept({ kind: 'sandbox-run', command, rm: opts.rm, detach: opts.detach, ...specOf(image, opts) });
-      });
+      .action(
+        (
+          image: string,
+          command: string[],
+          opts: SpecFlags & { rm: boolean; detach: boolean; interactive: boolean; tty: boolean },
+        ) => {
+          if (opts.rm && opts.persistent) throw new UsageError('--rm and --persistent contradict each other');
+          if (opts.rm && opts.detach) throw new UsageError('--rm cannot be combined with --detach');
+          if (opts.detach && (opts.interactive || opts.tty))
+            throw new UsageError('-i and -t are for a command in the foreground, not with --detach');
+          accept({
+            kind: 'sandbox-run',
+            command,
+            rm: opts.rm,
+            detach: opts.detach,
+            interactive: opts.interactive,
+            tty: opts.tty,
+            ...specOf(image, opts),
+          });
+        },
+      );
     specFlags(
       program
         .command('create')
@@ -313,7 +305,11 @@ export const sandboxRunCommand: CommandModule<SandboxRunPlan> = {
         let exitCode = 1;
         try {
           const log = plan.rm ? undefined : freshLog(sandbox.name);
-          exitCode = await runStreamed(io, sandbox, plan.command, log);
+          exitCode = await streamCommand(io, sandbox, plan.command, {
+            interactive: plan.interactive,
+            tty: plan.tty,
+            ...(log !== undefined && { log }),
+          });
           if (log) writeExit(sandbox.name, exitCode);
         } finally {
           // Like a container whose main process ended: removed (--rm) or stopped, files kept.
@@ -402,7 +398,7 @@ async function startWsb(
     io.out(`${sandbox.name}\n`);
     if (options.logonCommand === undefined) return 0;
     const log = freshLog(sandbox.name);
-    const exitCode = await runStreamed(io, sandbox, [options.logonCommand], log);
+    const exitCode = await streamCommand(io, sandbox, [options.logonCommand], { log });
     writeExit(sandbox.name, exitCode);
     if (exitCode !== 0) io.err(`hcs-sandbox: the logon command exited with ${exitCode}\n`);
     return exitCode;

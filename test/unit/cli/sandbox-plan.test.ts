@@ -20,7 +20,15 @@ describe('sandbox verbs: argv → plan', () => {
   it.each([
     [
       ['run', 'local/base:1', '--', 'cmd', '/c', 'echo', 'hi'],
-      { kind: 'sandbox-run', ...spec, command: ['cmd', '/c', 'echo', 'hi'], rm: false, detach: false },
+      {
+        kind: 'sandbox-run',
+        ...spec,
+        command: ['cmd', '/c', 'echo', 'hi'],
+        rm: false,
+        detach: false,
+        interactive: false,
+        tty: false,
+      },
     ],
     [
       [
@@ -74,11 +82,46 @@ describe('sandbox verbs: argv → plan', () => {
         command: ['cmd /c dir'],
         rm: true,
         detach: false,
+        interactive: false,
+        tty: false,
       },
     ],
     [
       ['run', '-d', '--persistent', 'local/base:1', '--', 'ping', '-t', 'localhost'],
-      { kind: 'sandbox-run', ...spec, command: ['ping', '-t', 'localhost'], rm: false, detach: true },
+      {
+        kind: 'sandbox-run',
+        ...spec,
+        command: ['ping', '-t', 'localhost'],
+        rm: false,
+        detach: true,
+        interactive: false,
+        tty: false,
+      },
+    ],
+    [
+      ['run', '-it', 'local/base:1', '--', 'cmd'],
+      {
+        kind: 'sandbox-run',
+        ...spec,
+        command: ['cmd'],
+        rm: false,
+        detach: false,
+        interactive: true,
+        tty: true,
+      },
+    ],
+    [
+      ['exec', '-it', 'box1', '--', 'cmd'],
+      {
+        kind: 'sandbox-exec',
+        name: 'box1',
+        command: ['cmd'],
+        env: {},
+        cwd: undefined,
+        user: undefined,
+        interactive: true,
+        tty: true,
+      },
     ],
     [['create', 'local/base:1'], { kind: 'sandbox-create', ...spec }],
     [
@@ -118,6 +161,7 @@ describe('sandbox verbs: argv → plan', () => {
         cwd: undefined,
         user: undefined,
         interactive: false,
+        tty: false,
       },
     ],
     [
@@ -130,6 +174,7 @@ describe('sandbox verbs: argv → plan', () => {
         cwd: 'C:\\w',
         user: 'ContainerAdministrator',
         interactive: true,
+        tty: false,
       },
     ],
     [['ls'], { kind: 'sandbox-ls', all: false, json: false }],
@@ -193,6 +238,8 @@ describe('sandbox verbs: argv → plan', () => {
     [['run', '--rm', '--persistent', 'img', '--', 'x'], /contradict/],
     [['run', '--rm', '-d', 'img', '--', 'x'], /--rm cannot be combined with --detach/],
     [['run', '--bogus', 'img', '--', 'x'], /unknown option '--bogus'/],
+    [['run', '-d', '-t', 'img', '--', 'x'], /not with --detach/],
+    [['run', '-d', '-i', 'img', '--', 'x'], /not with --detach/],
     [['create'], /missing required argument 'image'/],
     [['create', '--memory', '-1', 'img'], /positive whole number/],
     [['start'], /missing required argument/],
