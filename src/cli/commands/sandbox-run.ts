@@ -6,6 +6,7 @@ import {
   readWsbFile,
   Sandbox,
   type SandboxIsolation,
+  SandboxNotFoundError,
   type SandboxOptions,
   wsbToSandboxOptions,
 } from '../../index.js';
@@ -353,7 +354,15 @@ export const sandboxRunCommand: CommandModule<SandboxRunPlan> = {
         } catch (error) {
           appendFileSync(files.log, `hcs-sandbox: ${(error as Error).message}\n`);
         }
-        writeExit(plan.name, exitCode);
+        // Removed while its command ran (`rm -f`): leave no log behind it.
+        const gone = await Sandbox.open(plan.name).then(
+          (sb) => sb.close().then(() => false),
+          (error: unknown) => error instanceof SandboxNotFoundError,
+        );
+        if (gone) {
+          rmSync(files.log, { force: true });
+          rmSync(files.exit, { force: true });
+        } else writeExit(plan.name, exitCode);
         return exitCode;
       }
     }
