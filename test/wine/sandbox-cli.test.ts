@@ -267,6 +267,21 @@ describe('hcs-sandbox sandbox verbs (CLI under Wine)', () => {
     expect([rm.exitCode, rm.stdout]).toEqual([0, 'made\nbg\n']);
     expect(lsRows(await cli('ls', '--all'))).toEqual([]);
     expect(leftovers(home)).toEqual([]);
+
+    // Removed while its background command still runs: the command dies with it, no log is left.
+    await cli(
+      'run',
+      '-d',
+      '-q',
+      '--name',
+      'long',
+      IMAGE,
+      '--',
+      'cmd /c ping -n 6 127.0.0.1 >nul & echo late',
+    );
+    expect((await cli('rm', '-f', 'long')).stdout).toBe('long\n');
+    await new Promise((resolve) => setTimeout(resolve, 8000));
+    expect(leftovers(home)).toEqual([]);
   });
 
   it('starts a .wsb file in a container: folders, memory, logon command, warnings; refuses vm isolation for now', async () => {
