@@ -14,7 +14,8 @@ export function progressReporter(io: Io, mode: { json: boolean; tty: boolean }) 
       onProgress: (p: Progress) => {
         if (lastPhase.get(p.item) === p.phase) return;
         lastPhase.set(p.item, p.phase);
-        io.err(`${p.phase.padEnd(9)} ${shortItem(p.item)}${p.total ? ` (${formatBytes(p.total)})` : ''}\n`);
+        const bytes = BYTE_PHASES.has(p.phase) && p.total ? ` (${formatBytes(p.total)})` : '';
+        io.err(`${p.phase.padEnd(9)} ${shortItem(p.item)}${bytes}\n`);
       },
       stop: () => {},
     };
@@ -42,6 +43,9 @@ export function progressReporter(io: Io, mode: { json: boolean; tty: boolean }) 
     stop: () => multi.stop(),
   };
 }
+
+/** Phases whose done/total count bytes (the others count steps). */
+const BYTE_PHASES = new Set(['download', 'extract', 'read']);
 
 function shortItem(item: string): string {
   return item.startsWith('sha256:') ? item.slice(7, 19) : item;
