@@ -27,7 +27,7 @@ if (process.platform === 'win32') {
   const image = `mcr.microsoft.com/windows/nanoserver:${tag}`;
   const steps = [
     ['doctor'],
-    ['image', 'pull', image],
+    ['image', 'pull', '--allow-older-build', image],
     ['run', '--rm', image, '--', 'cmd', '/c', 'echo', 'hello', 'from', 'a', 'sandbox'],
     ['ls', '--all'],
   ];
