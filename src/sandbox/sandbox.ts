@@ -30,9 +30,14 @@ import {
   checkCompatibility,
   createScratchLayer,
   defaultSources,
+  destroyLayer,
   destroyScratchLayer,
+  exportLayer,
   type ImageRecord,
+  importLayer,
+  layerRef,
   mountScratchLayer,
+  OwnImageSource,
   type Progress,
   RollbackError,
   resolveImage,
@@ -367,34 +372,10 @@ export class Sandbox implements AsyncDisposable {
       if (!volumePath || !existsSync(volumePath)) {
         volumePath = (await mountScratchLayer(record.scratchDir, record.layers)).volumePath;
       }
-      const o = record.options as {
-        memoryMB?: number;
-        cpus?: number;
-        cpuLimit?: number;
-        mappedFolders?: Required<MappedFolder>[];
-        hostName?: string;
-        owner?: string;
-      };
-      const namespaceId = (record.options as { namespaceId?: string }).namespaceId;
       const document = buildProcessContainer({
         layers: record.layers,
         scratchPath: volumePath,
-        ...(namespaceId !== undefined && { networking: { namespaceId } }),
-        owner: o.owner ?? 'hcs-sandbox',
-        outliveCreator: record.persistent,
-        ...(o.hostName !== undefined && { hostName: o.hostName }),
-        ...(o.memoryMB !== undefined && { memoryMB: o.memoryMB }),
-        ...((o.cpus !== undefined || o.cpuLimit !== undefined) && {
-          processor: {
-            ...(o.cpus !== undefined && { count: o.cpus }),
-            ...(o.cpuLimit !== undefined && { maximum: Math.round(o.cpuLimit * 100) }),
-          },
-        }),
-        mappedDirectories: (o.mappedFolders ?? []).map((f) => ({
-          hostPath: f.hostPath,
-          containerPath: f.sandboxPath,
-          readOnly: f.readOnly,
-        })),
+        ...containerSettings(record),
       });
       const system = await ComputeSystem.create(record.id, document, call);
       try {
@@ -580,6 +561,58 @@ export class Sandbox implements AsyncDisposable {
     });
   }
 
+  /**
+   * Turns this sandbox's changes into a new image (`reference`): its writable
+   * layer is exported (`HcsExportLayer`) and imported into hcs-sandbox's store
+   * on top of the image it was made from, so a prepared sandbox becomes the base
+   * of others. The sandbox must be stopped (its files must not change meanwhile).
+   */
+  async commit(reference: string, options: { home?: string } = {}): Promise<ImageRecord> {
+    const record = this.#record;
+    if (record.isolation !== 'process' || !record.volumePath || !record.layers || !record.image) {
+      throw new InvalidArgumentError(
+        'sandbox',
+        'a process-isolated sandbox with its writable layer',
+        this.name,
+      );
+    }
+    if (this.#system && !this.#system.closed && !this.#system.exitStatus) {
+      throw new InvalidArgumentError(
+        'sandbox',
+        'a stopped sandbox (stop it first)',
+        this.name,
+        `status ${record.status}`,
+      );
+    }
+    const home = options.home ?? this.#store.root;
+    const store = new OwnImageSource({ root: home });
+    const base = await resolveImage(record.image, { sources: defaultSources({ own: { root: home } }) });
+    const work = await store.tempDir();
+    const layerDir = store.layerDir(randomBytes(32).toString('hex'));
+    try {
+      const exported = join(work, 'export');
+      await exportLayer(record.volumePath, exported, record.layers, { writable: true });
+      await importLayer(layerDir, exported, record.layers);
+      const image: ImageRecord = {
+        reference,
+        id: `sha256:${randomBytes(32).toString('hex')}`,
+        source: 'hcs-sandbox',
+        os: 'windows',
+        ...(base.osVersion !== undefined && { osVersion: base.osVersion }),
+        ...(base.build !== undefined && { build: base.build }),
+        created: new Date().toISOString(),
+        layers: [layerRef(layerDir), ...record.layers],
+      };
+      await store.addImage(image);
+      return image;
+    } catch (error) {
+      await destroyLayer(layerDir).catch(() => undefined);
+      throw error;
+    } finally {
+      await destroyLayer(work).catch(() => undefined);
+    }
+  }
+
   /** The sandbox's IP address on its network (as `wsb ip` prints), or undefined with network `none`. */
   async ip(): Promise<string | undefined> {
     return (await sandboxEndpoint(this.#record.id))?.ipAddress;
@@ -594,43 +627,19 @@ export class Sandbox implements AsyncDisposable {
 
   /** Utility VM first (booted from the image's UtilityVM), its shares and disks, then the container inside it. */
   async #startHyperv(record: SandboxRecord, call: CallOptions): Promise<void> {
-    const o = record.options as {
-      memoryMB?: number;
-      cpus?: number;
-      cpuLimit?: number;
-      mappedFolders?: Required<MappedFolder>[];
-      hostName?: string;
-      owner?: string;
-    };
     const layers = record.layers as NonNullable<SandboxRecord['layers']>;
     const scratchDir = record.scratchDir as string;
     const uvmId = record.uvmId ?? `${record.id}-uvm`;
-    const namespaceId = (record.options as { namespaceId?: string }).namespaceId;
+    const memoryMB = storedOptions(record).memoryMB;
     const documents = buildHypervContainer({
       uvmId,
-      ...(namespaceId !== undefined && { networking: { namespaceId } }),
       utilityVmFilesPath: utilityVmPaths({ layers }).files,
       uvmScratchVhdxPath: join(scratchDir, UVM_SCRATCH),
       layers,
       containerScratchVhdxPath: join(scratchDir, SCRATCH_VHDX),
-      owner: o.owner ?? 'hcs-sandbox',
-      outliveCreator: record.persistent,
-      ...(o.hostName !== undefined && { hostName: o.hostName }),
-      ...(o.memoryMB !== undefined && {
-        memoryMB: o.memoryMB,
-        uvm: { memoryMB: Math.max(1024, o.memoryMB + 512) },
-      }),
-      ...((o.cpus !== undefined || o.cpuLimit !== undefined) && {
-        processor: {
-          ...(o.cpus !== undefined && { count: o.cpus }),
-          ...(o.cpuLimit !== undefined && { maximum: Math.round(o.cpuLimit * 100) }),
-        },
-      }),
-      mappedDirectories: (o.mappedFolders ?? []).map((f) => ({
-        hostPath: f.hostPath,
-        containerPath: f.sandboxPath,
-        readOnly: f.readOnly,
-      })),
+      ...containerSettings(record),
+      // The utility VM needs room for the container plus its own guest OS.
+      ...(memoryMB !== undefined && { uvm: { memoryMB: Math.max(1024, memoryMB + 512) } }),
     });
     const uvm = await ComputeSystem.create(uvmId, documents.uvm, call);
     let container: ComputeSystem | undefined;
@@ -726,6 +735,44 @@ export class Sandbox implements AsyncDisposable {
 }
 
 const UVM_SCRATCH = 'uvm.vhdx';
+
+/** The creation options kept in a sandbox record (JSON). */
+interface StoredOptions {
+  memoryMB?: number;
+  cpus?: number;
+  cpuLimit?: number;
+  mappedFolders?: Required<MappedFolder>[];
+  hostName?: string;
+  owner?: string;
+  namespaceId?: string;
+}
+
+function storedOptions(record: SandboxRecord): StoredOptions {
+  return record.options as StoredOptions;
+}
+
+/** What both container documents (process and Hyper-V isolation) take from a record. */
+function containerSettings(record: SandboxRecord) {
+  const o = storedOptions(record);
+  return {
+    owner: o.owner ?? 'hcs-sandbox',
+    outliveCreator: record.persistent,
+    ...(o.namespaceId !== undefined && { networking: { namespaceId: o.namespaceId } }),
+    ...(o.hostName !== undefined && { hostName: o.hostName }),
+    ...(o.memoryMB !== undefined && { memoryMB: o.memoryMB }),
+    ...((o.cpus !== undefined || o.cpuLimit !== undefined) && {
+      processor: {
+        ...(o.cpus !== undefined && { count: o.cpus }),
+        ...(o.cpuLimit !== undefined && { maximum: Math.round(o.cpuLimit * 100) }),
+      },
+    }),
+    mappedDirectories: (o.mappedFolders ?? []).map((f) => ({
+      hostPath: f.hostPath,
+      containerPath: f.sandboxPath,
+      readOnly: f.readOnly,
+    })),
+  };
+}
 
 /** Where a base layer keeps its utility VM image and scratch template. */
 function utilityVmPaths(image: { layers: ImageRecord['layers'] }): { files: string; template: string } {

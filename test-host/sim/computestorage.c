@@ -295,6 +295,30 @@ HRESULT WINAPI HcsImportLayer(PCWSTR layerPath, PCWSTR sourceFolderPath, PCWSTR 
     return e ? HR_W32(e) : S_OK;
 }
 
+/* A mounted writable layer shows the container's C:\ at its root (the storage
+ * filter's merged view); on disk those changes belong under Files\. The
+ * simulation has no filter, so a writable export also takes what the container
+ * (or the host, through the mount) wrote at the root, as Files\<name>. */
+static DWORD export_volume_root(const WCHAR *layer, const WCHAR *dst) {
+    WCHAR pat[STC_PATH]; stc_join(pat, layer, L"*");
+    WIN32_FIND_DATAW fd;
+    HANDLE f = FindFirstFileW(pat, &fd);
+    if (f == INVALID_HANDLE_VALUE) return 0;
+    DWORD e = 0;
+    do {
+        const WCHAR *n = fd.cFileName;
+        if (!wcscmp(n, L".") || !wcscmp(n, L"..") || !_wcsicmp(n, L"Files") || !_wcsicmp(n, L"Hives") || !_wcsnicmp(n, L".hcssim", 7)) continue;
+        WCHAR from[STC_PATH], files[STC_PATH], to[STC_PATH];
+        stc_join(from, layer, n);
+        stc_join(files, dst, L"Files");
+        stc_join(to, files, n);
+        if (fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) e = stc_copytree(from, to, 0);
+        else if (!CopyFileW(from, to, FALSE)) e = GetLastError();
+    } while (!e && FindNextFileW(f, &fd));
+    FindClose(f);
+    return e;
+}
+
 HRESULT WINAPI HcsExportLayer(PCWSTR layerPath, PCWSTR exportFolderPath, PCWSTR layerData, PCWSTR options) {
     FAULT("HcsExportLayer");
     WCHAR layer[STC_PATH], dst[STC_PATH], files[STC_PATH], hives[STC_PATH], d2[STC_PATH];
@@ -323,6 +347,7 @@ HRESULT WINAPI HcsExportLayer(PCWSTR layerPath, PCWSTR exportFolderPath, PCWSTR 
     if (!e) e = stc_copytree(files, d2, 0);
     stc_join(hives, layer, L"Hives"); stc_join(d2, dst, L"Hives");
     if (!e) e = stc_is_dir(hives) ? stc_copytree(hives, d2, 0) : stc_mkdirs(d2);
+    if (!e && writable) e = export_volume_root(layer, dst);
     return e ? HR_W32(e) : S_OK;
 }
 

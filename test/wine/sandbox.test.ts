@@ -182,3 +182,26 @@ describe('resource use and limits', () => {
     expect(r.unsupportedClass).toBe('function');
   });
 });
+
+describe('images from sandboxes', () => {
+  it('commit exports a stopped sandbox’s writable layer as a new image that others start from', async () => {
+    const dir = home();
+    // biome-ignore lint/suspicious/noExplicitAny: an untyped JSON result from the script
+    const r = await runOk<Record<string, any>>('sandbox-commit.mjs', [], {
+      instance: newInstance('commit'),
+      env: { HCS_SANDBOX_HOME: winePath(dir), HCSSIM_STORAGE_ROOT: winePath(join(dir, 'sim-storage')) },
+    });
+    expect(r.running).toEqual(['InvalidArgumentError', 'sandbox']);
+    expect(r.image).toEqual({ reference: 'local/app:1', layers: 2, build: 18362 });
+    expect(r.layerHasFile).toBe('prepared');
+    expect(r.listed).toEqual(
+      expect.arrayContaining([
+        ['docker.io/local/app:1', 2],
+        ['docker.io/local/base:1', 1],
+      ]),
+    );
+    expect(r.child).toBe('from the child');
+    expect(r.childLayers).toBe('docker.io/local/app:1');
+    expect(r.tmpLeft).toEqual([]);
+  });
+});

@@ -3,6 +3,7 @@ import { jobCommand } from './job.js';
 import { maintenanceCommand } from './maintenance.js';
 import { networkCommand } from './network.js';
 import { rawCommand } from './raw.js';
+import { sandboxCommitCommand } from './sandbox-commit.js';
 import { sandboxExecCommand } from './sandbox-exec.js';
 import { sandboxFilesCommand } from './sandbox-files.js';
 import { sandboxLifecycleCommand } from './sandbox-lifecycle.js';
@@ -27,6 +28,7 @@ export const COMMANDS = [
   networkCommand,
   maintenanceCommand,
   sandboxStatsCommand,
+  sandboxCommitCommand,
 ] as const;
 
 /** The plan any command can produce. */

@@ -116,3 +116,17 @@ describe('stats, top, update, ip', () => {
     expect(() => parsePlan(argv)).toThrow(UsageError);
   });
 });
+
+describe('commit', () => {
+  it('parses NAME REF', () => {
+    expect(parsePlan(['commit', 'prep', 'local/app:1'])).toEqual({
+      kind: 'commit',
+      name: 'prep',
+      reference: 'local/app:1',
+      json: false,
+    });
+  });
+  it('needs both', () => {
+    expect(() => parsePlan(['commit', 'prep'])).toThrow(UsageError);
+  });
+});

@@ -6,28 +6,36 @@ import koffi from 'koffi';
 
 export const product = await import('../../../dist/index.js');
 
-let control;
-/** Sends a request to the simulated host (HcsSimControl, test-only export of the simulated DLL). */
-export function sim(request) {
-  if (!control) {
-    const lib = koffi.load('computecore.dll');
-    const fn = lib.func('int32 HcsSimControl(const char16_t *request, _Out_ void **response)');
-    const LocalFree = koffi.load('kernel32.dll').func('void *LocalFree(void *p)');
-    control = (req) => {
-      const out = [null];
-      const hr = fn(JSON.stringify(req), out);
-      let text = null;
-      if (out[0]) {
-        text = koffi.decode.string16(out[0]);
-        LocalFree(out[0]);
-      }
-      if (hr < 0)
-        throw new Error(`HcsSimControl ${req.Op} failed: 0x${(hr >>> 0).toString(16)} ${text ?? ''}`);
-      return text ? JSON.parse(text) : null;
-    };
-  }
-  return control(request);
+/**
+ * A caller for one simulated DLL's test-only control export
+ * (`HRESULT name(PCWSTR request, PWSTR *response)`), freeing the response with
+ * the allocator that DLL uses. Bound on first use.
+ */
+export function simControl(dll, exportName, free = { dll: 'kernel32.dll', name: 'LocalFree' }) {
+  let call;
+  return (request) => {
+    if (!call) {
+      const fn = koffi.load(dll).func(`int32 ${exportName}(const char16_t *request, _Out_ void **response)`);
+      const release = koffi.load(free.dll).func(`void *${free.name}(void *p)`);
+      call = (req) => {
+        const out = [null];
+        const hr = fn(JSON.stringify(req), out);
+        let text = null;
+        if (out[0]) {
+          text = koffi.decode.string16(out[0]);
+          release(out[0]);
+        }
+        if (hr < 0)
+          throw new Error(`${exportName} ${req.Op} failed: 0x${(hr >>> 0).toString(16)} ${text ?? ''}`);
+        return text ? JSON.parse(text) : null;
+      };
+    }
+    return call(request);
+  };
 }
+
+/** Sends a request to the simulated host (HcsSimControl, test-only export of the simulated computecore.dll). */
+export const sim = simControl('computecore.dll', 'HcsSimControl');
 
 /** A minimal process-isolated container document (the simulated host does not boot it). */
 export function containerDocument(extra = {}) {

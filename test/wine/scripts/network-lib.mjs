@@ -1,34 +1,16 @@
 // Shared helpers of the network Wine scripts: the product's network layer from
 // dist/, the raw HCN bindings (to make "foreign" objects as Docker or WSL would),
 // and the simulated computenetwork.dll's test-only control export.
-import koffi from 'koffi';
+import { simControl } from './lib.mjs';
 
 export const network = await import('../../../dist/network/index.js');
 export const native = await import('../../../dist/native/index.js');
 
-let control;
 /** Sends a request to HcsSimNetworkControl (test-only export of the simulated computenetwork.dll). */
-export function networkSim(request) {
-  if (!control) {
-    const fn = koffi
-      .load('computenetwork.dll')
-      .func('int32 HcsSimNetworkControl(const char16_t *request, _Out_ void **response)');
-    const CoTaskMemFree = koffi.load('ole32.dll').func('void CoTaskMemFree(void *p)');
-    control = (req) => {
-      const out = [null];
-      const hr = fn(JSON.stringify(req), out);
-      let text = null;
-      if (out[0]) {
-        text = koffi.decode.string16(out[0]);
-        CoTaskMemFree(out[0]);
-      }
-      if (hr < 0)
-        throw new Error(`HcsSimNetworkControl ${req.Op} failed: 0x${(hr >>> 0).toString(16)} ${text ?? ''}`);
-      return text ? JSON.parse(text) : null;
-    };
-  }
-  return control(request);
-}
+export const networkSim = simControl('computenetwork.dll', 'HcsSimNetworkControl', {
+  dll: 'ole32.dll',
+  name: 'CoTaskMemFree',
+});
 
 /** The simulated HCN's whole state (networks, endpoints, namespaces...). */
 export function hcnState() {
