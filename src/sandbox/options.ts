@@ -32,8 +32,14 @@ export interface SandboxOptions {
   persistent?: boolean;
   memoryMB?: number;
   cpus?: number;
-  /** CPU cap, percent of the host (1-100). */
+  /** CPU cap, percent of the host (1-100, in steps of 0.01 as HCS takes it). */
   cpuLimit?: number;
+  /** Relative CPU weight against other sandboxes (1-10000). One of cpus, cpuLimit, cpuWeight. */
+  cpuWeight?: number;
+  /** Storage QoS of the sandbox's volume: IO operations per second (process isolation). */
+  ioMaxIops?: number;
+  /** Storage QoS of the sandbox's volume: bytes per second (process isolation). */
+  ioMaxBandwidth?: number;
   mappedFolders?: MappedFolder[];
   /** Default environment of every command. */
   env?: Record<string, string>;
@@ -71,6 +77,9 @@ export interface NormalisedOptions {
   memoryMB: number | undefined;
   cpus: number | undefined;
   cpuLimit: number | undefined;
+  cpuWeight: number | undefined;
+  ioMaxIops: number | undefined;
+  ioMaxBandwidth: number | undefined;
   mappedFolders: Required<MappedFolder>[];
   env: Record<string, string>;
   workingDir: string | undefined;
@@ -187,6 +196,40 @@ export function normaliseOptions(
   if (cpuLimit !== undefined && !(typeof cpuLimit === 'number' && cpuLimit >= 1 && cpuLimit <= 100)) {
     throw new InvalidArgumentError('cpuLimit', 'a percentage of the host from 1 to 100', cpuLimit);
   }
+  const cpuWeight = positiveInt('cpuWeight', options.cpuWeight, 1, 10000, 'weight units');
+  const processorLimits = [
+    options.cpus !== undefined && 'cpus',
+    cpuLimit !== undefined && 'cpuLimit',
+    cpuWeight !== undefined && 'cpuWeight',
+  ].filter(Boolean);
+  if (processorLimits.length > 1) {
+    throw new InvalidArgumentError(
+      String(processorLimits[1]),
+      'one of cpus, cpuLimit or cpuWeight (HCS takes a single processor limit)',
+      processorLimits,
+    );
+  }
+  const ioMaxIops = positiveInt(
+    'ioMaxIops',
+    options.ioMaxIops,
+    1,
+    Number.MAX_SAFE_INTEGER,
+    'operations per second',
+  );
+  const ioMaxBandwidth = positiveInt(
+    'ioMaxBandwidth',
+    options.ioMaxBandwidth,
+    1,
+    Number.MAX_SAFE_INTEGER,
+    'bytes per second',
+  );
+  if ((ioMaxIops !== undefined || ioMaxBandwidth !== undefined) && isolation !== 'process') {
+    throw new InvalidArgumentError(
+      ioMaxIops !== undefined ? 'ioMaxIops' : 'ioMaxBandwidth',
+      'a storage QoS limit with process isolation (not yet applied to Hyper-V isolation)',
+      isolation,
+    );
+  }
   return {
     image: options.image?.trim(),
     isolation,
@@ -201,6 +244,9 @@ export function normaliseOptions(
     ),
     cpus: positiveInt('cpus', options.cpus, 1, host.cpus, `processors (this host has ${host.cpus})`),
     cpuLimit,
+    cpuWeight,
+    ioMaxIops,
+    ioMaxBandwidth,
     mappedFolders,
     env,
     workingDir:

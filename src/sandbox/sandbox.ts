@@ -194,6 +194,9 @@ export class Sandbox implements AsyncDisposable {
           memoryMB: o.memoryMB,
           cpus: o.cpus,
           cpuLimit: o.cpuLimit,
+          cpuWeight: o.cpuWeight,
+          ioMaxIops: o.ioMaxIops,
+          ioMaxBandwidth: o.ioMaxBandwidth,
           mappedFolders: o.mappedFolders,
           env: o.env,
           workingDir: o.workingDir,
@@ -372,10 +375,17 @@ export class Sandbox implements AsyncDisposable {
       if (!volumePath || !existsSync(volumePath)) {
         volumePath = (await mountScratchLayer(record.scratchDir, record.layers)).volumePath;
       }
+      const { ioMaxIops, ioMaxBandwidth } = storedOptions(record);
       const document = buildProcessContainer({
         layers: record.layers,
         scratchPath: volumePath,
         ...containerSettings(record),
+        ...((ioMaxIops !== undefined || ioMaxBandwidth !== undefined) && {
+          storageQoS: {
+            ...(ioMaxIops !== undefined && { iopsMaximum: ioMaxIops }),
+            ...(ioMaxBandwidth !== undefined && { bandwidthMaximum: ioMaxBandwidth }),
+          },
+        }),
       });
       const system = await ComputeSystem.create(record.id, document, call);
       try {
@@ -741,6 +751,9 @@ interface StoredOptions {
   memoryMB?: number;
   cpus?: number;
   cpuLimit?: number;
+  cpuWeight?: number;
+  ioMaxIops?: number;
+  ioMaxBandwidth?: number;
   mappedFolders?: Required<MappedFolder>[];
   hostName?: string;
   owner?: string;
@@ -760,11 +773,13 @@ function containerSettings(record: SandboxRecord) {
     ...(o.namespaceId !== undefined && { networking: { namespaceId: o.namespaceId } }),
     ...(o.hostName !== undefined && { hostName: o.hostName }),
     ...(o.memoryMB !== undefined && { memoryMB: o.memoryMB }),
-    ...((o.cpus !== undefined || o.cpuLimit !== undefined) && {
-      processor: {
-        ...(o.cpus !== undefined && { count: o.cpus }),
-        ...(o.cpuLimit !== undefined && { maximum: Math.round(o.cpuLimit * 100) }),
-      },
+    ...((o.cpus !== undefined || o.cpuLimit !== undefined || o.cpuWeight !== undefined) && {
+      processor:
+        o.cpus !== undefined
+          ? { count: o.cpus }
+          : o.cpuLimit !== undefined
+            ? { maximum: Math.round(o.cpuLimit * 100) }
+            : { weight: o.cpuWeight as number },
     }),
     mappedDirectories: (o.mappedFolders ?? []).map((f) => ({
       hostPath: f.hostPath,

@@ -178,8 +178,10 @@ describe('resource use and limits', () => {
     expect(r.top).toHaveLength(1);
     expect(r.top[0]).toMatch(/^ping(\.exe)?$/); // the simulated host names the image as the command line did
     expect(r.memoryAfterUpdate).toBe(1024);
-    expect(r.badUpdate).toEqual(['InvalidArgumentError', 'cpus']);
+    expect(r.badUpdate).toEqual(['InvalidArgumentError', 'cpuLimit']);
     expect(r.unsupportedClass).toBe('function');
+    expect(r.processor).toEqual({ Weight: 300 });
+    expect(r.storageQoS).toEqual({ IopsMaximum: 1000, BandwidthMaximum: 5_000_000 });
   });
 });
 

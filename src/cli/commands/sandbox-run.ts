@@ -38,6 +38,14 @@ export interface SandboxSpec {
   network: string | undefined;
   /** `-p HOST:SANDBOX[/udp]`, parsed and checked by the SDK. */
   ports: string[];
+  /** An existing network to join instead of the mode's default one. */
+  networkName?: string | undefined;
+  /** `--allow CIDR` for the isolated mode. */
+  allow?: string[] | undefined;
+  dns?: string[] | undefined;
+  dnsSearch?: string[] | undefined;
+  /** CPU cap, percent of the host. */
+  cpuLimit?: number | undefined;
   /** No progress lines on stderr. */
   quiet: boolean;
 }
@@ -87,6 +95,11 @@ interface SpecFlags {
   persistent?: boolean;
   network?: string;
   publish: string[];
+  networkName?: string;
+  allow: string[];
+  dns: string[];
+  dnsSearch: string[];
+  cpuLimit?: number;
   quiet: boolean;
 }
 
@@ -106,8 +119,22 @@ function specFlags(command: Command): Command {
       collect,
       [],
     )
+    .option('--network-name <name>', 'join this existing network instead of the default one')
+    .option('--allow <cidr>', 'with --network isolated: a range still reachable (repeatable)', collect, [])
+    .option('--dns <ip>', 'DNS server (repeatable)', collect, [])
+    .option('--dns-search <suffix>', 'DNS search suffix (repeatable)', collect, [])
+    .option('--cpu-limit <pct>', 'CPU cap, percent of the host (1-100)', parseCpuLimit)
     .option('-q, --quiet', 'no progress lines on stderr', false);
 }
+
+function parseCpuLimit(value: string): number {
+  const n = Number(value.replace(/%$/, ''));
+  if (!Number.isFinite(n) || n < 1 || n > 100)
+    throw new UsageError(`--cpu-limit expects 1 to 100, got "${value}"`);
+  return n;
+}
+
+const nonEmpty = (values: string[]): string[] | undefined => (values.length ? values : undefined);
 
 function specOf(image: string, opts: SpecFlags): SandboxSpec {
   return {
@@ -121,6 +148,11 @@ function specOf(image: string, opts: SpecFlags): SandboxSpec {
     workingDir: opts.workdir,
     network: opts.network,
     ports: opts.publish,
+    networkName: opts.networkName,
+    allow: nonEmpty(opts.allow),
+    dns: nonEmpty(opts.dns),
+    dnsSearch: nonEmpty(opts.dnsSearch),
+    cpuLimit: opts.cpuLimit,
     quiet: opts.quiet,
   };
 }
@@ -137,6 +169,12 @@ function sandboxOptions(spec: SandboxSpec, persistent: boolean, start: boolean):
     ...(spec.workingDir !== undefined && { workingDir: spec.workingDir }),
     ...(spec.network !== undefined && { network: spec.network as NonNullable<SandboxOptions['network']> }),
     ...(spec.ports.length > 0 && { ports: spec.ports }),
+    ...(spec.networkName !== undefined && { networkName: spec.networkName }),
+    ...(spec.allow !== undefined && { allow: spec.allow }),
+    ...((spec.dns !== undefined || spec.dnsSearch !== undefined) && {
+      dns: { ...(spec.dns && { servers: spec.dns }), ...(spec.dnsSearch && { search: spec.dnsSearch }) },
+    }),
+    ...(spec.cpuLimit !== undefined && { cpuLimit: spec.cpuLimit }),
     env: spec.env,
     mappedFolders: spec.volumes.map((v) => ({ ...v, hostPath: absoluteHostPath(v.hostPath) })),
   };

@@ -88,6 +88,42 @@ export interface ProcessContainerOptions extends SystemDocumentOptions {
   processor?: ContainerProcessorInput;
   /** Memory limit in MB (>= 256). */
   memoryMB?: number;
+  /** Storage QoS of the container's volume (`Storage.QoS`): IO operations and bytes per second. */
+  storageQoS?: StorageQoSInput;
+}
+
+export interface StorageQoSInput {
+  iopsMaximum?: number;
+  /** Bytes per second. */
+  bandwidthMaximum?: number;
+}
+
+export function buildStorageQoS(field: string, value: unknown): Hcs.StorageQoS {
+  checkObject(field, value);
+  const q = value as StorageQoSInput;
+  if (q.iopsMaximum === undefined && q.bandwidthMaximum === undefined) {
+    throw new InvalidArgumentError(field, 'iopsMaximum and/or bandwidthMaximum', value);
+  }
+  return {
+    ...(q.iopsMaximum !== undefined && {
+      IopsMaximum: checkInteger(
+        `${field}.iopsMaximum`,
+        q.iopsMaximum,
+        1,
+        Number.MAX_SAFE_INTEGER,
+        '(operations per second)',
+      ),
+    }),
+    ...(q.bandwidthMaximum !== undefined && {
+      BandwidthMaximum: checkInteger(
+        `${field}.bandwidthMaximum`,
+        q.bandwidthMaximum,
+        1,
+        Number.MAX_SAFE_INTEGER,
+        '(bytes per second)',
+      ),
+    }),
+  };
 }
 
 export function checkLayers(
@@ -218,7 +254,11 @@ export function buildProcessContainer(options: ProcessContainerOptions): Compute
   const container: Hcs.Container = {};
   if (options.hostName !== undefined)
     container.GuestOs = { HostName: checkHostName('hostName', options.hostName) };
-  container.Storage = { Layers: layers, Path: scratch };
+  container.Storage = {
+    Layers: layers,
+    Path: scratch,
+    ...(options.storageQoS !== undefined && { QoS: buildStorageQoS('storageQoS', options.storageQoS) }),
+  };
   if (options.mappedDirectories !== undefined) {
     container.MappedDirectories = checkMappedDirectories(
       'mappedDirectories',

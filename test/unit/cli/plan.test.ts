@@ -130,3 +130,40 @@ describe('commit', () => {
     expect(() => parsePlan(['commit', 'prep'])).toThrow(UsageError);
   });
 });
+
+describe('run/create network and CPU flags', () => {
+  it('carries --network-name, --allow, --dns, --dns-search and --cpu-limit into the plan', () => {
+    expect(
+      parsePlan([
+        'create',
+        '--network',
+        'isolated',
+        '--allow',
+        '10.1.0.0/16',
+        '--allow',
+        '192.168.5.0/24',
+        '--dns',
+        '1.1.1.1',
+        '--dns-search',
+        'corp.example',
+        '--network-name',
+        'lab',
+        '--cpu-limit',
+        '25',
+        'local/base:1',
+      ]),
+    ).toMatchObject({
+      kind: 'sandbox-create',
+      network: 'isolated',
+      allow: ['10.1.0.0/16', '192.168.5.0/24'],
+      dns: ['1.1.1.1'],
+      dnsSearch: ['corp.example'],
+      networkName: 'lab',
+      cpuLimit: 25,
+    });
+  });
+
+  it('refuses a CPU cap outside 1-100', () => {
+    expect(() => parsePlan(['create', '--cpu-limit', '0', 'x'])).toThrow(UsageError);
+  });
+});

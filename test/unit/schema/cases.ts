@@ -109,6 +109,18 @@ export const BUILDER_CASES: BuilderCase[] = [
   // --- process containers
   { name: 'process: minimal', build: () => [system(buildProcessContainer(processBase))] },
   {
+    name: 'process: storage QoS and CPU weight',
+    build: () => [
+      system(
+        buildProcessContainer({
+          ...processBase,
+          processor: { weight: 500 },
+          storageQoS: { iopsMaximum: 2000, bandwidthMaximum: 50_000_000 },
+        }),
+      ),
+    ],
+  },
+  {
     name: 'process: everything',
     build: () => [
       system(

@@ -1,5 +1,5 @@
 // Stats, top, update and ip of a running sandbox through the SDK, with a known process inside.
-import { main, product } from './lib.mjs';
+import { main, product, sim } from './lib.mjs';
 import { seedImage } from './sandbox-lib.mjs';
 
 const { Sandbox, LimitUpdateUnsupportedError } = product;
@@ -22,6 +22,17 @@ await main(async () => {
   );
   await ping.kill();
   await sb.remove();
+  // Limits land in the container document HCS receives.
+  const qos = await Sandbox.create({
+    image,
+    name: 'qos',
+    cpuWeight: 300,
+    ioMaxIops: 1000,
+    ioMaxBandwidth: 5_000_000,
+    network: 'none',
+  });
+  const doc = sim({ Op: 'ServiceState' }).Systems.find((s) => s.Id === qos.id)?.Document?.Container;
+  await qos.remove();
   return {
     readings: readings.map((r) => ({
       name: r.name,
@@ -34,5 +45,7 @@ await main(async () => {
     memoryAfterUpdate: info.memoryMB,
     badUpdate,
     unsupportedClass: typeof LimitUpdateUnsupportedError,
+    processor: doc?.Processor,
+    storageQoS: doc?.Storage?.QoS,
   };
 });
