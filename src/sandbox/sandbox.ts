@@ -526,13 +526,6 @@ export class Sandbox implements AsyncDisposable {
       },
       host,
     );
-    if (checked.cpus !== undefined && checked.cpuLimit !== undefined) {
-      throw new InvalidArgumentError(
-        'cpus',
-        'either cpus or cpuLimit, not both (HCS takes one processor limit)',
-        limits,
-      );
-    }
     const system = this.#running();
     const requests = [
       ...(checked.memoryMB !== undefined
