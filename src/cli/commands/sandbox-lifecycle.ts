@@ -4,15 +4,20 @@ import type { CommandModule } from '../command.js';
 import { CliError, eachName, logFiles, parseNonNegativeInt } from '../format.js';
 
 export type SandboxLifecyclePlan =
-  | { kind: 'sandbox-stop'; names: string[]; timeSeconds: number }
-  | { kind: 'sandbox-kill'; names: string[] }
+  | { kind: 'sandbox-stop'; names: string[]; timeSeconds: number; force?: true }
+  | { kind: 'sandbox-kill'; names: string[]; force?: true }
   | { kind: 'sandbox-pause'; names: string[] }
   | { kind: 'sandbox-resume'; names: string[] }
   | { kind: 'sandbox-rm'; names: string[]; force: boolean };
 
 /** Opens `name`, runs `fn` on it, releases this process's handle (the sandbox keeps running). */
-async function withSandbox(name: string, fn: (sandbox: Sandbox) => Promise<unknown>): Promise<void> {
-  const sandbox = await Sandbox.open(name);
+async function withSandbox(
+  name: string,
+  fn: (sandbox: Sandbox) => Promise<unknown>,
+  force = false,
+): Promise<void> {
+  // Compute systems hcs-sandbox did not create are refused unless forced (NotOwnedError says so).
+  const sandbox = await Sandbox.open(name, { force });
   try {
     await fn(sandbox);
   } finally {
@@ -33,14 +38,23 @@ export const sandboxLifecycleCommand: CommandModule<SandboxLifecyclePlan> = {
         parseNonNegativeInt,
         10,
       )
-      .action((names: string[], opts: { time: number }) =>
-        accept({ kind: 'sandbox-stop', names, timeSeconds: opts.time }),
+      .option('--force', 'also act on a compute system hcs-sandbox did not create (by id)', false)
+      .action((names: string[], opts: { time: number; force: boolean }) =>
+        accept({
+          kind: 'sandbox-stop',
+          names,
+          timeSeconds: opts.time,
+          ...(opts.force && { force: true as const }),
+        }),
       );
     program
       .command('kill')
       .description('stop sandboxes at once (terminate)')
       .argument('<sandbox...>', 'sandbox names')
-      .action((names: string[]) => accept({ kind: 'sandbox-kill', names }));
+      .option('--force', 'also act on a compute system hcs-sandbox did not create (by id)', false)
+      .action((names: string[], opts: { force: boolean }) =>
+        accept({ kind: 'sandbox-kill', names, ...(opts.force && { force: true as const }) }),
+      );
     program
       .command('pause')
       .description('pause running sandboxes')
@@ -56,7 +70,11 @@ export const sandboxLifecycleCommand: CommandModule<SandboxLifecyclePlan> = {
       .alias('remove')
       .description('remove sandboxes: compute system, writable layer, record and logs')
       .argument('<sandbox...>', 'sandbox names')
-      .option('-f, --force', 'stop running (or paused) sandboxes first', false)
+      .option(
+        '-f, --force',
+        'stop running (or paused) sandboxes first; also acts on a compute system hcs-sandbox did not create',
+        false,
+      )
       .action((names: string[], opts: { force: boolean }) =>
         accept({ kind: 'sandbox-rm', names, force: opts.force }),
       );
@@ -66,14 +84,16 @@ export const sandboxLifecycleCommand: CommandModule<SandboxLifecyclePlan> = {
     switch (plan.kind) {
       case 'sandbox-stop':
         return eachName(io, plan.names, async (name) => {
-          await withSandbox(name, (sb) =>
-            plan.timeSeconds === 0 ? sb.kill() : sb.stop({ timeoutMs: plan.timeSeconds * 1000 }),
+          await withSandbox(
+            name,
+            (sb) => (plan.timeSeconds === 0 ? sb.kill() : sb.stop({ timeoutMs: plan.timeSeconds * 1000 })),
+            plan.force === true,
           );
           done(name);
         });
       case 'sandbox-kill':
         return eachName(io, plan.names, async (name) => {
-          await withSandbox(name, (sb) => sb.kill());
+          await withSandbox(name, (sb) => sb.kill(), plan.force === true);
           done(name);
         });
       case 'sandbox-pause':
@@ -88,16 +108,20 @@ export const sandboxLifecycleCommand: CommandModule<SandboxLifecyclePlan> = {
         });
       case 'sandbox-rm':
         return eachName(io, plan.names, async (name) => {
-          await withSandbox(name, async (sb) => {
-            const { status } = await sb.info();
-            if (!plan.force && (status === 'running' || status === 'paused')) {
-              throw new CliError(
-                'SANDBOX_RUNNING',
-                `Sandbox "${name}" is ${status}: stop it first, or remove it anyway with rm -f.`,
-              );
-            }
-            await sb.remove();
-          });
+          await withSandbox(
+            name,
+            async (sb) => {
+              const { status } = await sb.info();
+              if (!plan.force && (status === 'running' || status === 'paused')) {
+                throw new CliError(
+                  'SANDBOX_RUNNING',
+                  `Sandbox "${name}" is ${status}: stop it first, or remove it anyway with rm -f.`,
+                );
+              }
+              await sb.remove();
+            },
+            plan.force,
+          );
           const files = logFiles(name);
           rmSync(files.log, { force: true });
           rmSync(files.exit, { force: true });
