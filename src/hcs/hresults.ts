@@ -170,6 +170,7 @@ export const HRESULTS: ReadonlyMap<number, HResultInfo> = new Map<number, HResul
   [0x8007007f, { name: 'ERROR_PROC_NOT_FOUND', meaning: 'the process or procedure was not found' }],
   [0x8007048f, { name: 'ERROR_DEVICE_NOT_CONNECTED', meaning: 'the device is not connected' }],
   [0x80070003, { name: 'ERROR_PATH_NOT_FOUND', meaning: 'a folder (layer, scratch or share) was not found' }],
+  [0x80070091, { name: 'ERROR_DIR_NOT_EMPTY', meaning: 'the folder is not empty' }],
   [0x800700b7, { name: 'ERROR_ALREADY_EXISTS', meaning: 'the file or folder already exists' }],
   [0x80070490, { name: 'ERROR_NOT_FOUND', meaning: 'the element (often a process) was not found' }],
   [0x800704c7, { name: 'ERROR_CANCELLED', meaning: 'the operation was cancelled' }],

@@ -130,9 +130,22 @@ export async function exportLayer(
  */
 export async function destroyLayer(path: string): Promise<void> {
   checkAbsolutePath(path, 'path');
-  const hr = await storageBindings().storage.destroyLayer(path);
+  let hr = await storageBindings().storage.destroyLayer(path);
+  // A file whose last handle is closing (a just-detached disk, an indexer or a
+  // scanner) keeps its folder "not empty" or "in use" for a moment: retry briefly.
+  for (const waitMs of [50, 200, 800]) {
+    if (!isTransient(hr)) break;
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
+    hr = await storageBindings().storage.destroyLayer(path);
+  }
   if (isNotFound(hr)) return;
   checkHResult(hr, 'HcsDestroyLayer');
+}
+
+/** ERROR_DIR_NOT_EMPTY / ERROR_SHARING_VIOLATION as HRESULTs: worth another try. */
+function isTransient(hr: HResult): boolean {
+  const u = hr >>> 0;
+  return u === 0x80070091 || u === 0x80070020;
 }
 
 /** ERROR_FILE_NOT_FOUND / ERROR_PATH_NOT_FOUND as HRESULTs. */

@@ -130,7 +130,12 @@ describe('destroyLayer', () => {
   });
 
   it('reports other failures', async () => {
-    fake.fail('HcsDestroyLayer', 0x80070020 | 0);
+    fake.fail('HcsDestroyLayer', 0x80070005 | 0);
     await expect(destroyLayer(root)).rejects.toMatchObject({ operation: 'HcsDestroyLayer' });
+  });
+
+  it('tries again when the folder is briefly not empty or in use', async () => {
+    fake.fail('HcsDestroyLayer', 0x80070091 | 0);
+    await expect(destroyLayer(root)).resolves.toBeUndefined();
   });
 });
