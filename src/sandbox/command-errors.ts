@@ -45,3 +45,14 @@ export class CommandExitError extends HcsSandboxError implements CommandResult {
     this.durationMs = result.durationMs;
   }
 }
+
+/**
+ * The command ran past its `timeoutMs` and was killed. A `CommandExitError`
+ * too (same result fields, `timedOut: true`), so either check works.
+ */
+export class TimeoutError extends CommandExitError {
+  constructor(result: CommandResult) {
+    super(result);
+    Object.defineProperty(this, 'code', { value: 'TIMEOUT' });
+  }
+}

@@ -2,7 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import { type ComputeSystem, HcsProcess } from '../hcs/index.js';
 import { InvalidArgumentError } from '../internal/errors.js';
 import { buildProcessParameters, quoteWindowsArgs } from '../schema/index.js';
-import { CommandExitError, type CommandResult } from './command-errors.js';
+import { CommandExitError, type CommandResult, TimeoutError } from './command-errors.js';
 
 export interface CommandOptions {
   /** Working directory inside the sandbox (absolute Windows path). */
@@ -227,7 +227,7 @@ export async function runCommand(
   const handle = await spawnCommand(system, command, options);
   const result = await handle.wait();
   if ((options.reject ?? true) && (result.exitCode !== 0 || result.timedOut || result.isCanceled)) {
-    throw new CommandExitError(result);
+    throw result.timedOut ? new TimeoutError(result) : new CommandExitError(result);
   }
   return result;
 }

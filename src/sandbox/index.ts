@@ -1,4 +1,4 @@
-export { CommandExitError, type CommandResult } from './command-errors.js';
+export { CommandExitError, type CommandResult, TimeoutError } from './command-errors.js';
 export { CommandHandle, type CommandInput, type CommandOptions, type RunOptions } from './commands.js';
 export { type DoctorCheck, runDoctor } from './doctor.js';
 export {

@@ -36,9 +36,9 @@ export interface SandboxOptions {
   cpuLimit?: number;
   /** Relative CPU weight against other sandboxes (1-10000). One of cpus, cpuLimit, cpuWeight. */
   cpuWeight?: number;
-  /** Storage QoS of the sandbox's volume: IO operations per second (process isolation). */
+  /** Storage QoS: IO operations per second (the container's volume; the utility VM's under Hyper-V isolation). */
   ioMaxIops?: number;
-  /** Storage QoS of the sandbox's volume: bytes per second (process isolation). */
+  /** Storage QoS: bytes per second (the container's volume; the utility VM's under Hyper-V isolation). */
   ioMaxBandwidth?: number;
   mappedFolders?: MappedFolder[];
   /** Default environment of every command. */
@@ -223,13 +223,6 @@ export function normaliseOptions(
     Number.MAX_SAFE_INTEGER,
     'bytes per second',
   );
-  if ((ioMaxIops !== undefined || ioMaxBandwidth !== undefined) && isolation !== 'process') {
-    throw new InvalidArgumentError(
-      ioMaxIops !== undefined ? 'ioMaxIops' : 'ioMaxBandwidth',
-      'a storage QoS limit with process isolation (not yet applied to Hyper-V isolation)',
-      isolation,
-    );
-  }
   return {
     image: options.image?.trim(),
     isolation,

@@ -89,6 +89,8 @@ export interface SandboxInfo {
   network: string;
   /** Published ports, `host:sandbox/protocol`. */
   ports: string[];
+  /** Address on its network, when it has one (as `hcs-sandbox ip` prints it). */
+  ip: string | undefined;
 }
 
 export interface CreateCallOptions extends CallOptions {
@@ -644,6 +646,17 @@ export class Sandbox implements AsyncDisposable {
       // The utility VM needs room for the container plus its own guest OS.
       ...(memoryMB !== undefined && { uvm: { memoryMB: Math.max(1024, memoryMB + 512) } }),
     });
+    const { ioMaxIops, ioMaxBandwidth } = storedOptions(record);
+    if (ioMaxIops !== undefined || ioMaxBandwidth !== undefined) {
+      // Under Hyper-V isolation the container's IO goes through its utility VM: limit the VM.
+      const vm = (documents.uvm as { VirtualMachine?: Record<string, unknown> }).VirtualMachine;
+      if (vm) {
+        vm.StorageQoS = {
+          ...(ioMaxIops !== undefined && { IopsMaximum: ioMaxIops }),
+          ...(ioMaxBandwidth !== undefined && { BandwidthMaximum: ioMaxBandwidth }),
+        };
+      }
+    }
     const uvm = await ComputeSystem.create(uvmId, documents.uvm, call);
     let container: ComputeSystem | undefined;
     try {
@@ -861,5 +874,11 @@ async function infoOf(record: SandboxRecord): Promise<SandboxInfo> {
     scratchBytes: record.scratchDir ? await scratchSize(record.scratchDir).catch(() => undefined) : undefined,
     network: String((record.options as { network?: string }).network ?? 'none'),
     ports: ((record.options as { ports?: string[] }).ports ?? []).slice(),
+    ip:
+      (record.options as { network?: string }).network === 'none'
+        ? undefined
+        : await sandboxEndpoint(record.id)
+            .then((e) => e?.ipAddress)
+            .catch(() => undefined),
   };
 }

@@ -12,6 +12,7 @@ describe('sandbox command layer', () => {
     expect(r.failed).toEqual({ isExitError: true, exitCode: 3, stderr: 'oops' });
     expect(r.noReject).toBe(4);
     expect(r.timeout).toEqual({ timedOut: true, exitCode: 1 });
+    expect(r.timeoutError).toEqual(['TimeoutError', 'TIMEOUT', true, true]);
     expect(r.streamed).toEqual({ pid: true, chunks: 'streamed', stdout: 'streamed' });
   });
 });

@@ -132,6 +132,7 @@ describe('Hyper-V isolation (documents and order; the simulated host boots nothi
     ]);
     expect(r.uvmModifyRequests).toBeGreaterThan(0);
     expect(r.hostingSystem).toBe(true);
+    expect(r.uvmStorageQoS).toEqual({ IopsMaximum: 500 });
     expect(r.run).toBe('inside hyperv');
     expect(r.info).toBe('hyperv');
     expect(r.files).toBe('FILES_UNAVAILABLE');
@@ -148,7 +149,7 @@ describe('sandbox networking', () => {
       instance: newInstance('sbnet'),
       env: { HCS_SANDBOX_HOME: winePath(dir), HCSSIM_STORAGE_ROOT: winePath(join(dir, 'sim-storage')) },
     });
-    expect(r.nat).toEqual({ network: 'nat', ports: ['18480:80/tcp'], ip: true });
+    expect(r.nat).toEqual({ network: 'nat', ports: ['18480:80/tcp'], ip: true, inspectIp: true });
     expect(r.none).toEqual({ network: 'none', ip: null });
     expect(r.isolated).toBe('isolated');
     expect(r.conflict).toBe('PortConflictError');

@@ -32,7 +32,6 @@ describe('normaliseOptions', () => {
     [{ ...base, cpus: 2, cpuLimit: 50 }, 'cpuLimit'],
     [{ ...base, cpuLimit: 50, cpuWeight: 10 }, 'cpuWeight'],
     [{ ...base, ioMaxIops: -1 }, 'ioMaxIops'],
-    [{ ...base, isolation: 'hyperv', ioMaxBandwidth: 1000 }, 'ioMaxBandwidth'],
     [{ ...base, env: { 'A=B': 'x' } }, 'env.A=B'],
     [
       { ...base, mappedFolders: [{ hostPath: 'relative', sandboxPath: 'C:\\data' }] },

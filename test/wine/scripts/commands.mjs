@@ -31,6 +31,10 @@ await main(async () => {
     r.noReject = noReject.exitCode;
     const slow = await runCommand(system, 'ping -n 30 127.0.0.1', { timeoutMs: 500, reject: false });
     r.timeout = { timedOut: slow.timedOut, exitCode: slow.exitCode };
+    r.timeoutError = await runCommand(system, 'ping -n 30 127.0.0.1', { timeoutMs: 300 }).then(
+      () => 'resolved',
+      (e) => [e.name, e.code, e.timedOut, e instanceof CommandExitError],
+    );
     const chunks = [];
     const handle = await spawnCommand(system, 'cmd /c echo streamed', { onStdout: (c) => chunks.push(c) });
     const streamed = await handle.wait();

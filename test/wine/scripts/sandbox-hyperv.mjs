@@ -14,7 +14,7 @@ await main(async () => {
   );
 
   const image = await seedImage(home, 'local/servercore:1', { utilityVm: true });
-  const sb = await Sandbox.create({ image, isolation: 'hyperv', name: 'hv', memoryMB: 1024 });
+  const sb = await Sandbox.create({ image, isolation: 'hyperv', name: 'hv', memoryMB: 1024, ioMaxIops: 500 });
   const systems = await enumerateComputeSystems({ Owners: ['hcs-sandbox'] });
   r.systems = systems.map((s) => [s.Id.replace(/-[0-9a-f]{6}/, '-X'), s.SystemType, s.State]).sort();
   const state = sim({ Op: 'ServiceState' });
@@ -22,6 +22,7 @@ await main(async () => {
   r.uvmModifyRequests = uvm?.ModifyRequests?.length ?? 0;
   const container = state.Systems.find((s) => s.SystemType === 'Container');
   r.hostingSystem = container?.Document?.HostingSystemId === uvm?.Id;
+  r.uvmStorageQoS = uvm?.Document?.VirtualMachine?.StorageQoS;
   r.run = (await sb.commands.run('cmd /c echo inside hyperv')).stdout.trim();
   r.info = (await sb.info()).isolation;
   r.files = await sb.files.read('C:\\x.txt').then(

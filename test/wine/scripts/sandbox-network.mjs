@@ -15,6 +15,7 @@ await main(async () => {
     network: info.network,
     ports: info.ports,
     ip: /^\d+\.\d+\.\d+\.\d+$/.test((await nat.ip()) ?? ''),
+    inspectIp: info.ip === (await nat.ip()),
   };
   const none = await Sandbox.create({ image, name: 'offline', network: 'none' });
   r.none = { network: (await none.info()).network, ip: (await none.ip()) ?? null };
