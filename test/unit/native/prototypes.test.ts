@@ -1,33 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { COMPUTECORE_PROTOTYPES } from '../../../src/native/prototypes.js';
+import { parseWinapiHeader } from '../../support/c-header.js';
 
 // The SDK header (MinGW-w64's copy of Microsoft's computecore.h) is the
 // authority; test-host/prepare.sh installs it before the suite runs.
 const HEADER = '/usr/share/mingw-w64/include/computecore.h';
-
-interface CFunction {
-  name: string;
-  returns: string;
-  params: { type: string; name: string }[];
-}
-
-function parseHeader(text: string): CFunction[] {
-  const out: CFunction[] = [];
-  const re = /^\s*([A-Za-z_][\w\s*]*?)\s+WINAPI\s+(\w+)\s*\(([^)]*)\)\s*;/gm;
-  for (const m of text.matchAll(re)) {
-    const params = m[3]!
-      .split(',')
-      .map((p) => p.trim())
-      .filter((p) => p && p !== 'void')
-      .map((p) => {
-        const pm = /^(.*?)(\w+)$/.exec(p.replace(/\s+/g, ' '))!;
-        return { type: pm[1]!.trim(), name: pm[2]! };
-      });
-    out.push({ name: m[2]!, returns: m[1]!.trim(), params });
-  }
-  return out;
-}
 
 /** How each C type of the header must be spelled in our koffi prototypes. */
 const C_TO_KOFFI: Record<string, string[]> = {
@@ -67,7 +45,7 @@ function parseOurs(signature: string) {
 }
 
 describe.runIf(existsSync(HEADER))('computecore prototypes against the SDK header', () => {
-  const header = parseHeader(readFileSync(HEADER, 'utf8'));
+  const header = parseWinapiHeader(readFileSync(HEADER, 'utf8'));
 
   it('declares every function of computecore.h, and nothing else', () => {
     expect(header.length).toBeGreaterThanOrEqual(50);

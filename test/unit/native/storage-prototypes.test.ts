@@ -1,33 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { COMPUTESTORAGE_PROTOTYPES, VIRTDISK_PROTOTYPES } from '../../../src/native/storage-prototypes.js';
+import { parseWinapiHeader } from '../../support/c-header.js';
 
 // MinGW-w64's copy of Microsoft's computestorage.h is the authority (installed
 // by test-host/prepare.sh with gcc-mingw-w64).
 const HEADER = '/usr/share/mingw-w64/include/computestorage.h';
-
-interface CFunction {
-  name: string;
-  returns: string;
-  params: { type: string; name: string }[];
-}
-
-function parseHeader(text: string): CFunction[] {
-  const out: CFunction[] = [];
-  const re = /^\s*([A-Za-z_][\w\s*]*?)\s+WINAPI\s+(\w+)\s*\(([^)]*)\)\s*;/gm;
-  for (const m of text.matchAll(re)) {
-    const params = m[3]!
-      .split(',')
-      .map((p) => p.trim())
-      .filter((p) => p && p !== 'void')
-      .map((p) => {
-        const pm = /^(.*?)(\w+)$/.exec(p.replace(/\s+/g, ' '))!;
-        return { type: pm[1]!.trim().replace(/ \*/g, ' *'), name: pm[2]! };
-      });
-    out.push({ name: m[2]!, returns: m[1]!.trim(), params });
-  }
-  return out;
-}
 
 const C_TO_KOFFI: Record<string, string> = {
   PCWSTR: 'const char16_t *',
@@ -50,7 +28,7 @@ function parseOurs(signature: string) {
 }
 
 describe.runIf(existsSync(HEADER))('computestorage prototypes against the SDK header', () => {
-  const header = parseHeader(readFileSync(HEADER, 'utf8'));
+  const header = parseWinapiHeader(readFileSync(HEADER, 'utf8'));
 
   it('declares every function of computestorage.h, and nothing else', () => {
     expect(header).toHaveLength(12);

@@ -1,35 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { COMPUTENETWORK_PROTOTYPES } from '../../../src/native/network-prototypes.js';
+import { parseWinapiHeader } from '../../support/c-header.js';
 
 // MinGW-w64's copy of Microsoft's computenetwork.h is the authority.
 const HEADER = '/usr/share/mingw-w64/include/computenetwork.h';
-
-interface CFunction {
-  name: string;
-  returns: string;
-  params: { type: string; name: string }[];
-}
-
-function parseHeader(text: string): CFunction[] {
-  const out: CFunction[] = [];
-  const re = /^\s*([A-Za-z_]\w*)\s+WINAPI\s+(\w+)\s*\(([^)]*)\)\s*;/gm;
-  for (const m of text.matchAll(re)) {
-    const params = m[3]!
-      .split(',')
-      .map((p) => p.trim())
-      .filter((p) => p && p !== 'void')
-      .map((p) => {
-        const pm = /^(.*?)(\w+)$/.exec(p.replace(/\s+/g, ' '))!;
-        return {
-          type: pm[1]!.replace(/\s+/g, '').replace(/^(\w+)(\**)$/, (_, t, s) => (s ? `${t} ${s}` : t)),
-          name: pm[2]!,
-        };
-      });
-    out.push({ name: m[2]!, returns: m[1]!.trim(), params });
-  }
-  return out;
-}
 
 // How each C type of the header is spelled for koffi.
 const C_TO_KOFFI: Record<string, string> = {
@@ -77,7 +52,7 @@ function parseOurs(signature: string) {
 }
 
 describe.runIf(existsSync(HEADER))('computenetwork prototypes against the SDK header', () => {
-  const header = parseHeader(readFileSync(HEADER, 'utf8'));
+  const header = parseWinapiHeader(readFileSync(HEADER, 'utf8'));
 
   it('declares every function of computenetwork.h, and nothing else', () => {
     expect(header.length).toBe(41);
