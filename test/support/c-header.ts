@@ -21,7 +21,10 @@ export function parseWinapiHeader(text: string): CFunction[] {
       .map((p) => {
         const pm = /^(.*?)(\w+)$/.exec(p.replace(/\s+/g, ' '))!;
         // One space between the type and its pointer stars: `T*`, `T *` and `T  **` read alike.
-        const type = pm[1]!.replace(/\s+/g, ' ').replace(/\s*(\*+)\s*$/, ' $1').trim();
+        const type = pm[1]!
+          .replace(/\s+/g, ' ')
+          .replace(/\s*(\*+)\s*$/, ' $1')
+          .trim();
         return { type, name: pm[2]! };
       });
     out.push({ name: m[2]!, returns: m[1]!.trim(), params });
