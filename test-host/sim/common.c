@@ -186,3 +186,35 @@ void heapsnap_free(heapsnap *s) {
     if (s->b) VirtualFree(s->b, 0, MEM_RELEASE);
     s->b = NULL; s->n = 0; s->cap = 0;
 }
+
+static const char STR_TAIL[8] = { 'H', 'C', 'S', 'S', 'I', 'M', 'T', 'K' };
+
+ULONGLONG fnv1a(const void *p, size_t n) {
+    ULONGLONG h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) { h ^= ((const unsigned char *)p)[i]; h *= 1099511628211ULL; }
+    return h;
+}
+
+void strtable_add(strtable *t, void *p, size_t bytes) {
+    ULONGLONG serial = ++t->serial;
+    memcpy((char *)p + bytes, STR_TAIL, 8);
+    memcpy((char *)p + bytes + 8, &serial, 8);
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 64;
+        t->v = realloc(t->v, (size_t)t->cap * sizeof *t->v);
+    }
+    t->v[t->n].p = p; t->v[t->n].serial = serial; t->v[t->n].bytes = bytes; t->v[t->n].hash = fnv1a(p, bytes);
+    t->n++;
+}
+
+/* Live = a busy heap block still big enough, with our marker, serial and content.
+   Freeing a block makes the heap write its free-list links over the first bytes
+   of the data, so a freed (and possibly reused) block no longer hashes the same. */
+int strtrack_live(const strtrack *s, const heapsnap *heap) {
+    SIZE_T sz = heapsnap_find(heap, s->p);
+    if (sz < s->bytes + STRTRACK_EXTRA) return 0;
+    if (memcmp((char *)s->p + s->bytes, STR_TAIL, 8)) return 0;
+    ULONGLONG serial; memcpy(&serial, (char *)s->p + s->bytes + 8, 8);
+    if (serial != s->serial) return 0;
+    return fnv1a(s->p, s->bytes) == s->hash;
+}

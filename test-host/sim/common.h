@@ -60,3 +60,15 @@ void heapsnap_take(heapsnap *s);
 /* The size of the busy block whose data starts at p, or 0 if there is none. */
 SIZE_T heapsnap_find(const heapsnap *s, const void *p);
 void heapsnap_free(heapsnap *s);
+
+/* Strings the simulated DLLs hand out, tracked for the leak audit. Each block is
+ * allocated 16 bytes longer than the string: after its NUL go the marker
+ * "HCSSIMTK" and a serial, and the content hash is recorded. */
+typedef struct { void *p; ULONGLONG serial; size_t bytes; ULONGLONG hash; } strtrack;
+typedef struct { strtrack *v; int n, cap; ULONGLONG serial; } strtable;
+#define STRTRACK_EXTRA 16
+ULONGLONG fnv1a(const void *p, size_t n);
+/* Marks and records a string of `bytes` bytes (NUL included) at p; the caller holds its lock. */
+void strtable_add(strtable *t, void *p, size_t bytes);
+/* Still allocated, same marker, serial and content: see the HeapWalk snapshot above. */
+int strtrack_live(const strtrack *s, const heapsnap *heap);

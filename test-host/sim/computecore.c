@@ -100,7 +100,6 @@ static ULONGLONG g_reqSeq, g_opSeq;
 static DWORD g_tls = TLS_OUT_OF_INDEXES;
 static HMODULE g_module;
 
-typedef struct { void *p; ULONGLONG serial; size_t bytes; ULONGLONG hash; } strtrack;
 typedef struct { HANDLE h; WCHAR name[160]; } stdiotrack;
 static struct {
     LONG opsCreated, opsClosed, sysOpened, sysClosed, procOpened, procClosed;
@@ -108,8 +107,7 @@ static struct {
     char violations[16][200];
     int nviol;
 } g_audit;
-static strtrack *g_strs; static int g_nstrs, g_capstrs;
-static ULONGLONG g_strSerial;
+static strtable g_strtab;
 static stdiotrack *g_stdio; static int g_nstdio, g_capstdio;
 
 static void violation(const char *fmt, ...) {
@@ -133,28 +131,16 @@ static DWORD close_wait_ms(void) {
 }
 
 /* ------------------------------------------------------------------ strings handed to the caller */
-static const char TAIL_MAGIC[8] = { 'H', 'C', 'S', 'S', 'I', 'M', 'T', 'K' };
-static ULONGLONG fnv1a(const void *p, size_t n) {
-    ULONGLONG h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) { h ^= ((const unsigned char *)p)[i]; h *= 1099511628211ULL; }
-    return h;
-}
 static PWSTR out_string(const WCHAR *s, int track) {
     if (!s) return NULL;
     size_t n = (wcslen(s) + 1) * sizeof(WCHAR);
-    size_t total = n + (track ? 16 : 0);
+    size_t total = n + (track ? STRTRACK_EXTRA : 0);
     PWSTR p = LocalAlloc(LMEM_FIXED, total);
     if (!p) return NULL;
     memcpy(p, s, n);
     if (track) {
         EnterCriticalSection(&g_cs);
-        ULONGLONG serial = ++g_strSerial;
-        memcpy((char *)p + n, TAIL_MAGIC, 8);
-        memcpy((char *)p + n + 8, &serial, 8);
-        if (g_nstrs == g_capstrs) { g_capstrs = g_capstrs ? g_capstrs * 2 : 64; g_strs = realloc(g_strs, (size_t)g_capstrs * sizeof *g_strs); }
-        g_strs[g_nstrs].p = p; g_strs[g_nstrs].serial = serial; g_strs[g_nstrs].bytes = n;
-        g_strs[g_nstrs].hash = fnv1a(p, n);
-        g_nstrs++;
+        strtable_add(&g_strtab, p, n);
         g_audit.strAllocated++;
         LeaveCriticalSection(&g_cs);
     }
@@ -166,18 +152,6 @@ static PWSTR out_string_u(const char *u, int track) {
     PWSTR p = out_string(w, track);
     free(w);
     return p;
-}
-/* Live = still a busy heap block of the same size class with our tail marker and content.
-   Decided from a HeapWalk snapshot, never by touching a pointer that may be stale. */
-static int string_live(strtrack *t, const heapsnap *heap) {
-    SIZE_T sz = heapsnap_find(heap, t->p);
-    if (sz < t->bytes + 16) return 0;
-    if (memcmp((char *)t->p + t->bytes, TAIL_MAGIC, 8)) return 0;
-    ULONGLONG s; memcpy(&s, (char *)t->p + t->bytes + 8, 8);
-    if (s != t->serial) return 0;
-    /* freeing a block makes the heap write its free-list links over the first bytes of the data,
-       so a block that was freed (and possibly handed out again) no longer has the same content */
-    return fnv1a(t->p, t->bytes) == t->hash;
 }
 
 typedef LONG (WINAPI *NtQueryObject_t)(HANDLE, int, void *, ULONG, ULONG *);
@@ -1298,21 +1272,21 @@ static char *audit_doc(void) {
     sb samples; sb_init(&samples);
     heapsnap heap;
     heapsnap_take(&heap);
-    for (int i = 0; i < g_nstrs; i++) if (string_live(&g_strs[i], &heap)) {
+    for (int i = 0; i < g_strtab.n; i++) if (strtrack_live(&g_strtab.v[i], &heap)) {
         if (liveStr < 5) {
             WCHAR tmp[81];
-            size_t n = g_strs[i].bytes / sizeof(WCHAR) - 1;
+            size_t n = g_strtab.v[i].bytes / sizeof(WCHAR) - 1;
             if (n > 80) n = 80;
-            memcpy(tmp, g_strs[i].p, n * sizeof(WCHAR));
+            memcpy(tmp, g_strtab.v[i].p, n * sizeof(WCHAR));
             tmp[n] = 0;
             char *u = w2u(tmp);
             if (liveStr) sb_puts(&samples, ",");
             sb_jstr(&samples, u);
             free(u);
         }
-        liveStr++; g_strs[j++] = g_strs[i];
+        liveStr++; g_strtab.v[j++] = g_strtab.v[i];
     }
-    g_nstrs = j;
+    g_strtab.n = j;
     heapsnap_free(&heap);
     j = 0;
     for (int i = 0; i < g_nstdio; i++) if (stdio_live(&g_stdio[i])) { liveStdio++; g_stdio[j++] = g_stdio[i]; }
@@ -1352,7 +1326,7 @@ EXPORT HRESULT WINAPI HcsSimControl(PCWSTR request, PWSTR *response) {
         int cb = g_audit.callbacksInFlight, regs = g_audit.eventRegs;
         memset(&g_audit, 0, sizeof g_audit);
         g_audit.callbacksInFlight = cb; g_audit.eventRegs = regs; /* these are current values, not counters */
-        g_nstrs = 0; g_nstdio = 0;
+        g_strtab.n = 0; g_nstdio = 0;
         LeaveCriticalSection(&g_cs);
         out = xstrdup("{}");
     } else if (!strcmp(opn, "Disconnect")) {

@@ -52,9 +52,8 @@ static hobj *g_handles;
 static HANDLE g_mutex;
 static WCHAR g_statePath[MAX_PATH];
 
-typedef struct { void *p; ULONGLONG serial; size_t bytes; ULONGLONG hash; } strtrack;
 static struct { LONG opened[K_COUNT], closed[K_COUNT], strAllocated; } g_audit;
-static strtrack *g_strs; static int g_nstrs, g_capstrs; static ULONGLONG g_strSerial;
+static strtable g_strtab;
 
 BOOL WINAPI DllMain(HINSTANCE inst, DWORD reason, LPVOID reserved) {
     (void)inst; (void)reserved;
@@ -93,43 +92,21 @@ static HRESULT close_handle(void *p, int kind) {
 }
 
 /* ------------------------------------------------------------------ strings handed to the caller (CoTaskMemAlloc) */
-static const char TAIL_MAGIC[8] = { 'H', 'C', 'N', 'S', 'I', 'M', 'T', 'K' };
-static ULONGLONG fnv1a(const void *p, size_t n) {
-    ULONGLONG h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) { h ^= ((const unsigned char *)p)[i]; h *= 1099511628211ULL; }
-    return h;
-}
 static PWSTR out_str(const char *u, int track) {
     if (!u) return NULL;
     WCHAR *w = u2w(u);
     size_t n = (wcslen(w) + 1) * sizeof(WCHAR);
-    PWSTR p = CoTaskMemAlloc(n + (track ? 16 : 0));
+    PWSTR p = CoTaskMemAlloc(n + (track ? STRTRACK_EXTRA : 0));
     if (p) {
         memcpy(p, w, n);
         if (track) {
             EnterCriticalSection(&g_cs);
-            ULONGLONG serial = ++g_strSerial;
-            memcpy((char *)p + n, TAIL_MAGIC, 8);
-            memcpy((char *)p + n + 8, &serial, 8);
-            if (g_nstrs == g_capstrs) { g_capstrs = g_capstrs ? g_capstrs * 2 : 64; g_strs = realloc(g_strs, (size_t)g_capstrs * sizeof *g_strs); }
-            g_strs[g_nstrs].p = p; g_strs[g_nstrs].serial = serial; g_strs[g_nstrs].bytes = n; g_strs[g_nstrs].hash = fnv1a(p, n);
-            g_nstrs++; g_audit.strAllocated++;
+            strtable_add(&g_strtab, p, n); g_audit.strAllocated++;
             LeaveCriticalSection(&g_cs);
         }
     }
     free(w);
     return p;
-}
-/* Same liveness test as computecore.dll's audit (README): CoTaskMemAlloc allocates from the process heap. */
-/* Live = still a busy heap block of the same size class with our tail marker and content.
-   Decided from a HeapWalk snapshot, never by touching a pointer that may be stale. */
-static int string_live(strtrack *t, const heapsnap *heap) {
-    SIZE_T sz = heapsnap_find(heap, t->p);
-    if (sz < t->bytes + 16) return 0;
-    if (memcmp((char *)t->p + t->bytes, TAIL_MAGIC, 8)) return 0;
-    ULONGLONG s; memcpy(&s, (char *)t->p + t->bytes + 8, 8);
-    if (s != t->serial) return 0;
-    return fnv1a(t->p, t->bytes) == t->hash;
 }
 
 /* ErrorRecord: {"ErrorCode":<unsigned HRESULT>,"Error":"<message>","Success":false} (the shape NanaBox reads). */
@@ -1078,18 +1055,18 @@ static char *audit_json(void) {
     sb s; sb_init(&s); sb_puts(&s, "[");
     heapsnap heap;
     heapsnap_take(&heap);
-    for (int i = 0; i < g_nstrs; i++) {
-        if (!string_live(&g_strs[i], &heap)) continue;
+    for (int i = 0; i < g_strtab.n; i++) {
+        if (!strtrack_live(&g_strtab.v[i], &heap)) continue;
         live++;
-        g_strs[w++] = g_strs[i];
+        g_strtab.v[w++] = g_strtab.v[i];
         if (samples < 5) {
-            char *u = w2u(g_strs[i].p);
+            char *u = w2u(g_strtab.v[i].p);
             if (strlen(u) > 80) u[80] = 0;
             if (samples) sb_puts(&s, ",");
             sb_jstr(&s, u); free(u); samples++;
         }
     }
-    g_nstrs = w; /* dead ones are forgotten */
+    g_strtab.n = w; /* dead ones are forgotten */
     heapsnap_free(&heap);
     sb_puts(&s, "]");
     char *st = sb_take(&s);
@@ -1109,7 +1086,7 @@ HRESULT WINAPI HcsSimNetworkControl(PCWSTR request, PWSTR *response) {
     else if (!strcmp(op, "Audit")) out = audit_json();
     else if (!strcmp(op, "ResetAudit")) {
         EnterCriticalSection(&g_cs);
-        memset(&g_audit, 0, sizeof g_audit); g_nstrs = 0;
+        memset(&g_audit, 0, sizeof g_audit); g_strtab.n = 0;
         LeaveCriticalSection(&g_cs);
         out = xstrdup("{}");
     } else {

@@ -68,12 +68,10 @@ EXPORT int WINAPI HcsSimStFault(const char *fn, HRESULT *hr) {
 typedef struct { HANDLE h; WCHAR path[STC_PATH]; DWORD serial, idxHi, idxLo, flags; int dead; } vdh;
 typedef struct { WCHAR path[STC_PATH]; HANDLE h; DWORD flags; int warned; } attached_disk;
 typedef struct { WCHAR path[STC_PATH]; } attached_filter;
-typedef struct { void *p; ULONGLONG serial; size_t bytes; ULONGLONG hash; } strtrack;
 static vdh *g_h; static int g_nh, g_caph;
 static attached_disk *g_disks; static int g_ndisks, g_capdisks;
 static attached_filter *g_filters; static int g_nfilters, g_capfilters;
-static strtrack *g_strs; static int g_nstrs, g_capstrs;
-static ULONGLONG g_strSerial;
+static strtable g_strtab;
 static struct { LONG handlesOpened, strAllocated; char violations[16][240]; int nviol; } g_audit;
 
 static void violation_locked(const char *msg) {
@@ -147,39 +145,18 @@ static void note_filter(const WCHAR *path, int attached) {
 }
 
 /* ---------------------------------------------------------------- strings handed to the caller (as computecore) */
-static const char TAIL_MAGIC[8] = { 'H', 'C', 'S', 'S', 'I', 'M', 'T', 'K' };
-static ULONGLONG fnv1a(const void *p, size_t n) {
-    ULONGLONG h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) { h ^= ((const unsigned char *)p)[i]; h *= 1099511628211ULL; }
-    return h;
-}
 static PWSTR out_string(const WCHAR *s, int track) {
     size_t n = (wcslen(s) + 1) * sizeof(WCHAR);
-    PWSTR p = LocalAlloc(LMEM_FIXED, n + (track ? 16 : 0));
+    PWSTR p = LocalAlloc(LMEM_FIXED, n + (track ? STRTRACK_EXTRA : 0));
     if (!p) return NULL;
     memcpy(p, s, n);
     if (track) {
         EnterCriticalSection(&g_cs);
-        ULONGLONG serial = ++g_strSerial;
-        memcpy((char *)p + n, TAIL_MAGIC, 8);
-        memcpy((char *)p + n + 8, &serial, 8);
-        if (g_nstrs == g_capstrs) { g_capstrs = g_capstrs ? g_capstrs * 2 : 32; g_strs = realloc(g_strs, (size_t)g_capstrs * sizeof *g_strs); }
-        g_strs[g_nstrs].p = p; g_strs[g_nstrs].serial = serial; g_strs[g_nstrs].bytes = n; g_strs[g_nstrs].hash = fnv1a(p, n);
-        g_nstrs++;
+        strtable_add(&g_strtab, p, n);
         g_audit.strAllocated++;
         LeaveCriticalSection(&g_cs);
     }
     return p;
-}
-/* Live = still a busy heap block of the same size class with our tail marker and content.
-   Decided from a HeapWalk snapshot, never by touching a pointer that may be stale. */
-static int string_live(strtrack *t, const heapsnap *heap) {
-    SIZE_T sz = heapsnap_find(heap, t->p);
-    if (sz < t->bytes + 16) return 0;
-    if (memcmp((char *)t->p + t->bytes, TAIL_MAGIC, 8)) return 0;
-    ULONGLONG s; memcpy(&s, (char *)t->p + t->bytes + 8, 8);
-    if (s != t->serial) return 0;
-    return fnv1a(t->p, t->bytes) == t->hash;
 }
 
 /* ---------------------------------------------------------------- argument helpers */
@@ -635,18 +612,18 @@ static char *audit_doc(void) {
     sb samples; sb_init(&samples); int nsamples = 0;
     heapsnap heap;
     heapsnap_take(&heap);
-    for (int k = 0; k < g_nstrs;) {
-        if (string_live(&g_strs[k], &heap)) {
+    for (int k = 0; k < g_strtab.n;) {
+        if (strtrack_live(&g_strtab.v[k], &heap)) {
             liveS++;
             if (nsamples < 5) {
-                WCHAR tmp[81]; wcsncpy(tmp, (const WCHAR *)g_strs[k].p, 80); tmp[80] = 0;
+                WCHAR tmp[81]; wcsncpy(tmp, (const WCHAR *)g_strtab.v[k].p, 80); tmp[80] = 0;
                 char *u = w2u(tmp);
                 if (nsamples++) sb_puts(&samples, ",");
                 sb_jstr(&samples, u); free(u);
             }
             k++;
         } else {
-            g_strs[k] = g_strs[--g_nstrs]; /* dead ones are forgotten */
+            g_strtab.v[k] = g_strtab.v[--g_strtab.n]; /* dead ones are forgotten */
         }
     }
     heapsnap_free(&heap);
@@ -779,7 +756,7 @@ EXPORT HRESULT WINAPI HcsSimStorageControl(PCWSTR request, PWSTR *response) {
     } else if (!strcmp(op, "ResetAudit")) {
         EnterCriticalSection(&g_cs);
         memset(&g_audit, 0, sizeof g_audit);
-        g_nstrs = 0; g_nh = 0;
+        g_strtab.n = 0; g_nh = 0;
         for (int k = 0; k < g_ndisks; k++) g_disks[k].warned = 1; /* do not report attaches made before the reset */
         LeaveCriticalSection(&g_cs);
         out = xstrdup("{}");
