@@ -1,4 +1,5 @@
 import { HcsSandboxError } from '../internal/errors.js';
+import type { LockOwner } from '../internal/file-lock.js';
 
 /**
  * The product's error family. Every error here extends `HcsSandboxError` and
@@ -32,14 +33,7 @@ export class SandboxExistsError extends HcsSandboxError {
   }
 }
 
-/** What the holder of a sandbox lock wrote into its lock file. */
-export interface LockOwner {
-  pid: number;
-  /** When the lock was taken (ISO 8601). */
-  acquiredAt: string;
-  /** Host name of the owner, so a lock on a shared folder is not judged by a pid of another machine. */
-  host?: string;
-}
+export type { LockOwner } from '../internal/file-lock.js';
 
 /**
  * Another process holds the sandbox's lock (it is starting, stopping or

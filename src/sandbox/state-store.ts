@@ -1,11 +1,17 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, posix, resolve, win32 } from 'node:path';
+import {
+  errorCode,
+  readIfExists,
+  syncFolder,
+  unlinkIfExists,
+  writeFileAtomic,
+} from '../internal/atomic-file.js';
 import { InvalidArgumentError } from '../internal/errors.js';
+import { lockOwner, processAlive, type WithLockOptions, withFileLock } from '../internal/file-lock.js';
 import type { LayerRef } from '../storage/types.js';
-import { SandboxExistsError, SandboxNotFoundError, StateCorruptError } from './errors.js';
-import { errorCode, readIfExists, syncFolder, unlinkIfExists, writeFileAtomic } from './state-files.js';
-import { lockOwner, processAlive, type WithLockOptions, withFileLock } from './state-lock.js';
+import { SandboxBusyError, SandboxExistsError, SandboxNotFoundError, StateCorruptError } from './errors.js';
 
 /**
  * The per-machine sandbox state store: one JSON file per sandbox under
@@ -18,8 +24,8 @@ import { lockOwner, processAlive, type WithLockOptions, withFileLock } from './s
  * The HCS view is the truth for what runs; this store is what we remember.
  */
 
+export type { WithLockOptions } from '../internal/file-lock.js';
 export type { LockOwner } from './errors.js';
-export type { WithLockOptions } from './state-lock.js';
 
 export type SandboxIsolation = 'process' | 'hyperv' | 'vm';
 export type SandboxStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped' | 'removing';
@@ -155,6 +161,7 @@ export class StateStore {
     const path = this.lockPath(name);
     const timeoutMs = options.timeoutMs ?? this.lockTimeoutMs;
     return withFileLock(name, path, async () => fn(), {
+      busyError: (key, waitedMs, owner) => new SandboxBusyError(key, waitedMs, owner),
       ...options,
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     });

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { writeFileAtomic } from '../../internal/atomic-file.js';
 import { InvalidArgumentError } from '../../internal/errors.js';
+import { withFileLock } from '../../internal/file-lock.js';
 import type { ImageRecord, ImageSource, LayerRef } from '../types.js';
 import { digestHex } from './chain-id.js';
 import { ImageStoreError, PathOutsideStoreError } from './errors.js';
@@ -207,25 +209,24 @@ export class OwnImageSource implements ImageSource {
     await writeAtomic(this.indexPath, `${JSON.stringify(index, null, 2)}\n`);
   }
 
+  /**
+   * One index read-modify-write at a time, in this process (a queue) and across
+   * processes (a lock file beside the index), so concurrent pulls and loads lose
+   * no image and never rename over an index another writer holds open.
+   */
   #serialised<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn, fn);
+    const locked = () =>
+      withFileLock(`image store ${this.root}`, join(this.root, 'images', 'index.lock'), fn);
+    const run = this.#queue.then(locked, locked);
     this.#queue = run.catch(() => undefined);
     return run;
   }
 }
 
-/** Writes `path` atomically: a temporary file in the same folder, then a rename over `path`. */
+/** Writes `path` atomically (a temporary file in the same folder renamed over it), creating its folder. */
 export async function writeAtomic(path: string, content: string): Promise<void> {
-  const dir = join(path, '..');
-  await mkdir(dir, { recursive: true });
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(temp, content, { flush: true });
-    await rename(temp, path);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
+  await mkdir(dirname(path), { recursive: true });
+  await writeFileAtomic(path, content);
 }
 
 function norm(path: string): string {

@@ -5,13 +5,13 @@ import { dirname, join } from 'node:path';
 import ts from 'typescript';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HcsSandboxError, InvalidArgumentError } from '../../../src/internal/errors.js';
+import { processAlive } from '../../../src/internal/file-lock.js';
 import {
   SandboxBusyError,
   SandboxExistsError,
   SandboxNotFoundError,
   StateCorruptError,
 } from '../../../src/sandbox/errors.js';
-import { processAlive } from '../../../src/sandbox/state-lock.js';
 import {
   defaultStateRoot,
   type NewSandboxRecord,
@@ -24,8 +24,8 @@ const WORKER = join(import.meta.dirname, 'fixtures', 'state', 'worker.mjs');
 const MODULES = [
   'src/internal/errors.ts',
   'src/sandbox/errors.ts',
-  'src/sandbox/state-files.ts',
-  'src/sandbox/state-lock.ts',
+  'src/internal/atomic-file.ts',
+  'src/internal/file-lock.ts',
   'src/sandbox/state-store.ts',
 ];
 

@@ -3,9 +3,34 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, stat } from 'node:fs/promises';
 import { hostname, uptime } from 'node:os';
 import { dirname } from 'node:path';
-import { InvalidArgumentError } from '../internal/errors.js';
-import { type LockOwner, SandboxBusyError } from './errors.js';
-import { errorCode, readIfExists, sleep, unlinkIfExists } from './state-files.js';
+import { errorCode, readIfExists, sleep, unlinkIfExists } from './atomic-file.js';
+import { HcsSandboxError, InvalidArgumentError } from './errors.js';
+
+/** What the holder of a lock wrote into its lock file. */
+export interface LockOwner {
+  pid: number;
+  /** When the lock was taken (ISO 8601). */
+  acquiredAt: string;
+  /** Host name of the owner, so a lock on a shared folder is not judged by a pid of another machine. */
+  host?: string;
+}
+
+/** Another process held the lock past the wait (the default error; callers may pass their own). */
+export class LockBusyError extends HcsSandboxError {
+  readonly key: string;
+  readonly waitedMs: number;
+  readonly owner: LockOwner | undefined;
+
+  constructor(key: string, waitedMs: number, owner: LockOwner | undefined) {
+    super(
+      'LOCK_BUSY',
+      `${key} is locked${owner ? ` by process ${owner.pid}` : ''}; gave up after ${waitedMs} ms.`,
+    );
+    this.key = key;
+    this.waitedMs = waitedMs;
+    this.owner = owner;
+  }
+}
 
 /**
  * Per-sandbox locks between processes: a lock file created with `O_EXCL`
@@ -32,6 +57,8 @@ export interface WithLockOptions {
   /** How long to wait for another process to release the lock. Default 10 000 ms; 0 tries once. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** The error to throw when the wait runs out (default `LockBusyError`). */
+  busyError?: (key: string, waitedMs: number, owner: LockOwner | undefined) => Error;
 }
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
@@ -159,7 +186,7 @@ function newContent(): LockFileContent {
 /**
  * Runs `fn` while holding the lock file at `path`; `key` names the lock for
  * re-entrancy and errors. Waits up to `timeoutMs` with growing, jittered
- * retries, then throws `SandboxBusyError`.
+ * retries, then throws `options.busyError(...)` (default `LockBusyError`).
  */
 export async function withFileLock<T>(
   key: string,
@@ -196,7 +223,8 @@ export async function withFileLock<T>(
     if (state.kind === 'stale' && (await breakStale(path, state.text))) continue;
     const waited = Date.now() - started;
     if (waited >= timeoutMs) {
-      throw new SandboxBusyError(key, waited, state.kind === 'held' ? ownerOf(state.owner) : undefined);
+      const owner = state.kind === 'held' ? ownerOf(state.owner) : undefined;
+      throw options.busyError ? options.busyError(key, waited, owner) : new LockBusyError(key, waited, owner);
     }
     const pause = Math.min(delay + Math.random() * delay, timeoutMs - waited);
     await sleep(Math.max(1, pause));
