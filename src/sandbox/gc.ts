@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ComputeSystem, enumerateComputeSystems, HcsError, HcsUnavailableError } from '../hcs/index.js';
 import { gcNetworks } from '../network/index.js';
+import { DEFAULT_OWNER } from '../schema/index.js';
 import { destroyScratchLayer } from '../storage/index.js';
 import { SYSTEM_ID_PREFIX } from './sandbox.js';
 import { type SandboxRecord, StateStore } from './state-store.js';
@@ -43,7 +44,7 @@ function isAlive(pid: number | undefined): boolean {
  */
 export async function collectGarbage(options: GcOptions = {}): Promise<GcAction[]> {
   const store = new StateStore(options.home === undefined ? {} : { root: options.home });
-  const owner = options.owner ?? 'hcs-sandbox';
+  const owner = options.owner ?? DEFAULT_OWNER;
   const actions: GcAction[] = [];
   const act = async (action: Omit<GcAction, 'removed'>, remove: () => Promise<void>) => {
     if (options.dryRun) return actions.push({ ...action, removed: false });

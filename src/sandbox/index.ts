@@ -1,5 +1,6 @@
 export { CommandExitError, type CommandResult, TimeoutError } from './command-errors.js';
 export { CommandHandle, type CommandInput, type CommandOptions, type RunOptions } from './commands.js';
+export { CommitUnavailableError } from './commit.js';
 export { type DoctorCheck, runDoctor } from './doctor.js';
 export {
   LimitUpdateUnsupportedError,
@@ -20,6 +21,7 @@ export {
   SYSTEM_ID_PREFIX,
 } from './sandbox.js';
 export { SandboxFiles, SandboxFilesUnavailableError } from './sandbox-files.js';
+export { SandboxNotRunningError, SandboxRunningError } from './state-errors.js';
 export { type SandboxRecord, type SandboxStatus, StateStore } from './state-store.js';
 export { type HcsStatistics, type SandboxProcess, type SandboxStats, toSandboxStats } from './stats.js';
 export { parseWsb, readWsbFile, type WsbConfig, wsbToSandboxOptions } from './wsb.js';

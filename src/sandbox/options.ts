@@ -8,7 +8,8 @@ import {
   parseCidr,
   parsePortMapping,
 } from '../network/index.js';
-import { validateSandboxName } from './state-store.js';
+import { DEFAULT_OWNER } from '../schema/index.js';
+import { type StoredOptions, validateSandboxName } from './record.js';
 
 export type Isolation = 'process' | 'hyperv' | 'vm';
 const ISOLATIONS: readonly Isolation[] = ['process', 'hyperv', 'vm'];
@@ -246,7 +247,7 @@ export function normaliseOptions(
       options.workingDir === undefined ? undefined : checkSandboxPath('workingDir', options.workingDir),
     hostName: options.hostName,
     scratchSizeGB: positiveInt('scratchSizeGB', options.scratchSizeGB, 1, 1024, 'GB') ?? 20,
-    owner: options.owner ?? 'hcs-sandbox',
+    owner: options.owner ?? DEFAULT_OWNER,
     home: options.home,
     start: options.start ?? true,
     ...networkOptions(options),
@@ -275,4 +276,23 @@ function networkOptions(options: SandboxOptions) {
 
 function checkPortMapping(p: PortMapping, field: string): PortMapping {
   return parsePortMapping(`${p.hostPort}:${p.sandboxPort}/${p.protocol ?? 'tcp'}`, field);
+}
+
+/** What a record keeps of the options (the network is added once it exists). */
+export function toStoredOptions(o: NormalisedOptions): StoredOptions {
+  const picked = {
+    memoryMB: o.memoryMB,
+    cpus: o.cpus,
+    cpuLimit: o.cpuLimit,
+    cpuWeight: o.cpuWeight,
+    ioMaxIops: o.ioMaxIops,
+    ioMaxBandwidth: o.ioMaxBandwidth,
+    mappedFolders: o.mappedFolders,
+    env: o.env,
+    workingDir: o.workingDir,
+    hostName: o.hostName,
+    scratchSizeGB: o.scratchSizeGB,
+    owner: o.owner,
+  };
+  return Object.fromEntries(Object.entries(picked).filter(([, v]) => v !== undefined));
 }

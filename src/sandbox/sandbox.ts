@@ -1,50 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  type CallOptions,
-  ComputeSystem,
-  enumerateComputeSystems,
-  HcsError,
-  type SystemExitStatus,
-} from '../hcs/index.js';
+import { type CallOptions, enumerateComputeSystems, HcsError, type SystemExitStatus } from '../hcs/index.js';
 import { InvalidArgumentError } from '../internal/errors.js';
+import { sandboxEndpoint } from '../network/index.js';
 import {
-  createEndpoint,
-  createSandboxNamespace,
-  deleteEndpoint,
-  deleteSandboxNamespace,
-  formatPortMapping,
-  sandboxEndpoint,
-  stableMacAddress,
-} from '../network/index.js';
-import {
-  addMappedDirectoryRequest,
-  buildHypervContainer,
-  buildProcessContainer,
-  setContainerProcessorRequest,
-  setMemoryRequest,
-} from '../schema/index.js';
-import {
-  checkCompatibility,
-  createScratchLayer,
   defaultSources,
-  destroyLayer,
-  destroyScratchLayer,
-  exportLayer,
   type ImageRecord,
-  importLayer,
-  layerRef,
-  mountScratchLayer,
-  OwnImageSource,
   type Progress,
   RollbackError,
   resolveImage,
-  SCRATCH_VHDX,
-  scratchSize,
   UndoStack,
-  unmountScratchLayer,
 } from '../storage/index.js';
 import type { CommandResult } from './command-errors.js';
 import {
@@ -55,43 +20,35 @@ import {
   runCommand,
   spawnCommand,
 } from './commands.js';
-import { LimitUpdateUnsupportedError, NotOwnedError, SandboxNotFoundError } from './errors.js';
+import { commitSandbox } from './commit.js';
+import { driverFor, type IsolationDriver, type LiveSandbox } from './drivers/index.js';
+import { LimitUpdateUnsupportedError, SandboxNotFoundError } from './errors.js';
+import { openForeignSystem, SYSTEM_ID_PREFIX } from './foreign.js';
 import { hostFacts } from './host.js';
+import { infoOf, ownersOf, reconcile, type SandboxInfo } from './info.js';
 import {
   checkHostPath,
   checkSandboxPath,
   type MappedFolder,
   normaliseOptions,
   type SandboxOptions,
+  toStoredOptions,
 } from './options.js';
+import type { SandboxRecord, SandboxStatus } from './record.js';
 import { SandboxFiles } from './sandbox-files.js';
-import { type SandboxRecord, type SandboxStatus, StateStore } from './state-store.js';
-import { type HcsStatistics, type SandboxProcess, type SandboxStats, toSandboxStats } from './stats.js';
+import { createSandboxNetwork, removeSandboxNetwork } from './sandbox-network.js';
+import { SandboxNotRunningError, SandboxRunningError } from './state-errors.js';
+import { StateStore, type TransitionPatch } from './state-store.js';
+import {
+  type HcsStatistics,
+  type SandboxProcess,
+  type SandboxStats,
+  sleepUnlessAborted,
+  toSandboxStats,
+} from './stats.js';
 
-/** Every compute system hcs-sandbox creates has an id with this prefix (and our Owner). */
-export const SYSTEM_ID_PREFIX = 'hcssb-';
-
-export interface SandboxInfo {
-  name: string;
-  /** The compute system id. */
-  id: string;
-  status: SandboxStatus;
-  isolation: SandboxRecord['isolation'];
-  image: string | undefined;
-  persistent: boolean;
-  createdAt: string;
-  memoryMB: number | undefined;
-  cpus: number | undefined;
-  mappedFolders: MappedFolder[];
-  /** Bytes the writable layer takes on disk. */
-  scratchBytes: number | undefined;
-  /** `nat`, `isolated`, `internal` or `none`. */
-  network: string;
-  /** Published ports, `host:sandbox/protocol`. */
-  ports: string[];
-  /** Address on its network, when it has one (as `hcs-sandbox ip` prints it). */
-  ip: string | undefined;
-}
+export { SYSTEM_ID_PREFIX } from './foreign.js';
+export type { SandboxInfo } from './info.js';
 
 export interface CreateCallOptions extends CallOptions {
   onProgress?: (progress: Progress) => void;
@@ -111,27 +68,28 @@ function storeOf(home: string | undefined): StateStore {
 }
 
 /**
- * An isolated Windows sandbox: a container (process or Hyper-V isolation) made
- * from an image, with commands, files and folders. `await using` removes an
- * ephemeral sandbox and stops a persistent one.
+ * An isolated Windows sandbox made from an image, with commands, files and
+ * folders. This class is the public API and the record keeping; how the
+ * sandbox is isolated (process container, Hyper-V container, VM) is its
+ * driver's business (`drivers/`). `await using` removes an ephemeral sandbox
+ * and stops a persistent one.
  */
 export class Sandbox implements AsyncDisposable {
   readonly name: string;
   readonly #store: StateStore;
+  readonly #driver: IsolationDriver;
   #record: SandboxRecord;
-  #system: ComputeSystem | undefined;
-  /** The utility VM hosting a Hyper-V-isolated sandbox. */
-  #uvm: ComputeSystem | undefined;
+  #live: LiveSandbox | undefined;
   /** A compute system opened with `force` that has no sandbox record: nothing is stored for it. */
   readonly #transient: boolean;
   readonly files: SandboxFiles;
   readonly commands = {
     /** Runs a command to completion: `{ exitCode, stdout, stderr }`; rejects on a non-zero exit unless `reject: false`. */
     run: (command: CommandInput, options: RunOptions = {}): Promise<CommandResult> =>
-      runCommand(this.#running(), command, this.#withDefaults(options)),
+      runCommand(this.#running().system, command, this.#withDefaults(options)),
     /** Starts a command in the background: a handle with its streams, `wait()` and `kill()`. */
     spawn: (command: CommandInput, options: CommandOptions = {}): Promise<CommandHandle> =>
-      spawnCommand(this.#running(), command, this.#withDefaults(options)),
+      spawnCommand(this.#running().system, command, this.#withDefaults(options)),
   };
   readonly folders = {
     /** Maps a host folder into the running sandbox. */
@@ -142,14 +100,15 @@ export class Sandbox implements AsyncDisposable {
   private constructor(
     store: StateStore,
     record: SandboxRecord,
-    system: ComputeSystem | undefined,
+    live: LiveSandbox | undefined,
     transient = false,
   ) {
     this.#transient = transient;
     this.name = record.name;
     this.#store = store;
+    this.#driver = driverFor(record.isolation);
     this.#record = record;
-    this.#system = system;
+    this.#live = live;
     this.files = new SandboxFiles(record.name, () => this.#record.volumePath);
   }
 
@@ -166,23 +125,20 @@ export class Sandbox implements AsyncDisposable {
   static async create(options: SandboxOptions, call: CreateCallOptions = {}): Promise<Sandbox> {
     const host = hostFacts();
     const o = normaliseOptions(options, host);
-    if (o.isolation === 'vm') {
-      throw new InvalidArgumentError(
-        'isolation',
-        "'process' or 'hyperv' (Windows Sandbox-style 'vm' isolation is not available yet)",
-        o.isolation,
-      );
-    }
+    const driver = driverFor(o.isolation);
+    driver.checkOptions(o);
     const store = storeOf(o.home);
     const sources = defaultSources(o.home === undefined ? {} : { own: { root: o.home } });
     const image = await resolveImage(o.image as string, { sources });
-    checkImage(image, o.isolation, host.build);
-    if (o.isolation === 'hyperv') checkUtilityVm(image);
+    driver.checkImage(image, host);
 
     const name = o.name ?? newName();
     const id = `${SYSTEM_ID_PREFIX}${name}-${randomBytes(3).toString('hex')}`;
+    const scratchDir = join(store.root, 'scratch', name);
     const undo = new UndoStack();
     try {
+      // The creator and the writable layer's folder are recorded up front, so
+      // `gc` can tell a create in progress from one a crash left behind.
       await store.createRecord({
         name,
         id,
@@ -191,81 +147,22 @@ export class Sandbox implements AsyncDisposable {
         layers: image.layers,
         status: 'creating',
         persistent: o.persistent,
-        ...(o.persistent ? {} : { ownerPid: process.pid }),
-        options: {
-          memoryMB: o.memoryMB,
-          cpus: o.cpus,
-          cpuLimit: o.cpuLimit,
-          cpuWeight: o.cpuWeight,
-          ioMaxIops: o.ioMaxIops,
-          ioMaxBandwidth: o.ioMaxBandwidth,
-          mappedFolders: o.mappedFolders,
-          env: o.env,
-          workingDir: o.workingDir,
-          hostName: o.hostName,
-          scratchSizeGB: o.scratchSizeGB,
-          owner: o.owner,
-        },
+        ownerPid: process.pid,
+        scratchDir,
+        options: toStoredOptions(o),
       });
       undo.push('state record', () => store.removeRecord(name));
-
-      const scratchDir = join(store.root, 'scratch', name);
-      const scratch = await createScratchLayer(
-        { dir: scratchDir, sizeGB: o.scratchSizeGB, parents: image.layers },
-        {
-          ...(call.signal && { signal: call.signal }),
-          ...(call.onProgress && { onProgress: call.onProgress }),
-        },
-      );
-      undo.push('writable layer', () => destroyScratchLayer(scratchDir));
-      let volumePath: string | undefined = scratch.volumePath;
-      if (o.isolation === 'hyperv') {
-        // The utility VM attaches the container's scratch disk itself (SCSI), so it
-        // must not stay attached on the host; the UVM boots from a copy of the
-        // image's own scratch template.
-        await unmountScratchLayer(scratch);
-        await copyFile(utilityVmPaths(image).template, join(scratchDir, UVM_SCRATCH));
-        volumePath = undefined;
-      }
-
-      let namespaceId: string | undefined;
-      if (o.network !== 'none') {
-        await createEndpoint({
-          sandboxId: id,
-          mode: o.network,
-          ...(o.networkName !== undefined && { network: o.networkName }),
-          ports: o.ports,
-          allow: o.allow,
-          ...(o.dns !== undefined && { dns: o.dns }),
-          persistent: o.persistent,
-          ...(o.persistent && { macAddress: stableMacAddress(name) }),
-        });
-        undo.push('network endpoint', async () => {
-          await deleteEndpoint(id);
-        });
-        namespaceId = await createSandboxNamespace(id);
-        undo.push('network namespace', () => deleteSandboxNamespace(id));
-      }
-
-      const sandbox = new Sandbox(
-        store,
-        await store.updateRecord(name, {
-          options: {
-            ...(await store.getRecord(name)).options,
-            network: o.network,
-            ...(namespaceId !== undefined && { namespaceId }),
-            ...(o.ports.length > 0 && { ports: o.ports.map(formatPortMapping) }),
-          },
-          scratchDir,
-          ...(volumePath !== undefined && { volumePath }),
-          ...(o.isolation === 'hyperv' && { uvmId: `${id}-uvm` }),
-          status: 'created',
-        }),
-        undefined,
-      );
+      const disks = await driver.prepare({ name, id, scratchDir, image, options: o }, undo, call);
+      const network = await createSandboxNetwork(id, name, o, undo);
+      const record = await store.transition(name, 'created', {
+        ...disks,
+        options: network,
+        ...(o.persistent && { ownerPid: undefined }),
+      });
+      const sandbox = new Sandbox(store, record, undefined);
       if (o.start) {
         await sandbox.start(call);
-        undo.push('compute system', () => sandbox.#terminateAndClose());
+        undo.push('compute system', () => sandbox.#terminate());
       }
       undo.commit();
       return sandbox;
@@ -287,44 +184,9 @@ export class Sandbox implements AsyncDisposable {
     const record =
       (await store.findRecord(nameOrId).catch(() => undefined)) ??
       (await store.listRecords({ skipCorrupt: true })).find((r) => r.id === nameOrId);
-    if (record) {
-      let system: ComputeSystem | undefined;
-      try {
-        system = await ComputeSystem.open(record.id);
-      } catch (error) {
-        if (!(error instanceof HcsError && error.isNotFound())) throw error;
-      }
-      return new Sandbox(store, record, system);
-    }
-    let system: ComputeSystem;
-    try {
-      system = await ComputeSystem.open(nameOrId);
-    } catch (error) {
-      if (error instanceof HcsError && error.isNotFound()) throw new SandboxNotFoundError(nameOrId);
-      throw error;
-    }
-    const props = await system.properties<{ Owner?: string; State?: string; SystemType?: string }>();
-    const ours = props.Owner === 'hcs-sandbox' && nameOrId.startsWith(SYSTEM_ID_PREFIX);
-    if (!ours && !options.force) {
-      await system.close();
-      throw new NotOwnedError(nameOrId, props.Owner);
-    }
-    const now = new Date().toISOString();
-    return new Sandbox(
-      store,
-      {
-        name: nameOrId,
-        id: nameOrId,
-        createdAt: now,
-        updatedAt: now,
-        options: { owner: props.Owner },
-        isolation: 'process',
-        status: reconcile({ status: 'created' } as SandboxRecord, props.State),
-        persistent: true,
-      },
-      system,
-      true,
-    );
+    if (record) return new Sandbox(store, record, await driverFor(record.isolation).attach(record));
+    const foreign = await openForeignSystem(nameOrId, options.force === true);
+    return new Sandbox(store, foreign.record, foreign.live, true);
   }
 
   /**
@@ -352,10 +214,9 @@ export class Sandbox implements AsyncDisposable {
   /** Name, id, status (from HCS), isolation, image, options, writable layer size. */
   async info(): Promise<SandboxInfo> {
     let state: string | undefined;
-    if (this.#system && !this.#system.closed) {
-      state = (await this.#system.properties().catch(() => ({ State: undefined }))).State as
-        | string
-        | undefined;
+    const system = this.#live?.system;
+    if (system && !system.closed) {
+      state = (await system.properties().catch(() => ({ State: undefined }))).State as string | undefined;
     }
     this.#record = { ...this.#record, status: reconcile(this.#record, state) };
     return infoOf(this.#record);
@@ -365,41 +226,17 @@ export class Sandbox implements AsyncDisposable {
   async start(call: CallOptions = {}): Promise<void> {
     await this.#store.withLock(this.name, async () => {
       const record = await this.#store.getRecord(this.name);
-      if (this.#system && !this.#system.closed && !this.#system.exitStatus) {
-        const state = (await this.#system.properties()).State;
+      const live = this.#live;
+      if (live && !live.ended) {
+        const state = (await live.system.properties()).State;
         if (state === 'Running') return;
         if (state === 'Paused') return this.resume(call);
       }
-      if (!record.scratchDir || !record.layers) throw new SandboxNotFoundError(this.name);
-      if (record.isolation === 'hyperv') return this.#startHyperv(record, call);
-      let volumePath = record.volumePath;
-      // After a host restart the writable layer is no longer attached: mount it again.
-      if (!volumePath || !existsSync(volumePath)) {
-        volumePath = (await mountScratchLayer(record.scratchDir, record.layers)).volumePath;
-      }
-      const { ioMaxIops, ioMaxBandwidth } = storedOptions(record);
-      const document = buildProcessContainer({
-        layers: record.layers,
-        scratchPath: volumePath,
-        ...containerSettings(record),
-        ...((ioMaxIops !== undefined || ioMaxBandwidth !== undefined) && {
-          storageQoS: {
-            ...(ioMaxIops !== undefined && { iopsMaximum: ioMaxIops }),
-            ...(ioMaxBandwidth !== undefined && { bandwidthMaximum: ioMaxBandwidth }),
-          },
-        }),
-      });
-      const system = await ComputeSystem.create(record.id, document, call);
-      try {
-        await system.start(call);
-      } catch (error) {
-        await system[Symbol.asyncDispose]();
-        throw error;
-      }
-      this.#system = system;
-      this.#record = await this.#store.updateRecord(this.name, {
-        status: 'running',
-        volumePath,
+      const started = await this.#driver.start(record, call);
+      this.#live = started.live;
+      this.#record = await this.#store.transition(this.name, 'running', {
+        ...(started.volumePath !== undefined && { volumePath: started.volumePath }),
+        ...(started.uvmId !== undefined && { uvmId: started.uvmId }),
         ...(record.persistent ? {} : { ownerPid: process.pid }),
       });
     });
@@ -410,53 +247,38 @@ export class Sandbox implements AsyncDisposable {
    * (default 10 s). A persistent sandbox keeps its files for the next start.
    */
   async stop(options: { timeoutMs?: number } = {}): Promise<SystemExitStatus | undefined> {
-    const system = this.#system;
-    if (!system || system.closed) return undefined;
-    let status: SystemExitStatus | undefined;
-    try {
-      status = await system.shutdown({ timeoutMs: options.timeoutMs ?? 10_000 });
-    } catch {
-      status = await system.terminate();
-    }
-    await system.close();
-    this.#system = undefined;
-    const uvm = this.#uvm;
-    this.#uvm = undefined;
-    if (uvm && !uvm.closed) {
-      await uvm.shutdown({ timeoutMs: options.timeoutMs ?? 10_000 }).catch(() => uvm.terminate());
-      await uvm.close();
-    }
-    this.#record = await this.#save({ status: 'stopped' });
+    const live = this.#live;
+    if (!live || live.system.closed) return undefined;
+    const status = await live.stop(options.timeoutMs ?? 10_000);
+    this.#live = undefined;
+    this.#record = await this.#save('stopped');
     return status;
   }
 
   /** Stops the sandbox at once (terminate). */
   async kill(): Promise<void> {
-    await this.#terminateAndClose();
-    this.#record = await this.#save({ status: 'stopped' });
+    await this.#terminate();
+    this.#record = await this.#save('stopped');
   }
 
   async pause(call: CallOptions = {}): Promise<void> {
-    await this.#running().pause(call);
-    this.#record = await this.#save({ status: 'paused' });
+    await this.#running().system.pause(call);
+    this.#record = await this.#save('paused');
   }
 
   async resume(call: CallOptions = {}): Promise<void> {
-    await this.#running().resume(call);
-    this.#record = await this.#save({ status: 'running' });
+    await this.#running().system.resume(call);
+    this.#record = await this.#save('running');
   }
 
-  /** Stops the sandbox if needed and deletes it: its compute system, writable layer and record. */
+  /** Stops the sandbox if needed and deletes it: its compute system, disks, network and record. */
   async remove(): Promise<void> {
-    if (this.#transient) return this.#terminateAndClose();
+    if (this.#transient) return this.#terminate();
     await this.#store.withLock(this.name, async () => {
-      await this.#store.updateRecord(this.name, { status: 'removing' });
-      await this.#terminateAndClose();
-      if ((this.#record.options as { network?: string }).network !== 'none') {
-        await deleteSandboxNamespace(this.#record.id);
-        await deleteEndpoint(this.#record.id);
-      }
-      if (this.#record.scratchDir) await destroyScratchLayer(this.#record.scratchDir);
+      await this.#store.transition(this.name, 'removing');
+      await this.#terminate();
+      await removeSandboxNetwork(this.#record);
+      await this.#driver.teardown(this.#record);
       await this.#store.removeRecord(this.name);
     });
   }
@@ -482,7 +304,7 @@ export class Sandbox implements AsyncDisposable {
     const cpus = hostFacts().cpus;
     let previous: { runtime100ns: number; at: number } | undefined;
     while (!options.signal?.aborted) {
-      const props = await this.#running().properties<{
+      const props = await this.#running().system.properties<{
         Statistics?: HcsStatistics;
         ProcessList?: SandboxProcess[];
       }>({ PropertyTypes: ['Statistics', 'ProcessList'] }, options.signal ? { signal: options.signal } : {});
@@ -490,23 +312,13 @@ export class Sandbox implements AsyncDisposable {
       const stats = props.Statistics ?? {};
       yield toSandboxStats(this.name, stats, props.ProcessList?.length ?? 0, previous, now, cpus);
       previous = { runtime100ns: stats.Processor?.TotalRuntime100ns ?? 0, at: now };
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, intervalMs);
-        options.signal?.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          { once: true },
-        );
-      });
+      await sleepUnlessAborted(intervalMs, options.signal);
     }
   }
 
   /** The processes inside the sandbox (`ProcessList`). */
   async top(): Promise<SandboxProcess[]> {
-    const props = await this.#running().properties<{ ProcessList?: SandboxProcess[] }>({
+    const props = await this.#running().system.properties<{ ProcessList?: SandboxProcess[] }>({
       PropertyTypes: ['ProcessList'],
     });
     return props.ProcessList ?? [];
@@ -528,26 +340,19 @@ export class Sandbox implements AsyncDisposable {
       },
       host,
     );
-    const system = this.#running();
-    const requests = [
-      ...(checked.memoryMB !== undefined
-        ? [setMemoryRequest('container', checked.memoryMB, { memoryMB: host.memoryMB })]
-        : []),
-      ...(checked.cpus !== undefined || checked.cpuLimit !== undefined
-        ? [
-            setContainerProcessorRequest(
-              checked.cpus !== undefined
-                ? { count: checked.cpus }
-                : { maximum: Math.round((checked.cpuLimit as number) * 100) },
-              { logicalProcessorCount: host.cpus },
-            ),
-          ]
-        : []),
-    ];
+    const live = this.#running();
+    const requests = this.#driver.limitRequests(
+      {
+        ...(checked.memoryMB !== undefined && { memoryMB: checked.memoryMB }),
+        ...(checked.cpus !== undefined && { cpus: checked.cpus }),
+        ...(checked.cpuLimit !== undefined && { cpuLimit: checked.cpuLimit }),
+      },
+      host,
+    );
     if (requests.length === 0) throw new InvalidArgumentError('limits', 'memoryMB, cpus or cpuLimit', limits);
     for (const request of requests) {
       try {
-        await system.modify(request);
+        await live.system.modify(request);
       } catch (error) {
         if (error instanceof HcsError && (error.isNotSupported() || error.isInvalidState())) {
           throw new LimitUpdateUnsupportedError(this.name, String(request.ResourcePath), error);
@@ -555,10 +360,8 @@ export class Sandbox implements AsyncDisposable {
         throw error;
       }
     }
-    this.#record = await this.#save({
-      status: this.#record.status,
+    this.#record = await this.#save(this.#record.status, {
       options: {
-        ...this.#record.options,
         ...(checked.memoryMB !== undefined && { memoryMB: checked.memoryMB }),
         ...(checked.cpus !== undefined && { cpus: checked.cpus, cpuLimit: undefined }),
         ...(checked.cpuLimit !== undefined && { cpuLimit: checked.cpuLimit, cpus: undefined }),
@@ -567,55 +370,13 @@ export class Sandbox implements AsyncDisposable {
   }
 
   /**
-   * Turns this sandbox's changes into a new image (`reference`): its writable
-   * layer is exported (`HcsExportLayer`) and imported into hcs-sandbox's store
-   * on top of the image it was made from, so a prepared sandbox becomes the base
-   * of others. The sandbox must be stopped (its files must not change meanwhile).
+   * Turns this sandbox's changes into a new image (`reference`) on top of the
+   * image it was made from, so a prepared sandbox becomes the base of others.
+   * The sandbox must be stopped (its files must not change meanwhile).
    */
   async commit(reference: string, options: { home?: string } = {}): Promise<ImageRecord> {
-    const record = this.#record;
-    if (record.isolation !== 'process' || !record.volumePath || !record.layers || !record.image) {
-      throw new InvalidArgumentError(
-        'sandbox',
-        'a process-isolated sandbox with its writable layer',
-        this.name,
-      );
-    }
-    if (this.#system && !this.#system.closed && !this.#system.exitStatus) {
-      throw new InvalidArgumentError(
-        'sandbox',
-        'a stopped sandbox (stop it first)',
-        this.name,
-        `status ${record.status}`,
-      );
-    }
-    const home = options.home ?? this.#store.root;
-    const store = new OwnImageSource({ root: home });
-    const base = await resolveImage(record.image, { sources: defaultSources({ own: { root: home } }) });
-    const work = await store.tempDir();
-    const layerDir = store.layerDir(randomBytes(32).toString('hex'));
-    try {
-      const exported = join(work, 'export');
-      await exportLayer(record.volumePath, exported, record.layers, { writable: true });
-      await importLayer(layerDir, exported, record.layers);
-      const image: ImageRecord = {
-        reference,
-        id: `sha256:${randomBytes(32).toString('hex')}`,
-        source: 'hcs-sandbox',
-        os: 'windows',
-        ...(base.osVersion !== undefined && { osVersion: base.osVersion }),
-        ...(base.build !== undefined && { build: base.build }),
-        created: new Date().toISOString(),
-        layers: [layerRef(layerDir), ...record.layers],
-      };
-      await store.addImage(image);
-      return image;
-    } catch (error) {
-      await destroyLayer(layerDir).catch(() => undefined);
-      throw error;
-    } finally {
-      await destroyLayer(work).catch(() => undefined);
-    }
+    if (this.#live && !this.#live.ended) throw new SandboxRunningError(this.name);
+    return commitSandbox(this.#record, this.#driver, reference, options.home ?? this.#store.root);
   }
 
   /** The sandbox's IP address on its network (as `wsb ip` prints), or undefined with network `none`. */
@@ -623,262 +384,46 @@ export class Sandbox implements AsyncDisposable {
     return (await sandboxEndpoint(this.#record.id))?.ipAddress;
   }
 
-  /** Releases this object's handle without stopping anything (another process can open the sandbox). */
+  /** Releases this object's handles without stopping anything (another process can open the sandbox). */
   async close(): Promise<void> {
-    await this.#system?.close();
+    await this.#live?.close();
   }
 
   // -------------------------------------------------------------------------
 
-  /** Utility VM first (booted from the image's UtilityVM), its shares and disks, then the container inside it. */
-  async #startHyperv(record: SandboxRecord, call: CallOptions): Promise<void> {
-    const layers = record.layers as NonNullable<SandboxRecord['layers']>;
-    const scratchDir = record.scratchDir as string;
-    const uvmId = record.uvmId ?? `${record.id}-uvm`;
-    const memoryMB = storedOptions(record).memoryMB;
-    const documents = buildHypervContainer({
-      uvmId,
-      utilityVmFilesPath: utilityVmPaths({ layers }).files,
-      uvmScratchVhdxPath: join(scratchDir, UVM_SCRATCH),
-      layers,
-      containerScratchVhdxPath: join(scratchDir, SCRATCH_VHDX),
-      ...containerSettings(record),
-      // The utility VM needs room for the container plus its own guest OS.
-      ...(memoryMB !== undefined && { uvm: { memoryMB: Math.max(1024, memoryMB + 512) } }),
-    });
-    const { ioMaxIops, ioMaxBandwidth } = storedOptions(record);
-    if (ioMaxIops !== undefined || ioMaxBandwidth !== undefined) {
-      // Under Hyper-V isolation the container's IO goes through its utility VM: limit the VM.
-      const vm = (documents.uvm as { VirtualMachine?: Record<string, unknown> }).VirtualMachine;
-      if (vm) {
-        vm.StorageQoS = {
-          ...(ioMaxIops !== undefined && { IopsMaximum: ioMaxIops }),
-          ...(ioMaxBandwidth !== undefined && { BandwidthMaximum: ioMaxBandwidth }),
-        };
-      }
-    }
-    const uvm = await ComputeSystem.create(uvmId, documents.uvm, call);
-    let container: ComputeSystem | undefined;
-    try {
-      await uvm.start(call);
-      for (const request of documents.prepareRequests) await uvm.modify(request, call);
-      container = await ComputeSystem.create(record.id, documents.container, call);
-      await container.start(call);
-    } catch (error) {
-      await container?.[Symbol.asyncDispose]();
-      await uvm[Symbol.asyncDispose]();
-      throw error;
-    }
-    this.#uvm = uvm;
-    this.#system = container;
-    this.#record = await this.#store.updateRecord(this.name, {
-      status: 'running',
-      uvmId,
-      ...(record.persistent ? {} : { ownerPid: process.pid }),
-    });
+  async #save(status: SandboxStatus, patch: TransitionPatch = {}): Promise<SandboxRecord> {
+    if (this.#transient) return { ...this.#record, status };
+    return this.#store.transition(this.name, status, patch);
   }
 
-  async #save(patch: { status: SandboxStatus; options?: Record<string, unknown> }): Promise<SandboxRecord> {
-    if (this.#transient) return { ...this.#record, ...patch };
-    return this.#store.updateRecord(this.name, patch);
-  }
-
-  #running(): ComputeSystem {
-    if (!this.#system || this.#system.closed || this.#system.exitStatus) {
-      throw new InvalidArgumentError(
-        'sandbox',
-        'a running sandbox (start it first)',
-        this.name,
-        `status ${this.#record.status}`,
-      );
-    }
-    return this.#system;
+  #running(): LiveSandbox {
+    const live = this.#live;
+    if (!live || live.ended) throw new SandboxNotRunningError(this.name, this.#record.status);
+    return live;
   }
 
   #withDefaults<T extends CommandOptions>(options: T): T {
-    const o = this.#record.options as { env?: Record<string, string>; workingDir?: string };
+    const { env, workingDir } = this.#record.options;
     return {
       ...options,
-      ...((o.env || options.env) && { env: { ...o.env, ...options.env } }),
-      ...(options.cwd === undefined && o.workingDir !== undefined && { cwd: o.workingDir }),
+      ...((env || options.env) && { env: { ...env, ...options.env } }),
+      ...(options.cwd === undefined && workingDir !== undefined && { cwd: workingDir }),
     };
   }
 
   async #mapFolder(folder: Required<MappedFolder>): Promise<void> {
     const hostPath = checkHostPath('hostPath', folder.hostPath);
     const sandboxPath = checkSandboxPath('sandboxPath', folder.sandboxPath);
-    await this.#running().modify(
-      addMappedDirectoryRequest({ hostPath, containerPath: sandboxPath, readOnly: folder.readOnly }),
-    );
-    const o = this.#record.options as { mappedFolders?: Required<MappedFolder>[] };
-    this.#record = await this.#store.updateRecord(this.name, {
-      options: {
-        ...this.#record.options,
-        mappedFolders: [...(o.mappedFolders ?? []), { hostPath, sandboxPath, readOnly: folder.readOnly }],
-      },
-    });
+    const mapped = { hostPath, sandboxPath, readOnly: folder.readOnly };
+    await this.#driver.mapFolder(this.#running(), mapped, {});
+    this.#record = await this.#store.updateRecord(this.name, (current) => ({
+      options: { ...current.options, mappedFolders: [...(current.options.mappedFolders ?? []), mapped] },
+    }));
   }
 
-  async #terminateAndClose(): Promise<void> {
-    await this.#terminateContainer();
-    const uvm = this.#uvm;
-    this.#uvm = undefined;
-    if (uvm && !uvm.closed) {
-      await uvm.terminate().catch(() => undefined);
-      await uvm.close();
-    } else if (this.#record.uvmId) {
-      await terminateById(this.#record.uvmId);
-    }
+  async #terminate(): Promise<void> {
+    const live = this.#live;
+    this.#live = undefined;
+    await this.#driver.terminate(this.#record, live);
   }
-
-  async #terminateContainer(): Promise<void> {
-    const system = this.#system;
-    this.#system = undefined;
-    if (system && !system.closed) {
-      await system.terminate().catch(() => undefined);
-      await system.close();
-      return;
-    }
-    // Not ours in this process: the compute system may still run (opened elsewhere, or leaked).
-    try {
-      const other = await ComputeSystem.open(this.#record.id);
-      await other.terminate().catch(() => undefined);
-      await other.close();
-    } catch (error) {
-      if (!(error instanceof HcsError && error.isNotFound())) throw error;
-    }
-  }
-}
-
-const UVM_SCRATCH = 'uvm.vhdx';
-
-/** The creation options kept in a sandbox record (JSON). */
-interface StoredOptions {
-  memoryMB?: number;
-  cpus?: number;
-  cpuLimit?: number;
-  cpuWeight?: number;
-  ioMaxIops?: number;
-  ioMaxBandwidth?: number;
-  mappedFolders?: Required<MappedFolder>[];
-  hostName?: string;
-  owner?: string;
-  namespaceId?: string;
-}
-
-function storedOptions(record: SandboxRecord): StoredOptions {
-  return record.options as StoredOptions;
-}
-
-/** What both container documents (process and Hyper-V isolation) take from a record. */
-function containerSettings(record: SandboxRecord) {
-  const o = storedOptions(record);
-  return {
-    owner: o.owner ?? 'hcs-sandbox',
-    outliveCreator: record.persistent,
-    ...(o.namespaceId !== undefined && { networking: { namespaceId: o.namespaceId } }),
-    ...(o.hostName !== undefined && { hostName: o.hostName }),
-    ...(o.memoryMB !== undefined && { memoryMB: o.memoryMB }),
-    ...((o.cpus !== undefined || o.cpuLimit !== undefined || o.cpuWeight !== undefined) && {
-      processor:
-        o.cpus !== undefined
-          ? { count: o.cpus }
-          : o.cpuLimit !== undefined
-            ? { maximum: Math.round(o.cpuLimit * 100) }
-            : { weight: o.cpuWeight as number },
-    }),
-    mappedDirectories: (o.mappedFolders ?? []).map((f) => ({
-      hostPath: f.hostPath,
-      containerPath: f.sandboxPath,
-      readOnly: f.readOnly,
-    })),
-  };
-}
-
-/** Where a base layer keeps its utility VM image and scratch template. */
-function utilityVmPaths(image: { layers: ImageRecord['layers'] }): { files: string; template: string } {
-  const base = image.layers.at(-1);
-  if (!base) throw new InvalidArgumentError('image', 'an image with at least one layer', image);
-  return {
-    files: join(base.path, 'UtilityVM', 'Files'),
-    template: join(base.path, 'UtilityVM', 'SystemTemplate.vhdx'),
-  };
-}
-
-function checkUtilityVm(image: ImageRecord): void {
-  const { files, template } = utilityVmPaths(image);
-  if (!existsSync(files) || !existsSync(template)) {
-    throw new InvalidArgumentError(
-      'image',
-      'an image whose base layer carries a utility VM (UtilityVM\\Files and UtilityVM\\SystemTemplate.vhdx), e.g. Windows Server Core',
-      image.reference,
-      'Hyper-V isolation boots the utility VM from the image',
-    );
-  }
-}
-
-async function terminateById(id: string): Promise<void> {
-  try {
-    const other = await ComputeSystem.open(id);
-    await other.terminate().catch(() => undefined);
-    await other.close();
-  } catch (error) {
-    if (!(error instanceof HcsError && error.isNotFound())) throw error;
-  }
-}
-
-function checkImage(image: ImageRecord, isolation: 'process' | 'hyperv', hostBuild: number): void {
-  if (image.build !== undefined && hostBuild > 0) {
-    checkCompatibility({ imageBuild: image.build, hostBuild, isolation });
-  }
-}
-
-function ownersOf(records: SandboxRecord[]): string[] {
-  const owners = new Set(
-    records.map((r) => String((r.options as { owner?: string }).owner ?? 'hcs-sandbox')),
-  );
-  owners.add('hcs-sandbox');
-  return [...owners];
-}
-
-/** HCS is the truth for what runs; the record says what exists. */
-function reconcile(record: SandboxRecord, state: string | undefined): SandboxStatus {
-  if (record.status === 'creating' || record.status === 'removing') return record.status;
-  switch (state) {
-    case 'Running':
-      return 'running';
-    case 'Paused':
-      return 'paused';
-    case 'Created':
-      return 'created';
-    case undefined:
-      return record.status === 'created' ? 'created' : 'stopped';
-    default:
-      return 'stopped';
-  }
-}
-
-async function infoOf(record: SandboxRecord): Promise<SandboxInfo> {
-  const o = record.options as { memoryMB?: number; cpus?: number; mappedFolders?: MappedFolder[] };
-  return {
-    name: record.name,
-    id: record.id,
-    status: record.status,
-    isolation: record.isolation,
-    image: record.image,
-    persistent: record.persistent,
-    createdAt: record.createdAt,
-    memoryMB: o.memoryMB,
-    cpus: o.cpus,
-    mappedFolders: o.mappedFolders ?? [],
-    scratchBytes: record.scratchDir ? await scratchSize(record.scratchDir).catch(() => undefined) : undefined,
-    network: String((record.options as { network?: string }).network ?? 'none'),
-    ports: ((record.options as { ports?: string[] }).ports ?? []).slice(),
-    ip:
-      (record.options as { network?: string }).network === 'none'
-        ? undefined
-        : await sandboxEndpoint(record.id)
-            .then((e) => e?.ipAddress)
-            .catch(() => undefined),
-  };
 }

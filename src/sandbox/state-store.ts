@@ -10,8 +10,15 @@ import {
 } from '../internal/atomic-file.js';
 import { InvalidArgumentError } from '../internal/errors.js';
 import { lockOwner, processAlive, type WithLockOptions, withFileLock } from '../internal/file-lock.js';
-import type { LayerRef } from '../storage/types.js';
 import { SandboxBusyError, SandboxExistsError, SandboxNotFoundError, StateCorruptError } from './errors.js';
+import {
+  checkRecord,
+  isSandboxName,
+  type SandboxRecord,
+  type SandboxStatus,
+  type StoredOptions,
+  validateSandboxName,
+} from './record.js';
 
 /**
  * The per-machine sandbox state store: one JSON file per sandbox under
@@ -27,46 +34,18 @@ import { SandboxBusyError, SandboxExistsError, SandboxNotFoundError, StateCorrup
 export type { WithLockOptions } from '../internal/file-lock.js';
 export type { LockOwner } from './errors.js';
 
-export type SandboxIsolation = 'process' | 'hyperv' | 'vm';
-export type SandboxStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped' | 'removing';
-
-export const SANDBOX_ISOLATIONS: readonly SandboxIsolation[] = ['process', 'hyperv', 'vm'];
-export const SANDBOX_STATUSES: readonly SandboxStatus[] = [
-  'creating',
-  'created',
-  'running',
-  'paused',
-  'stopped',
-  'removing',
-];
-
-export interface SandboxRecord {
-  name: string;
-  /** The compute system id. */
-  id: string;
-  /** ISO 8601. */
-  createdAt: string;
-  /** ISO 8601, set by the store on every write. */
-  updatedAt: string;
-  /** The options the sandbox was created with (JSON). */
-  options: Record<string, unknown>;
-  isolation: SandboxIsolation;
-  /** Image reference. */
-  image?: string;
-  /** Read-only layers, top first. */
-  layers?: LayerRef[];
-  /** The sandbox's writable layer folder. */
-  scratchDir?: string;
-  /** Where the writable layer is mounted on the host while the sandbox exists (process isolation). */
-  volumePath?: string;
-  /** The utility VM's compute system id (Hyper-V isolation). */
-  uvmId?: string;
-  status: SandboxStatus;
-  /** Named sandboxes outlive their creator; ephemeral ones die with it. */
-  persistent: boolean;
-  /** The process that owns an ephemeral sandbox. */
-  ownerPid?: number;
-}
+export {
+  checkRecord,
+  isSandboxName,
+  SANDBOX_ISOLATIONS,
+  SANDBOX_STATUSES,
+  type SandboxIsolation,
+  type SandboxRecord,
+  type SandboxStatus,
+  type StoredMappedFolder,
+  type StoredOptions,
+  validateSandboxName,
+} from './record.js';
 
 /** What `createRecord` takes: `createdAt` defaults to now, `updatedAt` is the store's. */
 export type NewSandboxRecord = Omit<SandboxRecord, 'createdAt' | 'updatedAt'> & { createdAt?: string };
@@ -77,6 +56,11 @@ export type NewSandboxRecord = Omit<SandboxRecord, 'createdAt' | 'updatedAt'> & 
  */
 export type SandboxRecordPatch = {
   [K in Exclude<keyof SandboxRecord, 'name' | 'createdAt' | 'updatedAt'>]?: SandboxRecord[K] | undefined;
+};
+
+/** What a transition changes besides the status; `options` is merged, not replaced. */
+export type TransitionPatch = Omit<SandboxRecordPatch, 'status' | 'options'> & {
+  options?: { [K in keyof StoredOptions]?: StoredOptions[K] | undefined };
 };
 
 export interface StateStoreOptions {
@@ -95,11 +79,6 @@ export interface DefaultRootInputs {
 /** Record files are written in this format; a newer one is refused rather than misread. */
 export const STATE_FORMAT_VERSION = 1;
 
-const NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
-const NAME_ALLOWED = '1 to 63 characters of a-z, 0-9, "_", "." and "-", starting with a letter or digit';
-/** Names Windows reserves for devices, even with an extension (`con.json`). */
-const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/;
-
 /** Where the store lives when nothing says otherwise. */
 export function defaultStateRoot(inputs: DefaultRootInputs = {}): string {
   const env = inputs.env ?? process.env;
@@ -113,16 +92,6 @@ export function defaultStateRoot(inputs: DefaultRootInputs = {}): string {
     return win32.join(programData, 'hcs-sandbox');
   }
   return posix.join(inputs.home ?? homedir(), '.hcs-sandbox');
-}
-
-/** @throws InvalidArgumentError unless `name` is a valid sandbox name. */
-export function validateSandboxName(name: unknown, field = 'name'): asserts name is string {
-  if (typeof name !== 'string' || !NAME.test(name)) {
-    throw new InvalidArgumentError(field, NAME_ALLOWED, name);
-  }
-  if (RESERVED.test(name.split('.')[0]!)) {
-    throw new InvalidArgumentError(field, NAME_ALLOWED, name, 'a name Windows reserves for a device');
-  }
 }
 
 export class StateStore {
@@ -250,6 +219,33 @@ export class StateStore {
     );
   }
 
+  /**
+   * Moves a record to `status` (creating -> created -> running <-> paused /
+   * stopped -> removing) and applies `patch` with it, in one write under the
+   * sandbox's lock; `patch.options` is merged into the stored options field by
+   * field (a field set to `undefined` is removed).
+   */
+  async transition(
+    name: string,
+    status: SandboxStatus,
+    patch: TransitionPatch = {},
+    options: WithLockOptions = {},
+  ): Promise<SandboxRecord> {
+    const { options: optionChanges, ...fields } = patch;
+    return this.updateRecord(
+      name,
+      (current) => ({
+        ...fields,
+        status,
+        // A field set to undefined disappears when the record is written (JSON).
+        ...(optionChanges !== undefined && {
+          options: { ...current.options, ...optionChanges } as StoredOptions,
+        }),
+      }),
+      options,
+    );
+  }
+
   /** @throws SandboxNotFoundError, SandboxBusyError */
   async removeRecord(name: string, options: WithLockOptions = {}): Promise<void> {
     validateSandboxName(name);
@@ -281,7 +277,7 @@ export class StateStore {
     const names = entries
       .filter((file) => file.endsWith('.json'))
       .map((file) => file.slice(0, -'.json'.length))
-      .filter((name) => NAME.test(name) && !RESERVED.test(name.split('.')[0]!))
+      .filter(isSandboxName)
       .sort();
     const records: SandboxRecord[] = [];
     for (const name of names) {
@@ -348,76 +344,4 @@ function parseRecordFile(path: string, text: string): SandboxRecord {
     const detail = cause instanceof InvalidArgumentError ? cause.message : String(cause);
     throw new StateCorruptError(path, `its record is invalid: ${detail}`, { cause });
   }
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-const isTimestamp = (v: unknown) => typeof v === 'string' && !Number.isNaN(Date.parse(v));
-
-/** Validates a whole record and returns it with only known fields. */
-function checkRecord(value: unknown): SandboxRecord {
-  if (!isObject(value)) throw new InvalidArgumentError('record', 'an object', value);
-  const v = value;
-  validateSandboxName(v.name, 'record.name');
-  const fail = (field: string, allowed: string): never => {
-    throw new InvalidArgumentError(`record.${field}`, allowed, v[field]);
-  };
-  if (typeof v.id !== 'string' || v.id.trim() === '')
-    fail('id', 'the compute system id (a non-empty string)');
-  if (!isTimestamp(v.createdAt)) fail('createdAt', 'an ISO 8601 time');
-  if (!isTimestamp(v.updatedAt)) fail('updatedAt', 'an ISO 8601 time');
-  if (!isObject(v.options)) fail('options', 'an object');
-  if (!SANDBOX_ISOLATIONS.includes(v.isolation as SandboxIsolation)) {
-    fail('isolation', SANDBOX_ISOLATIONS.map((i) => `'${i}'`).join(', '));
-  }
-  if (!SANDBOX_STATUSES.includes(v.status as SandboxStatus)) {
-    fail('status', SANDBOX_STATUSES.map((s) => `'${s}'`).join(', '));
-  }
-  if (typeof v.persistent !== 'boolean') fail('persistent', 'true or false');
-  if (v.image !== undefined && (typeof v.image !== 'string' || v.image === ''))
-    fail('image', 'an image reference');
-  if (v.scratchDir !== undefined && (typeof v.scratchDir !== 'string' || v.scratchDir === '')) {
-    fail('scratchDir', 'a folder path');
-  }
-  for (const field of ['volumePath', 'uvmId'] as const) {
-    if (v[field] !== undefined && (typeof v[field] !== 'string' || v[field] === ''))
-      fail(field, 'a non-empty string');
-  }
-  if (v.ownerPid !== undefined && !(Number.isInteger(v.ownerPid) && (v.ownerPid as number) > 0)) {
-    fail('ownerPid', 'a process id (a positive integer)');
-  }
-  if (
-    v.layers !== undefined &&
-    !(
-      Array.isArray(v.layers) &&
-      v.layers.every((l) => isObject(l) && typeof l.id === 'string' && typeof l.path === 'string')
-    )
-  ) {
-    fail('layers', 'a list of { id, path }');
-  }
-  let options: Record<string, unknown>;
-  try {
-    options = JSON.parse(JSON.stringify(v.options)) as Record<string, unknown>;
-  } catch (cause) {
-    throw new InvalidArgumentError('record.options', 'JSON-serialisable options', v.options, String(cause));
-  }
-  const record: SandboxRecord = {
-    name: v.name,
-    id: v.id as string,
-    createdAt: v.createdAt as string,
-    updatedAt: v.updatedAt as string,
-    options,
-    isolation: v.isolation as SandboxIsolation,
-    status: v.status as SandboxStatus,
-    persistent: v.persistent as boolean,
-  };
-  if (v.image !== undefined) record.image = v.image as string;
-  if (v.layers !== undefined)
-    record.layers = (v.layers as LayerRef[]).map((l) => ({ id: l.id, path: l.path }));
-  if (v.scratchDir !== undefined) record.scratchDir = v.scratchDir as string;
-  if (v.ownerPid !== undefined) record.ownerPid = v.ownerPid as number;
-  if (v.volumePath !== undefined) record.volumePath = v.volumePath as string;
-  if (v.uvmId !== undefined) record.uvmId = v.uvmId as string;
-  return record;
 }

@@ -85,3 +85,18 @@ export function toSandboxStats(
     uptimeMs: Math.round(n(stats.Uptime100ns) / 10_000),
   };
 }
+
+/** Waits `ms`, or less when `signal` aborts (the stats loop then ends without an error). */
+export async function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}

@@ -194,7 +194,7 @@ describe('images from sandboxes', () => {
       instance: newInstance('commit'),
       env: { HCS_SANDBOX_HOME: winePath(dir), HCSSIM_STORAGE_ROOT: winePath(join(dir, 'sim-storage')) },
     });
-    expect(r.running).toEqual(['InvalidArgumentError', 'sandbox']);
+    expect(r.running).toEqual(['SandboxRunningError', 'SANDBOX_RUNNING', 'invalid-state']);
     expect(r.image).toEqual({ reference: 'local/app:1', layers: 2, build: 18362 });
     expect(r.layerHasFile).toBe('prepared');
     expect(r.listed).toEqual(

@@ -26,6 +26,7 @@ const MODULES = [
   'src/sandbox/errors.ts',
   'src/internal/atomic-file.ts',
   'src/internal/file-lock.ts',
+  'src/sandbox/record.ts',
   'src/sandbox/state-store.ts',
 ];
 
@@ -97,7 +98,7 @@ function worker(task: Record<string, unknown>, storeRoot = root): WorkerRun {
 const record = (name: string, extra: Partial<NewSandboxRecord> = {}): NewSandboxRecord => ({
   name,
   id: `hcs-sandbox-${name}-0001`,
-  options: { image: 'mcr.microsoft.com/windows/nanoserver:ltsc2022', memoryMB: 2048 },
+  options: { memoryMB: 2048 },
   isolation: 'process',
   status: 'created',
   persistent: false,
@@ -219,10 +220,15 @@ describe('records in one process', () => {
     expect(updated.updatedAt > created.updatedAt).toBe(true);
     const cleared = await store.updateRecord('web', (cur) => ({
       ownerPid: undefined,
-      options: { ...cur.options, x: 1 },
+      options: { ...cur.options, cpus: 2 },
     }));
     expect(cleared).not.toHaveProperty('ownerPid');
-    expect(cleared.options).toMatchObject({ memoryMB: 2048, x: 1 });
+    expect(cleared.options).toMatchObject({ memoryMB: 2048, cpus: 2 });
+
+    // A transition is one write: status and fields together, options merged (undefined removes).
+    const moved = await store.transition('web', 'stopped', { options: { cpus: undefined, cpuLimit: 50 } });
+    expect(moved.status).toBe('stopped');
+    expect(moved.options).toEqual({ memoryMB: 2048, cpuLimit: 50 });
 
     await store.createRecord(record('api'));
     expect((await store.listRecords()).map((r) => r.name)).toEqual(['api', 'web']);
@@ -289,6 +295,41 @@ describe('records in one process', () => {
       expect((err as InvalidArgumentError).field).toBe(field);
     }
     expect(await store.getRecord('p')).toMatchObject({ name: 'p', status: 'created' });
+  });
+
+  it('stored options are typed: a wrong type is a corrupt record naming the field, unknown fields are dropped', async () => {
+    await mkdir(join(root, 'sandboxes'), { recursive: true });
+    const file = (options: unknown) =>
+      JSON.stringify({
+        version: 1,
+        record: {
+          ...record('typed'),
+          options,
+          createdAt: new Date().toISOString(),
+          updatedAt: new Date().toISOString(),
+        },
+      });
+    const bad: [unknown, string][] = [
+      [{ memoryMB: '2048' }, 'record.options.memoryMB'],
+      [{ env: { A: 1 } }, 'record.options.env'],
+      [{ mappedFolders: [{ hostPath: 'C:\\x' }] }, 'record.options.mappedFolders'],
+      [{ ports: 'a' }, 'record.options.ports'],
+      [[], 'record.options'],
+    ];
+    for (const [options, field] of bad) {
+      await writeFile(join(root, 'sandboxes', 'typed.json'), file(options));
+      const err = await caught(store.getRecord('typed'));
+      expect(err).toBeInstanceOf(StateCorruptError);
+      expect((err as Error).message).toContain(field);
+    }
+    await writeFile(
+      join(root, 'sandboxes', 'typed.json'),
+      file({ memoryMB: 512, stray: true, mappedFolders: [{ hostPath: 'C:\\h', sandboxPath: 'C:\\s' }] }),
+    );
+    expect((await store.getRecord('typed')).options).toEqual({
+      memoryMB: 512,
+      mappedFolders: [{ hostPath: 'C:\\h', sandboxPath: 'C:\\s', readOnly: false }],
+    });
   });
 
   it('StateCorruptError for files that are not a record, with the path', async () => {
@@ -469,7 +510,7 @@ describe('withLock', () => {
   });
 
   it('many waiters on one stale lock: exactly one holds it at a time', async () => {
-    await store.createRecord(record('stale', { options: { counter: 0 } }));
+    await store.createRecord(record('stale', { options: { memoryMB: 0 } }));
     const boot = Math.round((Date.now() - (await import('node:os')).uptime() * 1000) / 1000) * 1000;
     const lock = join(root, 'locks', 'stale.lock');
     await writeFile(
@@ -486,7 +527,7 @@ describe('withLock', () => {
     const runs = Array.from({ length: 6 }, () => worker({ kind: 'lockedCounter', name: 'stale', times: 10 }));
     const results = await Promise.all(runs.map((r) => r.result));
     expect(results.every((r) => r.exitCode === 0)).toBe(true);
-    expect((await store.getRecord('stale')).options.counter).toBe(60);
+    expect((await store.getRecord('stale')).options.memoryMB).toBe(60);
     expect(await readdir(join(root, 'locks'))).toEqual([]);
   });
 
@@ -510,15 +551,15 @@ describe('withLock', () => {
 
 describe('several processes at once', () => {
   it('loses no update: 8 processes x 25 increments on one record', { timeout: 60_000 }, async () => {
-    await store.createRecord(record('shared', { options: { counter: 0, log: [] } }));
+    await store.createRecord(record('shared', { options: { memoryMB: 0, ports: [] } }));
     const runs = Array.from({ length: 8 }, (_, i) =>
       worker({ kind: 'counter', name: 'shared', times: 25, tag: `w${i}` }),
     );
     const results = await Promise.all(runs.map((r) => r.result));
     expect(results.map((r) => r.exitCode)).toEqual(Array(8).fill(0));
     const final = await store.getRecord('shared');
-    expect(final.options.counter).toBe(200);
-    const log = final.options.log as string[];
+    expect(final.options.memoryMB).toBe(200);
+    const log = final.options.ports as string[];
     expect(log).toHaveLength(200);
     // Each worker's own increments are in order.
     for (let i = 0; i < 8; i++) {
@@ -530,10 +571,10 @@ describe('several processes at once', () => {
   });
 
   it('read-then-write inside withLock is exclusive across 6 processes', { timeout: 60_000 }, async () => {
-    await store.createRecord(record('excl', { options: { counter: 0 } }));
+    await store.createRecord(record('excl', { options: { memoryMB: 0 } }));
     const runs = Array.from({ length: 6 }, () => worker({ kind: 'lockedCounter', name: 'excl', times: 15 }));
     await Promise.all(runs.map((r) => r.result));
-    expect((await store.getRecord('excl')).options.counter).toBe(90);
+    expect((await store.getRecord('excl')).options.memoryMB).toBe(90);
   });
 
   it('exactly one of 10 racing creates of a name wins; the others get SANDBOX_EXISTS', {
@@ -547,7 +588,7 @@ describe('several processes at once', () => {
     expect(outcomes.filter((o) => o === 'created')).toHaveLength(1);
     expect(outcomes.filter((o) => o === 'SANDBOX_EXISTS')).toHaveLength(9);
     const winner = outcomes.indexOf('created');
-    expect((await store.getRecord('race')).options).toEqual({ winner: `w${winner}` });
+    expect((await store.getRecord('race')).options).toEqual({ owner: `w${winner}` });
   });
 
   it('exactly one of 8 racing removes wins; the others get SANDBOX_NOT_FOUND', {
@@ -576,7 +617,7 @@ describe('several processes at once', () => {
       const owner = r.name.split('-')[0];
       expect(r).toMatchObject({
         status: 'stopped',
-        options: { owner, stoppedBy: owner },
+        options: { owner, hostName: owner },
         id: `hcs-sandbox-${r.name}`,
       });
     }
@@ -586,7 +627,9 @@ describe('several processes at once', () => {
     timeout: 60_000,
   }, async () => {
     const size = 256 * 1024;
-    await store.createRecord(record('big', { options: { ch: 'a', n: size, blob: 'a'.repeat(size) } }));
+    await store.createRecord(
+      record('big', { options: { hostName: 'a', scratchSizeGB: size, workingDir: 'a'.repeat(size) } }),
+    );
     const readers = Array.from({ length: 3 }, () => worker({ kind: 'reader', name: 'big', ms: 2_500 }));
     const writers = Array.from({ length: 3 }, () =>
       worker({ kind: 'bigWriter', name: 'big', times: 30, size }),

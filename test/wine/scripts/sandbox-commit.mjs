@@ -13,7 +13,7 @@ await main(async () => {
   await prep.files.write('C:\\app\\config.txt', 'prepared');
   r.running = await prep.commit('local/app:1').then(
     () => 'committed',
-    (e) => [e.name, e.field],
+    (e) => [e.name, e.code, e.kind],
   );
   await prep.stop();
   const image = await prep.commit('local/app:1');

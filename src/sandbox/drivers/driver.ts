@@ -1,0 +1,107 @@
+import type { CallOptions, ComputeSystem, SystemExitStatus } from '../../hcs/index.js';
+import type { ModifySettingRequestDocument } from '../../schema/index.js';
+import type { ImageRecord, LayerRef, Progress, UndoStack } from '../../storage/index.js';
+import type { HostFacts } from '../host.js';
+import type { NormalisedOptions } from '../options.js';
+import type { SandboxIsolation, SandboxRecord, StoredMappedFolder } from '../record.js';
+
+/**
+ * The seam between the product API (`Sandbox`: options, records, commands,
+ * files) and one way of isolating a sandbox. Each isolation (process
+ * container, Hyper-V container, VM) is one module implementing this; `Sandbox`
+ * never asks which isolation it holds, it asks its driver. Modelled on
+ * hcsshim's split between `hcsoci` (what a container needs) and `uvm` (how a
+ * utility VM hosts it).
+ */
+export interface IsolationDriver {
+  readonly isolation: SandboxIsolation;
+
+  /** Refuses options this isolation cannot honour, before anything is resolved or created. */
+  checkOptions(options: NormalisedOptions): void;
+
+  /** Refuses an image this isolation cannot run on this host, before anything is created. */
+  checkImage(image: ImageRecord, host: HostFacts): void;
+
+  /**
+   * Creates the sandbox's disks in `plan.scratchDir`, pushing one undo step per
+   * thing created, so a failure later in create removes them again.
+   */
+  prepare(plan: PreparePlan, undo: UndoStack, call: PrepareCallOptions): Promise<PreparedDisks>;
+
+  /** Creates and starts the compute system(s) of a created or stopped sandbox. */
+  start(record: SandboxRecord, call: CallOptions): Promise<StartedSandbox>;
+
+  /** Opens the compute system(s) of a sandbox that runs (started by any process), if there are any. */
+  attach(record: SandboxRecord): Promise<LiveSandbox | undefined>;
+
+  /** Makes sure no compute system of the sandbox runs, whether or not this process holds it. */
+  terminate(record: SandboxRecord, live: LiveSandbox | undefined): Promise<void>;
+
+  /** Removes what `prepare` created (after `terminate`). */
+  teardown(record: SandboxRecord): Promise<void>;
+
+  /** The modify requests that change a running sandbox's limits. */
+  limitRequests(limits: Limits, host: HostFacts): ModifySettingRequestDocument[];
+
+  /** Maps a host folder into the running sandbox. */
+  mapFolder(live: LiveSandbox, folder: StoredMappedFolder, call: CallOptions): Promise<void>;
+
+  /**
+   * The writable layer `commit` exports, or why this sandbox has none that the
+   * host can export.
+   */
+  writableLayer(record: SandboxRecord): { volumePath: string; layers: LayerRef[] } | { unavailable: string };
+}
+
+export interface PrepareCallOptions {
+  signal?: AbortSignal | undefined;
+  onProgress?: ((progress: Progress) => void) | undefined;
+}
+
+export interface PreparePlan {
+  name: string;
+  /** The compute system id. */
+  id: string;
+  scratchDir: string;
+  image: ImageRecord;
+  options: NormalisedOptions;
+}
+
+/** What `prepare` leaves for the record. */
+export interface PreparedDisks {
+  /** The writable layer's volume, while it stays mounted on the host. */
+  volumePath?: string;
+  /** The utility VM's compute system id, when the sandbox has one. */
+  uvmId?: string;
+}
+
+export interface StartedSandbox {
+  live: LiveSandbox;
+  /** What the record must learn from this start (a re-mounted volume). */
+  volumePath?: string;
+  uvmId?: string;
+}
+
+/** Limits that `update` changes on a running sandbox; at most one of cpus and cpuLimit. */
+export interface Limits {
+  memoryMB?: number;
+  cpus?: number;
+  cpuLimit?: number;
+}
+
+/**
+ * The running compute system(s) of one sandbox, as this process holds them.
+ * `system` is where commands run and whose properties describe the sandbox;
+ * a driver may hold more (the utility VM of a Hyper-V container).
+ */
+export interface LiveSandbox {
+  readonly system: ComputeSystem;
+  /** True once the system has exited or its handle was closed. */
+  readonly ended: boolean;
+  /** A graceful stop, then a forced one after `timeoutMs`; releases the handles. */
+  stop(timeoutMs: number): Promise<SystemExitStatus | undefined>;
+  /** A forced stop; releases the handles. Never throws for a system already gone. */
+  terminate(): Promise<void>;
+  /** Releases the handles without stopping anything. */
+  close(): Promise<void>;
+}

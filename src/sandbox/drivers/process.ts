@@ -1,0 +1,90 @@
+import { existsSync } from 'node:fs';
+import { type CallOptions, ComputeSystem } from '../../hcs/index.js';
+import { buildProcessContainer } from '../../schema/index.js';
+import { createScratchLayer, destroyScratchLayer, mountScratchLayer } from '../../storage/index.js';
+import { SandboxNotFoundError } from '../errors.js';
+import type { SandboxRecord } from '../record.js';
+import {
+  checkImageBuild,
+  containerLimitRequests,
+  containerSettings,
+  LiveContainer,
+  mapContainerFolder,
+  openIfExists,
+  storageQoS,
+  terminateById,
+} from './container-common.js';
+import type { IsolationDriver, StartedSandbox } from './driver.js';
+
+/**
+ * Process isolation: a Windows Server container sharing the host's kernel.
+ * Its writable layer stays mounted on the host while the sandbox exists, which
+ * is how `files` and `commit` reach it.
+ */
+export const processDriver: IsolationDriver = {
+  isolation: 'process',
+
+  checkOptions() {},
+
+  checkImage(image, host) {
+    checkImageBuild(image, 'process', host);
+  },
+
+  async prepare(plan, undo, call) {
+    const scratch = await createScratchLayer(
+      { dir: plan.scratchDir, sizeGB: plan.options.scratchSizeGB, parents: plan.image.layers },
+      {
+        ...(call.signal && { signal: call.signal }),
+        ...(call.onProgress && { onProgress: call.onProgress }),
+      },
+    );
+    undo.push('writable layer', () => destroyScratchLayer(plan.scratchDir));
+    return { volumePath: scratch.volumePath };
+  },
+
+  async start(record: SandboxRecord, call: CallOptions): Promise<StartedSandbox> {
+    if (!record.scratchDir || !record.layers) throw new SandboxNotFoundError(record.name);
+    let volumePath = record.volumePath;
+    // After a host restart the writable layer is no longer attached: mount it again.
+    if (!volumePath || !existsSync(volumePath)) {
+      volumePath = (await mountScratchLayer(record.scratchDir, record.layers)).volumePath;
+    }
+    const qos = storageQoS(record);
+    const document = buildProcessContainer({
+      layers: record.layers,
+      scratchPath: volumePath,
+      ...containerSettings(record),
+      ...(qos && { storageQoS: qos }),
+    });
+    const system = await ComputeSystem.create(record.id, document, call);
+    try {
+      await system.start(call);
+    } catch (error) {
+      await system[Symbol.asyncDispose]();
+      throw error;
+    }
+    return { live: new LiveContainer(system), volumePath };
+  },
+
+  async attach(record) {
+    const system = await openIfExists(record.id);
+    return system && new LiveContainer(system);
+  },
+
+  async terminate(record, live) {
+    if (live && !live.system.closed) await live.terminate();
+    else await terminateById(record.id);
+  },
+
+  async teardown(record) {
+    if (record.scratchDir) await destroyScratchLayer(record.scratchDir);
+  },
+
+  limitRequests: containerLimitRequests,
+  mapFolder: mapContainerFolder,
+
+  writableLayer(record) {
+    if (!record.volumePath || !record.layers) return { unavailable: 'its writable layer is not mounted' };
+    return { volumePath: record.volumePath, layers: record.layers };
+  },
+};
