@@ -6,10 +6,17 @@ import {
   setContainerProcessorRequest,
   setMemoryRequest,
 } from '../../schema/index.js';
-import { checkCompatibility, type ImageRecord } from '../../storage/index.js';
+import {
+  checkCompatibility,
+  createScratchLayer,
+  destroyScratchLayer,
+  type ImageRecord,
+  type ScratchLayer,
+  type UndoStack,
+} from '../../storage/index.js';
 import type { HostFacts } from '../host.js';
 import type { SandboxRecord, StoredMappedFolder } from '../record.js';
-import type { Limits, LiveSandbox } from './driver.js';
+import type { Limits, LiveSandbox, PrepareCallOptions, PreparePlan } from './driver.js';
 
 /**
  * What the two container isolations (process and Hyper-V) share: the
@@ -40,6 +47,23 @@ export function containerSettings(record: SandboxRecord) {
       readOnly: f.readOnly,
     })),
   };
+}
+
+/** The container's writable layer over the image's layers, removed again if create fails later. */
+export async function createWritableLayer(
+  plan: PreparePlan,
+  undo: UndoStack,
+  call: PrepareCallOptions,
+): Promise<ScratchLayer> {
+  const scratch = await createScratchLayer(
+    { dir: plan.scratchDir, sizeGB: plan.options.scratchSizeGB, parents: plan.image.layers },
+    {
+      ...(call.signal && { signal: call.signal }),
+      ...(call.onProgress && { onProgress: call.onProgress }),
+    },
+  );
+  undo.push('writable layer', () => destroyScratchLayer(plan.scratchDir));
+  return scratch;
 }
 
 /** Storage QoS from a record, in the schema's words, when any limit is set. */

@@ -5,7 +5,6 @@ import { type CallOptions, ComputeSystem } from '../../hcs/index.js';
 import { InvalidArgumentError } from '../../internal/errors.js';
 import { buildHypervContainer } from '../../schema/index.js';
 import {
-  createScratchLayer,
   destroyScratchLayer,
   type ImageRecord,
   SCRATCH_VHDX,
@@ -17,6 +16,7 @@ import {
   checkImageBuild,
   containerLimitRequests,
   containerSettings,
+  createWritableLayer,
   LiveContainer,
   mapContainerFolder,
   openIfExists,
@@ -53,14 +53,7 @@ export const hypervDriver: IsolationDriver = {
   },
 
   async prepare(plan, undo, call) {
-    const scratch = await createScratchLayer(
-      { dir: plan.scratchDir, sizeGB: plan.options.scratchSizeGB, parents: plan.image.layers },
-      {
-        ...(call.signal && { signal: call.signal }),
-        ...(call.onProgress && { onProgress: call.onProgress }),
-      },
-    );
-    undo.push('writable layer', () => destroyScratchLayer(plan.scratchDir));
+    const scratch = await createWritableLayer(plan, undo, call);
     // The utility VM attaches the container's scratch disk itself, so it must not
     // stay attached on the host; the VM boots from a copy of the image's scratch template.
     await unmountScratchLayer(scratch);

@@ -1,13 +1,14 @@
 import { existsSync } from 'node:fs';
 import { type CallOptions, ComputeSystem } from '../../hcs/index.js';
 import { buildProcessContainer } from '../../schema/index.js';
-import { createScratchLayer, destroyScratchLayer, mountScratchLayer } from '../../storage/index.js';
+import { destroyScratchLayer, mountScratchLayer } from '../../storage/index.js';
 import { SandboxNotFoundError } from '../errors.js';
 import type { SandboxRecord } from '../record.js';
 import {
   checkImageBuild,
   containerLimitRequests,
   containerSettings,
+  createWritableLayer,
   LiveContainer,
   mapContainerFolder,
   openIfExists,
@@ -31,14 +32,7 @@ export const processDriver: IsolationDriver = {
   },
 
   async prepare(plan, undo, call) {
-    const scratch = await createScratchLayer(
-      { dir: plan.scratchDir, sizeGB: plan.options.scratchSizeGB, parents: plan.image.layers },
-      {
-        ...(call.signal && { signal: call.signal }),
-        ...(call.onProgress && { onProgress: call.onProgress }),
-      },
-    );
-    undo.push('writable layer', () => destroyScratchLayer(plan.scratchDir));
+    const scratch = await createWritableLayer(plan, undo, call);
     return { volumePath: scratch.volumePath };
   },
 
