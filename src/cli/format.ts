@@ -1,15 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import {
-  type CommandInput,
-  HcsError,
-  HcsSandboxError,
-  HcsUnavailableError,
-  InvalidArgumentError,
-  type Progress,
-  StateStore,
-} from '../index.js';
+import { type CommandInput, HcsSandboxError, type Progress, StateStore } from '../index.js';
 import { type Io, UsageError } from './command.js';
+import { exitCodeOf } from './exit-codes.js';
 
 /**
  * Shared parsing and printing for the sandbox verbs (`run`, `exec`, `ls`, ...):
@@ -101,15 +94,6 @@ export function logFiles(name: string): { dir: string; log: string; exit: string
 
 export function hasLog(name: string): boolean {
   return existsSync(logFiles(name).log);
-}
-
-/** The exit code main.ts gives an error (kept in step with src/cli/main.ts). */
-export function exitCodeOf(error: unknown): number {
-  if (error instanceof UsageError) return 2;
-  if (error instanceof HcsUnavailableError) return 3;
-  if (error instanceof HcsError) return 4;
-  if (error instanceof InvalidArgumentError) return 5;
-  return 1;
 }
 
 /**

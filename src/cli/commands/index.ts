@@ -4,11 +4,13 @@ import { maintenanceCommand } from './maintenance.js';
 import { networkCommand } from './network.js';
 import { rawCommand } from './raw.js';
 import { sandboxCommitCommand } from './sandbox-commit.js';
+import { sandboxDetachedCommand } from './sandbox-detached.js';
 import { sandboxExecCommand } from './sandbox-exec.js';
 import { sandboxFilesCommand } from './sandbox-files.js';
 import { sandboxLifecycleCommand } from './sandbox-lifecycle.js';
 import { sandboxReadCommand } from './sandbox-read.js';
 import { sandboxRunCommand } from './sandbox-run.js';
+import { sandboxStartCommand } from './sandbox-start.js';
 import { sandboxStatsCommand } from './sandbox-stats.js';
 import { systemsCommand } from './systems.js';
 import { versionCommand } from './version.js';
@@ -17,6 +19,8 @@ import { versionCommand } from './version.js';
 export const COMMANDS = [
   versionCommand,
   sandboxRunCommand,
+  sandboxStartCommand,
+  sandboxDetachedCommand,
   sandboxExecCommand,
   sandboxReadCommand,
   sandboxLifecycleCommand,

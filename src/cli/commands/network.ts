@@ -1,12 +1,12 @@
-import { InvalidArgumentError } from '../../internal/errors.js';
 import {
   createNetwork,
   formatPortMapping,
+  InvalidArgumentError,
   inspectNetwork,
   listNetworks,
   parseCidr,
   removeNetwork,
-} from '../../network/index.js';
+} from '../../index.js';
 import { type CommandModule, printTable, UsageError } from '../command.js';
 
 export type NetworkPlan =

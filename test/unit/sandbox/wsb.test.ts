@@ -3,13 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HcsSandboxError, InvalidArgumentError } from '../../../src/internal/errors.js';
 import { WsbError } from '../../../src/sandbox/errors.js';
-import {
-  defaultSandboxFolder,
-  parseWsb,
-  readWsbFile,
-  type WsbConfig,
-  wsbToSandboxOptions,
-} from '../../../src/sandbox/wsb.js';
+import type { WsbConfig } from '../../../src/sandbox/wsb/config.js';
+import { defaultSandboxFolder } from '../../../src/sandbox/wsb/paths.js';
+import { parseWsb, readWsbFile } from '../../../src/sandbox/wsb/reader.js';
+import { wsbToSandboxOptions } from '../../../src/sandbox/wsb/to-options.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'wsb');
 const fixture = (name: string) => join(FIXTURES, name);

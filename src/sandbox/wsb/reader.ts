@@ -1,102 +1,40 @@
 import { readFile } from 'node:fs/promises';
-import { InvalidArgumentError } from '../internal/errors.js';
-import { WsbError } from './errors.js';
-import { defaultSandboxFolder, hostPathProblem, sandboxPathProblem, windowsPathKey } from './wsb-paths.js';
-import { parseXmlTree, type XmlElement } from './wsb-xml.js';
+import { WsbError } from '../errors.js';
+import {
+  MEMORY_VALUES,
+  WSB_MAX_MEMORY_MB,
+  type WsbConfig,
+  type WsbGpu,
+  type WsbMappedFolder,
+  type WsbPosition,
+  type WsbSettingName,
+  type WsbToggle,
+  type WsbToggleKey,
+} from './config.js';
+import { defaultSandboxFolder, hostPathProblem, sandboxPathProblem, windowsPathKey } from './paths.js';
+import { parseXmlTree, type XmlElement } from './xml.js';
 
 /**
- * Reader for Windows Sandbox configuration files (`.wsb`), and their mapping
- * to sandbox options. Spellings, values and defaults follow Microsoft Learn's
- * "Windows Sandbox configuration" page (docs/wsb.md has the table).
+ * Reader for Windows Sandbox configuration files (`.wsb`): bytes or text to a
+ * typed {@link WsbConfig}, or a `WsbError` naming file, line and column.
  */
-
-export { WsbError } from './errors.js';
-export { defaultSandboxFolder, WSB_DEFAULT_DESKTOP } from './wsb-paths.js';
-
-/** A tri-state switch. `Default` (or an absent element) leaves the choice to Windows Sandbox. */
-export type WsbToggle = 'Enable' | 'Disable' | 'Default';
-/** `<vGPU>` also takes `EnableVendorExtensions` (GPU paravirtualization driver docs). */
-export type WsbGpu = WsbToggle | 'EnableVendorExtensions';
-
-/** A 1-based place in the file. */
-export interface WsbPosition {
-  line: number;
-  column: number;
-}
-
-export interface WsbMappedFolder {
-  /** Absolute host path (drive or UNC), as written. */
-  hostFolder: string;
-  /** Absolute path in the sandbox: as written, or Windows Sandbox's default (see `sandboxFolderDefaulted`). */
-  sandboxFolder: string;
-  /** True when `<SandboxFolder>` was absent and `sandboxFolder` is `C:\Users\WDAGUtilityAccount\Desktop\<name>`. */
-  sandboxFolderDefaulted: boolean;
-  /** `<ReadOnly>`; `false` when absent. */
-  readOnly: boolean;
-  /** Where the `<MappedFolder>` element starts. */
-  position: WsbPosition;
-}
-
-/** The canonical (documented) spelling of each top-level element. */
-export type WsbSettingName =
-  | 'vGPU'
-  | 'Networking'
-  | 'MappedFolders'
-  | 'LogonCommand'
-  | 'AudioInput'
-  | 'VideoInput'
-  | 'ProtectedClient'
-  | 'PrinterRedirection'
-  | 'ClipboardRedirection'
-  | 'MemoryInMB';
-
-/** A parsed `.wsb` file. Absent settings are absent here too (Windows Sandbox's defaults apply). */
-export interface WsbConfig {
-  /** The name used in error messages and warnings. */
-  fileName: string;
-  vGPU?: WsbGpu;
-  networking?: WsbToggle;
-  /** `<MappedFolders>`, in file order; `[]` when absent. */
-  mappedFolders: WsbMappedFolder[];
-  /** `<LogonCommand><Command>`, trimmed. */
-  logonCommand?: string;
-  audioInput?: WsbToggle;
-  videoInput?: WsbToggle;
-  protectedClient?: WsbToggle;
-  printerRedirection?: WsbToggle;
-  clipboardRedirection?: WsbToggle;
-  memoryInMB?: number;
-  /** Where each top-level setting that is present was written. */
-  positions: Partial<Record<WsbSettingName, WsbPosition>>;
-}
 
 export interface ParseWsbOptions {
   /** Shown in errors; defaults to `<input>`. */
   fileName?: string;
 }
 
-/** Largest memory we accept, in MB (12 TiB, Hyper-V's per-VM maximum). */
-export const WSB_MAX_MEMORY_MB = 12 * 1024 * 1024;
 /** A `.wsb` file larger than this is refused before parsing. */
 export const WSB_MAX_FILE_BYTES = 1024 * 1024;
 
 const TOGGLE_VALUES = 'Enable, Disable or Default (any case; True/False are read as Enable/Disable)';
 const GPU_VALUES = 'Enable, Disable, Default or EnableVendorExtensions (any case)';
 const BOOLEAN_VALUES = 'true or false (any case)';
-const MEMORY_VALUES = `a whole number of megabytes from 1 to ${WSB_MAX_MEMORY_MB}`;
-
-type ToggleKey =
-  | 'networking'
-  | 'audioInput'
-  | 'videoInput'
-  | 'protectedClient'
-  | 'printerRedirection'
-  | 'clipboardRedirection';
 
 interface TopLevel {
   name: WsbSettingName;
   kind: 'toggle' | 'gpu' | 'memory' | 'folders' | 'logon';
-  key?: ToggleKey;
+  key?: WsbToggleKey;
 }
 
 const TOP_LEVEL: readonly TopLevel[] = [
@@ -451,213 +389,4 @@ class Reader {
       position: { line: element.line, column: element.column },
     };
   }
-}
-
-// ---------------------------------------------------------------------------
-// Mapping to sandbox options
-
-/** One folder shared into a sandbox. */
-export interface WsbFolderOption {
-  hostPath: string;
-  sandboxPath: string;
-  readOnly: boolean;
-}
-
-/**
- * Plain sandbox options derived from a `.wsb` file. The booleans are present
- * only when the file says `Enable` (true) or `Disable` (false) explicitly;
- * absent means "the default of whatever runs it".
- */
-export interface WsbSandboxOptions {
-  memoryMB?: number;
-  network: 'nat' | 'none';
-  mappedFolders: WsbFolderOption[];
-  logonCommand?: string;
-  gpu?: boolean;
-  clipboard?: boolean;
-  audioInput?: boolean;
-  videoInput?: boolean;
-  printerRedirection?: boolean;
-  protectedClient?: boolean;
-}
-
-/** Options given beside the file (CLI flags); they win over the file. */
-export interface WsbOverrides {
-  /** What will run it; warnings depend on it. Default `process`. */
-  isolation?: 'process' | 'hyperv' | 'vm';
-  memoryMB?: number;
-  network?: 'nat' | 'none';
-  logonCommand?: string;
-  /** Added to the file's folders; one with the same `sandboxPath` replaces the file's. */
-  mappedFolders?: readonly WsbFolderOption[];
-}
-
-/** A setting of the file that what will run it cannot honour (or honours differently). */
-export interface WsbWarning {
-  setting: WsbSettingName;
-  /** The value written in the file. */
-  value: string;
-  message: string;
-  fileName: string;
-  line: number;
-  column: number;
-}
-
-type WsbFlag = 'gpu' | 'clipboard' | 'audioInput' | 'videoInput' | 'printerRedirection' | 'protectedClient';
-
-export interface WsbMapping {
-  options: WsbSandboxOptions;
-  warnings: WsbWarning[];
-}
-
-const NOT_IN_CONTAINERS: readonly {
-  setting: WsbSettingName;
-  key: 'vGPU' | ToggleKey;
-  what: string;
-}[] = [
-  { setting: 'vGPU', key: 'vGPU', what: 'a virtual GPU is not given to containers; software rendering only' },
-  { setting: 'AudioInput', key: 'audioInput', what: 'containers have no audio devices' },
-  { setting: 'VideoInput', key: 'videoInput', what: 'containers have no camera devices' },
-  {
-    setting: 'PrinterRedirection',
-    key: 'printerRedirection',
-    what: 'host printers are not shared into containers',
-  },
-  {
-    setting: 'ClipboardRedirection',
-    key: 'clipboardRedirection',
-    what: 'containers have no desktop session, so no clipboard to share',
-  },
-  {
-    setting: 'ProtectedClient',
-    key: 'protectedClient',
-    what: 'there is no remote-desktop client to run in an AppContainer',
-  },
-];
-
-/**
- * Maps a parsed `.wsb` to sandbox options. Settings that container isolation
- * (`process`, `hyperv`) cannot honour are kept in the options and listed in
- * `warnings`, never dropped silently.
- *
- * @throws InvalidArgumentError for a bad override.
- */
-export function wsbToSandboxOptions(config: WsbConfig, overrides: WsbOverrides = {}): WsbMapping {
-  const isolation = overrides.isolation ?? 'process';
-  if (!['process', 'hyperv', 'vm'].includes(isolation)) {
-    throw new InvalidArgumentError('isolation', "'process', 'hyperv' or 'vm'", isolation);
-  }
-  checkOverrides(overrides);
-
-  const byTarget = new Map<string, WsbFolderOption>();
-  for (const folder of config.mappedFolders) {
-    byTarget.set(windowsPathKey(folder.sandboxFolder), {
-      hostPath: folder.hostFolder,
-      sandboxPath: folder.sandboxFolder,
-      readOnly: folder.readOnly,
-    });
-  }
-  for (const folder of overrides.mappedFolders ?? []) {
-    byTarget.set(windowsPathKey(folder.sandboxPath), { ...folder });
-  }
-
-  const options: WsbSandboxOptions = {
-    network: overrides.network ?? (config.networking === 'Disable' ? 'none' : 'nat'),
-    mappedFolders: [...byTarget.values()],
-  };
-  const memoryMB = overrides.memoryMB ?? config.memoryInMB;
-  if (memoryMB !== undefined) options.memoryMB = memoryMB;
-  const logonCommand = overrides.logonCommand ?? config.logonCommand;
-  if (logonCommand !== undefined) options.logonCommand = logonCommand;
-  const flags: readonly [WsbFlag, WsbToggle | WsbGpu | undefined][] = [
-    ['gpu', config.vGPU],
-    ['clipboard', config.clipboardRedirection],
-    ['audioInput', config.audioInput],
-    ['videoInput', config.videoInput],
-    ['printerRedirection', config.printerRedirection],
-    ['protectedClient', config.protectedClient],
-  ];
-  for (const [key, value] of flags) {
-    if (value !== undefined && value !== 'Default') options[key] = value !== 'Disable';
-  }
-
-  const warnings: WsbWarning[] = [];
-  if (isolation === 'vm') return { options, warnings };
-
-  const warn = (setting: WsbSettingName, value: string, message: string, at?: WsbPosition) => {
-    const position = at ?? config.positions[setting] ?? { line: 1, column: 1 };
-    warnings.push({ setting, value, message, fileName: config.fileName, ...position });
-  };
-  for (const { setting, key, what } of NOT_IN_CONTAINERS) {
-    const value = config[key];
-    if (value === 'Enable' || value === 'EnableVendorExtensions') {
-      warn(
-        setting,
-        value,
-        `<${setting}>${value}</${setting}> is ignored with ${isolation} isolation: ${what}.`,
-      );
-    }
-  }
-  if (config.logonCommand !== undefined && overrides.logonCommand === undefined) {
-    warn(
-      'LogonCommand',
-      config.logonCommand,
-      `The logon command runs when the ${isolation}-isolated container has started, as the container's ` +
-        'default user (not WDAGUtilityAccount, and with no desktop session).',
-    );
-  }
-  for (const folder of config.mappedFolders) {
-    const kept = byTarget.get(windowsPathKey(folder.sandboxFolder));
-    if (folder.sandboxFolderDefaulted && kept?.hostPath === folder.hostFolder) {
-      warn(
-        'MappedFolders',
-        folder.hostFolder,
-        `${folder.hostFolder} has no <SandboxFolder>, so it is mapped to ${folder.sandboxFolder} ` +
-          "(Windows Sandbox's desktop default), a path container images do not otherwise have.",
-        folder.position,
-      );
-    }
-  }
-  return { options, warnings };
-}
-
-function checkOverrides(overrides: WsbOverrides): void {
-  const { memoryMB, network, logonCommand, mappedFolders } = overrides;
-  if (
-    memoryMB !== undefined &&
-    (!Number.isInteger(memoryMB) || memoryMB < 1 || memoryMB > WSB_MAX_MEMORY_MB)
-  ) {
-    throw new InvalidArgumentError('memoryMB', MEMORY_VALUES, memoryMB);
-  }
-  if (network !== undefined && network !== 'nat' && network !== 'none') {
-    throw new InvalidArgumentError('network', "'nat' or 'none'", network);
-  }
-  if (logonCommand !== undefined && (typeof logonCommand !== 'string' || logonCommand.trim() === '')) {
-    throw new InvalidArgumentError('logonCommand', 'a non-empty command line', logonCommand);
-  }
-  (mappedFolders ?? []).forEach((folder, i) => {
-    const hostProblem =
-      typeof folder.hostPath === 'string' ? hostPathProblem(folder.hostPath) : 'not a string';
-    if (hostProblem || folder.hostPath === '') {
-      throw new InvalidArgumentError(
-        `mappedFolders[${i}].hostPath`,
-        'an absolute host path',
-        folder.hostPath,
-        hostProblem,
-      );
-    }
-    const sandboxProblem =
-      typeof folder.sandboxPath === 'string' ? sandboxPathProblem(folder.sandboxPath) : 'not a string';
-    if (sandboxProblem) {
-      throw new InvalidArgumentError(
-        `mappedFolders[${i}].sandboxPath`,
-        'an absolute path in the sandbox (C:\\...)',
-        folder.sandboxPath,
-        sandboxProblem,
-      );
-    }
-    if (typeof folder.readOnly !== 'boolean') {
-      throw new InvalidArgumentError(`mappedFolders[${i}].readOnly`, 'true or false', folder.readOnly);
-    }
-  });
 }

@@ -1,5 +1,5 @@
 import { SaxesParser } from 'saxes';
-import { WsbError } from './errors.js';
+import { WsbError } from '../errors.js';
 
 /**
  * A minimal element tree built with saxes (a conforming, non-validating XML

@@ -1,0 +1,127 @@
+import {
+  InvalidArgumentError,
+  readWsbFile,
+  Sandbox,
+  type SandboxIsolation,
+  wsbToSandboxOptions,
+} from '../../index.js';
+import { type CommandModule, type Io, UsageError } from '../command.js';
+import { eachName, fileError, stepReporter } from '../format.js';
+import { freshLog, writeExit } from './command-log.js';
+import { streamCommand } from './sandbox-exec.js';
+import { createWithProgress, isolationOf } from './sandbox-spec.js';
+
+export type SandboxStartPlan =
+  | { kind: 'sandbox-start'; names: string[]; quiet: boolean }
+  | {
+      kind: 'sandbox-start-wsb';
+      path: string;
+      isolation: SandboxIsolation | undefined;
+      image: string | undefined;
+      name: string | undefined;
+      quiet: boolean;
+    };
+
+/** `start`: created or stopped sandboxes by name, or a new one from a Windows Sandbox `.wsb` file. */
+export const sandboxStartCommand: CommandModule<SandboxStartPlan> = {
+  kinds: ['sandbox-start', 'sandbox-start-wsb'],
+  register(program, accept) {
+    program
+      .command('start')
+      .description('start created or stopped sandboxes, or a Windows Sandbox configuration (.wsb)')
+      .argument('<sandbox...>', 'sandbox names, or one CONFIG.wsb file')
+      .option('--isolation <isolation>', 'with a .wsb: process or hyperv (vm is not available yet)')
+      .option('--image <ref>', 'with a .wsb: the image to run it in')
+      .option('--name <name>', 'with a .wsb: name the sandbox')
+      .option('-q, --quiet', 'no progress lines on stderr', false)
+      .action(
+        (targets: string[], opts: { isolation?: string; image?: string; name?: string; quiet: boolean }) => {
+          const wsb = targets.filter((t) => /\.wsb$/i.test(t));
+          if (wsb.length === 0) {
+            for (const flag of ['isolation', 'image', 'name'] as const) {
+              if (opts[flag] !== undefined)
+                throw new UsageError(`--${flag} is only for starting a .wsb file`);
+            }
+            accept({ kind: 'sandbox-start', names: targets, quiet: opts.quiet });
+            return;
+          }
+          if (targets.length > 1)
+            throw new UsageError('start takes one .wsb file, and no sandbox names with it');
+          accept({
+            kind: 'sandbox-start-wsb',
+            path: wsb[0] as string,
+            isolation: isolationOf(opts.isolation),
+            image: opts.image,
+            name: opts.name,
+            quiet: opts.quiet,
+          });
+        },
+      );
+  },
+  async run(plan, io) {
+    switch (plan.kind) {
+      case 'sandbox-start':
+        return eachName(io, plan.names, async (name) => {
+          const sandbox = await Sandbox.open(name);
+          const progress = stepReporter(io, { tty: Boolean(process.stderr.isTTY), quiet: plan.quiet }, name);
+          try {
+            progress.step(`starting ${name}`);
+            await sandbox.start();
+          } finally {
+            progress.stop();
+            await sandbox.close();
+          }
+          io.out(`${name}\n`);
+        });
+      case 'sandbox-start-wsb':
+        return startWsb(plan, io);
+    }
+  },
+};
+
+async function startWsb(
+  plan: Extract<SandboxStartPlan, { kind: 'sandbox-start-wsb' }>,
+  io: Io,
+): Promise<number> {
+  const config = await readWsbFile(plan.path).catch((error: unknown) => {
+    throw fileError(error, plan.path);
+  });
+  if (plan.isolation === undefined || plan.isolation === 'vm') {
+    throw new InvalidArgumentError(
+      'isolation',
+      '--isolation process or --isolation hyperv (with --image REF)',
+      plan.isolation ?? 'vm',
+      "a .wsb file runs with Windows Sandbox-style 'vm' isolation by default, and that is not available yet",
+    );
+  }
+  if (plan.image === undefined) {
+    throw new UsageError(`--image REF is needed to run a .wsb file with ${plan.isolation} isolation`);
+  }
+  const { options, warnings } = wsbToSandboxOptions(config, { isolation: plan.isolation });
+  for (const warning of warnings) {
+    io.err(`warning: ${warning.fileName}:${warning.line}:${warning.column}: ${warning.message}\n`);
+  }
+  const sandbox = await createWithProgress(
+    io,
+    {
+      image: plan.image,
+      isolation: plan.isolation,
+      persistent: true,
+      ...(plan.name !== undefined && { name: plan.name }),
+      ...(options.memoryMB !== undefined && { memoryMB: options.memoryMB }),
+      mappedFolders: options.mappedFolders,
+    },
+    plan.quiet,
+  );
+  try {
+    io.out(`${sandbox.name}\n`);
+    if (options.logonCommand === undefined) return 0;
+    const log = freshLog(sandbox.name);
+    const exitCode = await streamCommand(io, sandbox, [options.logonCommand], { log });
+    writeExit(sandbox.name, exitCode);
+    if (exitCode !== 0) io.err(`hcs-sandbox: the logon command exited with ${exitCode}\n`);
+    return exitCode;
+  } finally {
+    await sandbox.close();
+  }
+}
