@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, stat } from 'node:fs/promises';
 import { hostname, uptime } from 'node:os';
 import { dirname } from 'node:path';
-import { errorCode, readIfExists, sleep, unlinkIfExists } from './atomic-file.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { errorCode, readIfExists, unlinkIfExists } from './atomic-file.js';
 import { HcsSandboxError, InvalidArgumentError } from './errors.js';
 
 /** What the holder of a lock wrote into its lock file. */

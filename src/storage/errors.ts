@@ -1,4 +1,5 @@
 import { HcsSandboxError } from '../internal/errors.js';
+import { formatBytes } from '../internal/format-bytes.js';
 
 /**
  * The target volume has less free space than the scratch disk may grow to.
@@ -62,9 +63,4 @@ export class ScratchLayerStateError extends HcsSandboxError {
     super('SCRATCH_LAYER_STATE', message);
     this.dir = dir;
   }
-}
-
-function formatBytes(bytes: number): string {
-  const gib = bytes / 2 ** 30;
-  return gib >= 1 ? `${gib.toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }

@@ -1,7 +1,8 @@
 import { HcsSandboxError } from '../../internal/errors.js';
+import type { ContainerIsolation } from '../../internal/isolation.js';
 
 /** The isolation modes a Windows container can run under. */
-export type Isolation = 'process' | 'hyperv';
+export type Isolation = ContainerIsolation;
 
 export interface ImageCompatibilityDetails {
   imageBuild: number;

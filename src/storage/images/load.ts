@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
 import { InvalidArgumentError } from '../../internal/errors.js';
+import { exists } from '../../internal/fs.js';
 import type { ImageRecord, Progress } from '../types.js';
 import { DigestMismatchError, digestHex, isDigest, sha256File, sha256Of } from './digest.js';
 import { layerCompression, safeEntrySegments, sniffCompression } from './layer-tar.js';
@@ -356,14 +357,5 @@ async function extractArchive(
     await mkdir(dirname(at), { recursive: true });
     await rm(at, { force: true });
     await link(from, at);
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
