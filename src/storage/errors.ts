@@ -1,4 +1,4 @@
-import { HcsSandboxError } from '../internal/errors.js';
+import { HcsSandboxError, InvalidStateError } from '../internal/errors.js';
 import { formatBytes } from '../internal/format-bytes.js';
 
 /**
@@ -56,7 +56,7 @@ export class RollbackError extends HcsSandboxError {
 }
 
 /** A scratch layer folder that is not in the expected state (missing, or already there). */
-export class ScratchLayerStateError extends HcsSandboxError {
+export class ScratchLayerStateError extends InvalidStateError {
   readonly dir: string;
 
   constructor(dir: string, message: string) {
