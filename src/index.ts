@@ -4,7 +4,15 @@
  * errors); the sandbox API builds on it.
  */
 export * from './hcs/index.js';
-export { HcsSandboxError, InvalidArgumentError } from './internal/errors.js';
+export {
+  ConflictError,
+  type ErrorKind,
+  HcsSandboxError,
+  InvalidArgumentError,
+  InvalidStateError,
+  NotFoundError,
+  UnavailableError,
+} from './internal/errors.js';
 export * from './jobs/index.js';
 export * from './network/index.js';
 export * from './sandbox/index.js';

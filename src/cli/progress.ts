@@ -1,5 +1,5 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
-import type { Progress } from '../index.js';
+import { formatBytes, type Progress } from '../index.js';
 import type { Io } from './command.js';
 
 /**
@@ -49,16 +49,4 @@ const BYTE_PHASES = new Set(['download', 'extract', 'read']);
 
 function shortItem(item: string): string {
   return item.startsWith('sha256:') ? item.slice(7, 19) : item;
-}
-
-export function formatBytes(bytes: number | undefined): string {
-  if (bytes === undefined) return '';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value >= 10 || unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
 }

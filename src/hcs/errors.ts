@@ -1,4 +1,4 @@
-import { HcsSandboxError } from '../internal/errors.js';
+import { type ErrorKind, HcsSandboxError, InvalidStateError } from '../internal/errors.js';
 import { HR, hresultHex, hresultMeaning, hresultName, toUnsigned } from './hresults.js';
 
 /** One entry of `ResultError.ErrorEvents`. */
@@ -78,6 +78,11 @@ export class HcsError extends HcsSandboxError {
   readonly timedOut: boolean;
   readonly canceled: boolean;
 
+  /** Windows refused or failed the request: always `host`, even when the HRESULT means not-found (use the predicates). */
+  override get kind(): ErrorKind {
+    return 'host';
+  }
+
   constructor(details: HcsErrorDetails) {
     const hresult = toUnsigned(details.hresult);
     const resultError = parseResultError(details.document);
@@ -126,7 +131,7 @@ export class HcsError extends HcsSandboxError {
 }
 
 /** A method was called on a compute system or process handle that is already closed. */
-export class HandleClosedError extends HcsSandboxError {
+export class HandleClosedError extends InvalidStateError {
   constructor(what: string) {
     super('HANDLE_CLOSED', `${what} has been closed; open it again to use it.`);
   }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * File primitives for the state store: atomic replace and reads that retry
@@ -17,8 +18,6 @@ export function errorCode(err: unknown): string | undefined {
     ? err.code
     : undefined;
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Retries `fn` while it fails with a transient sharing error (Windows), up to ~1 s. */
 async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {

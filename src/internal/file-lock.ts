@@ -3,8 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, stat } from 'node:fs/promises';
 import { hostname, uptime } from 'node:os';
 import { dirname } from 'node:path';
-import { errorCode, readIfExists, sleep, unlinkIfExists } from './atomic-file.js';
-import { HcsSandboxError, InvalidArgumentError } from './errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { errorCode, readIfExists, unlinkIfExists } from './atomic-file.js';
+import { ConflictError, InvalidArgumentError } from './errors.js';
 
 /** What the holder of a lock wrote into its lock file. */
 export interface LockOwner {
@@ -16,7 +17,7 @@ export interface LockOwner {
 }
 
 /** Another process held the lock past the wait (the default error; callers may pass their own). */
-export class LockBusyError extends HcsSandboxError {
+export class LockBusyError extends ConflictError {
   readonly key: string;
   readonly waitedMs: number;
   readonly owner: LockOwner | undefined;

@@ -1,5 +1,6 @@
+import { formatBytes } from '../internal/format-bytes.js';
 import type { BasicAccountingInformation, ExtendedLimitInformation, IoCounters } from '../native/index.js';
-import { formatBytes, formatDuration } from './units.js';
+import { formatDuration } from './units.js';
 
 /** Disk and other I/O of all processes that ran in the job. */
 export interface JobIoCounters {

@@ -1,8 +1,8 @@
-import { HcsSandboxError } from '../internal/errors.js';
+import { HcsSandboxError, InvalidStateError } from '../internal/errors.js';
 import type { JobAccounting } from './accounting.js';
 
 /** The job was used after `close()`. */
-export class JobClosedError extends HcsSandboxError {
+export class JobClosedError extends InvalidStateError {
   constructor(what: string) {
     super('JOB_CLOSED', `Cannot ${what}: the job object is closed.`);
   }

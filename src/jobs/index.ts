@@ -3,6 +3,8 @@
  * priority, IO), accounting, and termination of a whole process tree. See
  * docs/jobs.md.
  */
+
+export { formatBytes } from '../internal/format-bytes.js';
 export { Win32CallError } from '../native/index.js';
 export { accountingRows, type JobAccounting, type JobIoCounters, toJobAccounting } from './accounting.js';
 export { JobClosedError, JobRunAbortedError } from './errors.js';
@@ -26,4 +28,4 @@ export {
   runInJob,
   type StdioTarget,
 } from './run.js';
-export { BYTE_UNITS, formatBytes, formatDuration, parseBytes, parsePercent } from './units.js';
+export { BYTE_UNITS, formatDuration, parseBytes, parsePercent } from './units.js';

@@ -63,20 +63,6 @@ export function parsePercent(value: string | number, field = 'percent'): number 
   return n;
 }
 
-/** Formats bytes with binary units (`1.5 MiB`), exact below 1 KiB. */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 'B';
-  for (const next of units) {
-    if (value < 1024) break;
-    value /= 1024;
-    unit = next;
-  }
-  return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${unit}`;
-}
-
 /** Formats milliseconds as `0.250 s`, `1 min 05.000 s`. */
 export function formatDuration(ms: number): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(3)} s`;

@@ -1,11 +1,11 @@
-import { HcsSandboxError } from '../internal/errors.js';
+import { UnavailableError } from '../internal/errors.js';
 
 /**
  * HCS cannot be used on this machine at all: not Windows, a Windows build older
  * than 1809, or the features that bring computecore.dll are off. `reason` says
  * which; the message says how to fix it.
  */
-export class HcsUnavailableError extends HcsSandboxError {
+export class HcsUnavailableError extends UnavailableError {
   readonly reason: 'not-windows' | 'windows-too-old' | 'dll-missing';
   readonly library: string;
 
@@ -20,7 +20,7 @@ export class HcsUnavailableError extends HcsSandboxError {
  * The DLL loaded, but this Windows build does not export the function (for
  * example HcsWaitForProcessExit before Windows Server 2022).
  */
-export class FunctionUnavailableError extends HcsSandboxError {
+export class FunctionUnavailableError extends UnavailableError {
   readonly library: string;
   readonly functionName: string;
 

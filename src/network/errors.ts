@@ -1,4 +1,10 @@
-import { HcsSandboxError, InvalidArgumentError } from '../internal/errors.js';
+import {
+  ConflictError,
+  type ErrorKind,
+  HcsSandboxError,
+  InvalidArgumentError,
+  NotFoundError,
+} from '../internal/errors.js';
 import { HCN, HCN_HRESULTS, hcnHresultHex, hcnHresultName } from './hresults.js';
 
 /** The `ErrorRecord` HCN returns: `{ErrorCode, Error, Success}` where parsable (NanaBox reads those two). */
@@ -40,6 +46,11 @@ export class HcnError extends HcsSandboxError {
   readonly errorRecord: HcnErrorRecord | undefined;
   readonly errorRecordText: string | null | undefined;
   readonly hint: string | undefined;
+
+  /** Windows refused or failed the request: always `host`, even when the HRESULT means not-found (use the predicates). */
+  override get kind(): ErrorKind {
+    return 'host';
+  }
 
   constructor(details: HcnErrorDetails) {
     const hresult = details.hresult >>> 0;
@@ -121,7 +132,7 @@ export class PortMappingParseError extends InvalidArgumentError {
 }
 
 /** A host port a sandbox wants to publish is already taken (by another program or one of our sandboxes). */
-export class PortConflictError extends HcsSandboxError {
+export class PortConflictError extends ConflictError {
   readonly port: number;
   readonly protocol: 'tcp' | 'udp';
   readonly usedBy: string;
@@ -138,7 +149,7 @@ export class PortConflictError extends HcsSandboxError {
 }
 
 /** A network named by the user does not exist, or is of the wrong kind. */
-export class NetworkNotFoundError extends HcsSandboxError {
+export class NetworkNotFoundError extends NotFoundError {
   readonly network: string;
   constructor(network: string, detail?: string) {
     super(
@@ -150,7 +161,7 @@ export class NetworkNotFoundError extends HcsSandboxError {
 }
 
 /** An HCN object that hcs-sandbox does not own was about to be changed. */
-export class NetworkNotOwnedError extends HcsSandboxError {
+export class NetworkNotOwnedError extends ConflictError {
   constructor(what: string) {
     super(
       'NOT_OWNED',

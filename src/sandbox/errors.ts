@@ -1,4 +1,4 @@
-import { HcsSandboxError } from '../internal/errors.js';
+import { ConflictError, HcsSandboxError, NotFoundError, UnavailableError } from '../internal/errors.js';
 import type { LockOwner } from '../internal/file-lock.js';
 
 /**
@@ -10,7 +10,7 @@ import type { LockOwner } from '../internal/file-lock.js';
  */
 
 /** No sandbox of that name (or id) is known to the state store. */
-export class SandboxNotFoundError extends HcsSandboxError {
+export class SandboxNotFoundError extends NotFoundError {
   readonly sandbox: string;
 
   constructor(sandbox: string, options?: { cause?: unknown }) {
@@ -20,7 +20,7 @@ export class SandboxNotFoundError extends HcsSandboxError {
 }
 
 /** A sandbox of that name already exists. */
-export class SandboxExistsError extends HcsSandboxError {
+export class SandboxExistsError extends ConflictError {
   readonly sandbox: string;
 
   constructor(sandbox: string, options?: { cause?: unknown }) {
@@ -39,7 +39,7 @@ export type { LockOwner } from '../internal/file-lock.js';
  * Another process holds the sandbox's lock (it is starting, stopping or
  * removing it) and did not release it within the wait.
  */
-export class SandboxBusyError extends HcsSandboxError {
+export class SandboxBusyError extends ConflictError {
   readonly sandbox: string;
   readonly waitedMs: number;
   /** The lock's holder as recorded in the lock file, when it could be read. */
@@ -115,7 +115,7 @@ export class WsbError extends HcsSandboxError {
  * The compute system exists but hcs-sandbox did not create it (another Owner,
  * or not our id prefix): we do not stop, remove or change it without `force`.
  */
-export class NotOwnedError extends HcsSandboxError {
+export class NotOwnedError extends ConflictError {
   readonly systemId: string;
   readonly owner: string | undefined;
 
@@ -131,7 +131,7 @@ export class NotOwnedError extends HcsSandboxError {
 }
 
 /** HCS refused to change a limit of a running sandbox (this build or isolation cannot). */
-export class LimitUpdateUnsupportedError extends HcsSandboxError {
+export class LimitUpdateUnsupportedError extends UnavailableError {
   readonly sandbox: string;
   readonly resourcePath: string;
 

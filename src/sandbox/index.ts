@@ -13,6 +13,7 @@ export {
 } from './errors.js';
 export { collectGarbage, type GcAction, type GcOptions } from './gc.js';
 export type { Isolation as SandboxIsolation, MappedFolder, SandboxOptions } from './options.js';
+export { SANDBOX_ISOLATIONS } from './record.js';
 export {
   type CreateCallOptions,
   type ListFilter,

@@ -1,5 +1,6 @@
 import { isAbsolute as isPosixAbsolute, win32 } from 'node:path';
 import { InvalidArgumentError } from '../internal/errors.js';
+import { SANDBOX_ISOLATIONS, type SandboxIsolation } from '../internal/isolation.js';
 import {
   type DnsOptions,
   NETWORK_MODES,
@@ -11,8 +12,8 @@ import {
 import { DEFAULT_OWNER } from '../schema/index.js';
 import { type StoredOptions, validateSandboxName } from './record.js';
 
-export type Isolation = 'process' | 'hyperv' | 'vm';
-const ISOLATIONS: readonly Isolation[] = ['process', 'hyperv', 'vm'];
+export type Isolation = SandboxIsolation;
+const ISOLATIONS = SANDBOX_ISOLATIONS;
 
 export interface MappedFolder {
   /** Absolute folder on the host. */

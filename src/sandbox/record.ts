@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../internal/errors.js';
+import { SANDBOX_ISOLATIONS, type SandboxIsolation } from '../internal/isolation.js';
 import type { LayerRef } from '../storage/types.js';
 
 /**
@@ -8,10 +9,9 @@ import type { LayerRef } from '../storage/types.js';
  * may have written it).
  */
 
-export type SandboxIsolation = 'process' | 'hyperv' | 'vm';
+export { SANDBOX_ISOLATIONS, type SandboxIsolation } from '../internal/isolation.js';
 export type SandboxStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped' | 'removing';
 
-export const SANDBOX_ISOLATIONS: readonly SandboxIsolation[] = ['process', 'hyperv', 'vm'];
 export const SANDBOX_STATUSES: readonly SandboxStatus[] = [
   'creating',
   'created',

@@ -1,10 +1,10 @@
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { HcsSandboxError } from '../internal/errors.js';
+import { UnavailableError } from '../internal/errors.js';
 import { checkHostPath, checkSandboxPath } from './options.js';
 
 /** The sandbox's files are not reachable from the host in this state or isolation. */
-export class SandboxFilesUnavailableError extends HcsSandboxError {
+export class SandboxFilesUnavailableError extends UnavailableError {
   constructor(sandbox: string, why: string) {
     super('FILES_UNAVAILABLE', `Files of sandbox ${sandbox} are not reachable: ${why}.`);
   }

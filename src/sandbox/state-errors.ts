@@ -16,12 +16,15 @@ export class SandboxNotRunningError extends InvalidStateError {
   }
 }
 
-/** The request needs a stopped sandbox and this one runs (stop it first). */
+/** The request needs a stopped sandbox and this one runs (or is paused). */
 export class SandboxRunningError extends InvalidStateError {
   readonly sandbox: string;
+  readonly status: SandboxStatus;
 
-  constructor(sandbox: string) {
-    super('SANDBOX_RUNNING', `Sandbox ${JSON.stringify(sandbox)} is running; stop it first.`);
+  /** `fix` says what to do, e.g. `stop it first`. */
+  constructor(sandbox: string, status: SandboxStatus = 'running', fix = 'stop it first') {
+    super('SANDBOX_RUNNING', `Sandbox ${JSON.stringify(sandbox)} is ${status}: ${fix}.`);
     this.sandbox = sandbox;
+    this.status = status;
   }
 }

@@ -1,6 +1,5 @@
 import { mkdir, readdir } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join, posix, resolve, win32 } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   errorCode,
   readIfExists,
@@ -10,6 +9,7 @@ import {
 } from '../internal/atomic-file.js';
 import { InvalidArgumentError } from '../internal/errors.js';
 import { lockOwner, processAlive, type WithLockOptions, withFileLock } from '../internal/file-lock.js';
+import { storeRoot } from '../internal/store-root.js';
 import { SandboxBusyError, SandboxExistsError, SandboxNotFoundError, StateCorruptError } from './errors.js';
 import {
   checkRecord,
@@ -81,17 +81,7 @@ export const STATE_FORMAT_VERSION = 1;
 
 /** Where the store lives when nothing says otherwise. */
 export function defaultStateRoot(inputs: DefaultRootInputs = {}): string {
-  const env = inputs.env ?? process.env;
-  const platform = inputs.platform ?? process.platform;
-  const override = env.HCS_SANDBOX_HOME;
-  if (override !== undefined && override !== '') {
-    return platform === 'win32' ? win32.resolve(override) : posix.resolve(override);
-  }
-  if (platform === 'win32') {
-    const programData = env.ProgramData ?? env.PROGRAMDATA ?? env.ALLUSERSPROFILE ?? 'C:\\ProgramData';
-    return win32.join(programData, 'hcs-sandbox');
-  }
-  return posix.join(inputs.home ?? homedir(), '.hcs-sandbox');
+  return storeRoot(inputs);
 }
 
 export class StateStore {

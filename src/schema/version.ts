@@ -9,7 +9,7 @@
  * whose version map is: 2.0/2.1 = Windows 10 1809, 2.2 = 1903, 2.3 = 2004,
  * 2.4/2.5 = Windows Server 2022 (20348), 2.6 = Windows 11 21H2 (22000).
  */
-import { HcsSandboxError, InvalidArgumentError } from '../internal/errors.js';
+import { InvalidArgumentError, UnavailableError } from '../internal/errors.js';
 import { MAX_SCHEMA_MINOR } from './builders/common.js';
 import type { Version } from './generated/hcs.js';
 
@@ -74,7 +74,7 @@ export const SCHEMA_FEATURES: Readonly<Record<string, FeatureRequirement>> = Obj
 export type SchemaFeature = keyof typeof SCHEMA_FEATURES;
 
 /** The host cannot accept a document that uses a requested feature. */
-export class UnsupportedFeatureError extends HcsSandboxError {
+export class UnsupportedFeatureError extends UnavailableError {
   readonly feature: string;
   readonly requiredVersion: Version;
   readonly hostMaxVersion: Version | undefined;

@@ -1,4 +1,5 @@
-import { HcsSandboxError } from '../internal/errors.js';
+import { HcsSandboxError, InvalidStateError } from '../internal/errors.js';
+import { formatBytes } from '../internal/format-bytes.js';
 
 /**
  * The target volume has less free space than the scratch disk may grow to.
@@ -55,16 +56,11 @@ export class RollbackError extends HcsSandboxError {
 }
 
 /** A scratch layer folder that is not in the expected state (missing, or already there). */
-export class ScratchLayerStateError extends HcsSandboxError {
+export class ScratchLayerStateError extends InvalidStateError {
   readonly dir: string;
 
   constructor(dir: string, message: string) {
     super('SCRATCH_LAYER_STATE', message);
     this.dir = dir;
   }
-}
-
-function formatBytes(bytes: number): string {
-  const gib = bytes / 2 ** 30;
-  return gib >= 1 ? `${gib.toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }

@@ -1,4 +1,5 @@
 import { isAbsolute } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HcsError } from '../hcs/errors.js';
 import { InvalidArgumentError } from '../internal/errors.js';
 import { type HResult, storageBindings } from '../native/index.js';
@@ -135,7 +136,7 @@ export async function destroyLayer(path: string): Promise<void> {
   // scanner) keeps its folder "not empty" or "in use" for a moment: retry briefly.
   for (const waitMs of [50, 200, 800]) {
     if (!isTransient(hr)) break;
-    await new Promise((resolve) => setTimeout(resolve, waitMs));
+    await sleep(waitMs);
     hr = await storageBindings().storage.destroyLayer(path);
   }
   if (isNotFound(hr)) return;

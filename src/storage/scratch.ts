@@ -2,6 +2,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { HcsError } from '../hcs/errors.js';
 import { InvalidArgumentError } from '../internal/errors.js';
+import { exists } from '../internal/fs.js';
 import {
   AttachVirtualDiskFlag,
   hresultFromWin32,
@@ -345,13 +346,4 @@ function stepper(item: string, total: number, call: ScratchCallOptions): (phase:
 function key(dir: string): string {
   const full = resolve(dir);
   return process.platform === 'win32' ? full.toLowerCase() : full;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,4 +1,5 @@
 import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import {
   type CallbackSink,
   type ComputeCoreApi,
@@ -930,7 +931,7 @@ export class FakeComputeCore implements ComputeCoreApi, Kernel32Api {
 
   /** Resolves on a later turn, as a call run on a worker thread would. */
   #hop(ms = 0): Promise<void> {
-    return new Promise((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)));
+    return ms > 0 ? sleep(ms) : nextTurn();
   }
 
   #simple(fn: string, ...args: unknown[]): Promise<HResult> {

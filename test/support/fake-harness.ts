@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, beforeEach, expect, vi } from 'vitest';
 import { eventLoopHolders } from '../../src/hcs/keepalive.js';
 import { hcsRuntime } from '../../src/hcs/runtime.js';
@@ -67,7 +68,7 @@ export const CONTAINER_DOC = { Owner: 'unit', SchemaVersion: { Major: 2, Minor: 
 
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return delay(ms);
 }
 
 /** The promise's rejection, or a failure if it resolved. */

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { expectNoLeaks, type SimAudit } from './audit.js';
 import { newInstance, repo, runInWine, runOk } from './harness.js';
@@ -82,7 +83,7 @@ describe('state shared across processes', () => {
         },
       );
       gone = !r.listed.includes('ephemeral') && r.open.notFound === true;
-      if (!gone) await new Promise((resolve) => setTimeout(resolve, 250));
+      if (!gone) await sleep(250);
     }
     expect(gone).toBe(true);
   });

@@ -9,6 +9,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newInstance, runCli, runOk, type WineRun, type WineRunOptions, winePath } from './harness.js';
 
@@ -280,7 +281,7 @@ describe('hcs-sandbox sandbox verbs (CLI under Wine)', () => {
       'cmd /c ping -n 6 127.0.0.1 >nul & echo late',
     );
     expect((await cli('rm', '-f', 'long')).stdout).toBe('long\n');
-    await new Promise((resolve) => setTimeout(resolve, 8000));
+    await sleep(8000);
     expect(leftovers(home)).toEqual([]);
   });
 

@@ -1,6 +1,7 @@
 import { release } from 'node:os';
 import {
   destroyLayer,
+  formatBytes,
   type ImageRecord,
   importLayer,
   listImages,
@@ -9,7 +10,7 @@ import {
   pullImage,
 } from '../../index.js';
 import { type CommandModule, type Io, printTable } from '../command.js';
-import { formatBytes, progressReporter } from '../progress.js';
+import { progressReporter } from '../progress.js';
 
 export type ImagePlan =
   | { kind: 'image-ls'; json: boolean }

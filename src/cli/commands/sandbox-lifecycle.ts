@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
-import { Sandbox } from '../../index.js';
+import { Sandbox, SandboxRunningError } from '../../index.js';
 import type { CommandModule } from '../command.js';
-import { CliError, eachName, logFiles, parseNonNegativeInt } from '../format.js';
+import { eachName, logFiles, parseNonNegativeInt } from '../format.js';
 
 export type SandboxLifecyclePlan =
   | { kind: 'sandbox-stop'; names: string[]; timeSeconds: number; force?: true }
@@ -113,10 +113,7 @@ export const sandboxLifecycleCommand: CommandModule<SandboxLifecyclePlan> = {
             async (sb) => {
               const { status } = await sb.info();
               if (!plan.force && (status === 'running' || status === 'paused')) {
-                throw new CliError(
-                  'SANDBOX_RUNNING',
-                  `Sandbox "${name}" is ${status}: stop it first, or remove it anyway with rm -f.`,
-                );
+                throw new SandboxRunningError(name, status, 'stop it first, or remove it anyway with rm -f');
               }
               await sb.remove();
             },

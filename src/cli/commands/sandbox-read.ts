@@ -1,10 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Sandbox, type SandboxInfo } from '../../index.js';
+import { formatBytes, Sandbox, type SandboxInfo } from '../../index.js';
 import { type CommandModule, type Io, printTable } from '../command.js';
 import { ago, eachName, logFiles, printJson } from '../format.js';
-import { formatBytes } from '../progress.js';
 
 export type SandboxReadPlan =
   | { kind: 'sandbox-ls'; all: boolean; json: boolean }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { Sandbox, type SandboxIsolation, type SandboxOptions } from '../../index.js';
+import { SANDBOX_ISOLATIONS, Sandbox, type SandboxIsolation, type SandboxOptions } from '../../index.js';
 import { collect, type Io, parsePositiveInt, UsageError } from '../command.js';
 import { absoluteHostPath, parseEnv, parseVolume, stepReporter, type VolumeSpec } from '../format.js';
 
@@ -35,12 +35,10 @@ export interface SandboxSpec {
   quiet: boolean;
 }
 
-const ISOLATIONS = ['process', 'hyperv', 'vm'] as const;
-
 export function isolationOf(value: string | undefined): SandboxIsolation | undefined {
   if (value === undefined) return undefined;
-  if (!(ISOLATIONS as readonly string[]).includes(value))
-    throw new UsageError(`--isolation expects process or hyperv, got "${value}"`);
+  if (!(SANDBOX_ISOLATIONS as readonly string[]).includes(value))
+    throw new UsageError(`--isolation expects ${SANDBOX_ISOLATIONS.join(', ')}, got "${value}"`);
   return value as SandboxIsolation;
 }
 

@@ -1,6 +1,5 @@
-import { Sandbox, type SandboxStats } from '../../index.js';
+import { formatBytes, Sandbox, type SandboxStats } from '../../index.js';
 import { type CommandModule, type Io, parsePositiveInt, printTable, UsageError } from '../command.js';
-import { formatBytes } from '../progress.js';
 
 export type StatsPlan =
   | { kind: 'stats'; names: string[]; stream: boolean; json: boolean; intervalMs: number }

@@ -1,4 +1,5 @@
 import { type CallOptions, ComputeSystem, HcsError, type SystemExitStatus } from '../../hcs/index.js';
+import type { ContainerIsolation } from '../../internal/isolation.js';
 import {
   addMappedDirectoryRequest,
   DEFAULT_OWNER,
@@ -79,7 +80,7 @@ export function storageQoS(
 }
 
 /** The Windows build rule between image and host (process isolation needs a match; Hyper-V runs older). */
-export function checkImageBuild(image: ImageRecord, isolation: 'process' | 'hyperv', host: HostFacts): void {
+export function checkImageBuild(image: ImageRecord, isolation: ContainerIsolation, host: HostFacts): void {
   if (image.build !== undefined && host.build > 0) {
     checkCompatibility({ imageBuild: image.build, hostBuild: host.build, isolation });
   }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../../internal/errors.js';
+import { isSandboxIsolation, SANDBOX_ISOLATIONS, type SandboxIsolation } from '../../internal/isolation.js';
 import {
   MEMORY_VALUES,
   WSB_MAX_MEMORY_MB,
@@ -44,7 +45,7 @@ export interface WsbSandboxOptions {
 /** Options given beside the file (CLI flags); they win over the file. */
 export interface WsbOverrides {
   /** What will run it; warnings depend on it. Default `process`. */
-  isolation?: 'process' | 'hyperv' | 'vm';
+  isolation?: SandboxIsolation;
   memoryMB?: number;
   network?: 'nat' | 'none';
   logonCommand?: string;
@@ -104,8 +105,12 @@ const NOT_IN_CONTAINERS: readonly {
  */
 export function wsbToSandboxOptions(config: WsbConfig, overrides: WsbOverrides = {}): WsbMapping {
   const isolation = overrides.isolation ?? 'process';
-  if (!['process', 'hyperv', 'vm'].includes(isolation)) {
-    throw new InvalidArgumentError('isolation', "'process', 'hyperv' or 'vm'", isolation);
+  if (!isSandboxIsolation(isolation)) {
+    throw new InvalidArgumentError(
+      'isolation',
+      SANDBOX_ISOLATIONS.map((i) => `'${i}'`).join(', '),
+      isolation,
+    );
   }
   checkOverrides(overrides);
 

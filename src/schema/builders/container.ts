@@ -13,8 +13,10 @@ import {
 } from './hyperv-container.js';
 import { buildProcessContainer, type ProcessContainerOptions } from './process-container.js';
 
-export type IsolationMode = 'process' | 'hyperv';
-export const ISOLATION_MODES: readonly IsolationMode[] = ['process', 'hyperv'];
+export {
+  CONTAINER_ISOLATIONS as ISOLATION_MODES,
+  type ContainerIsolation as IsolationMode,
+} from '../../internal/isolation.js';
 
 export type ContainerOptions =
   | ({ isolation: 'process' } & ProcessContainerOptions)

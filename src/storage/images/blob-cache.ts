@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { exists } from '../../internal/fs.js';
 import type { Progress } from '../types.js';
 import { assertDigest, DigestMismatchError, digestHex } from './digest.js';
 
@@ -153,13 +154,4 @@ function isRangeAnswer(response: Response, offset: number): boolean {
   if (response.status !== 206) return false;
   const range = response.headers.get('content-range');
   return range !== null && new RegExp(`^bytes ${offset}-\\d+/`).test(range);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

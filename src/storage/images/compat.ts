@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../../internal/errors.js';
+import { CONTAINER_ISOLATIONS } from '../../internal/isolation.js';
 import { ImageCompatibilityError, type Isolation } from './errors.js';
 
 /**
@@ -104,7 +105,7 @@ export function isCompatible(input: CompatibilityInput): boolean {
 
 /** The isolations that can run an image of `imageBuild` on a `hostBuild` host, process first. */
 export function supportedIsolations(input: Omit<CompatibilityInput, 'isolation'>): Isolation[] {
-  return (['process', 'hyperv'] as const).filter((isolation) => isCompatible({ ...input, isolation }));
+  return CONTAINER_ISOLATIONS.filter((isolation) => isCompatible({ ...input, isolation }));
 }
 
 /** The oldest image build a host can run with process isolation. */
@@ -155,7 +156,7 @@ function validate(input: CompatibilityInput): void {
       throw new InvalidArgumentError(field, 'a non-negative integer revision', value);
     }
   }
-  if (input.isolation !== 'process' && input.isolation !== 'hyperv') {
+  if (!(CONTAINER_ISOLATIONS as readonly unknown[]).includes(input.isolation)) {
     throw new InvalidArgumentError('isolation', "'process' or 'hyperv'", input.isolation);
   }
 }

@@ -1,7 +1,8 @@
-import { HcsSandboxError } from '../../internal/errors.js';
+import { HcsSandboxError, NotFoundError, UnavailableError } from '../../internal/errors.js';
+import type { ContainerIsolation } from '../../internal/isolation.js';
 
 /** The isolation modes a Windows container can run under. */
-export type Isolation = 'process' | 'hyperv';
+export type Isolation = ContainerIsolation;
 
 export interface ImageCompatibilityDetails {
   imageBuild: number;
@@ -21,7 +22,7 @@ export interface ImageCompatibilityDetails {
  *
  * @see https://learn.microsoft.com/virtualization/windowscontainers/deploy-containers/version-compatibility
  */
-export class ImageCompatibilityError extends HcsSandboxError {
+export class ImageCompatibilityError extends UnavailableError {
   readonly imageBuild: number;
   readonly hostBuild: number;
   readonly isolation: Isolation;
@@ -76,7 +77,7 @@ export class PathOutsideStoreError extends HcsSandboxError {
 }
 
 /** No source has an image for this reference. */
-export class ImageNotFoundError extends HcsSandboxError {
+export class ImageNotFoundError extends NotFoundError {
   readonly reference: string;
   readonly searched: readonly string[];
 

@@ -19,16 +19,12 @@
  * anywhere); hard links are created only between entries of the same layer.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, open, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import { extract as tarExtract } from 'tar-stream';
 import type { Progress } from '../types.js';
 import { DigestMismatchError } from './digest.js';
 import { NotAWindowsLayerError, UnsafeLayerPathError, UnsupportedLayerError } from './registry-errors.js';
+import { type TarWalkOptions, walkTar, writeEntryFile } from './tar-walk.js';
 
 export type LayerCompression = 'gzip' | 'none';
 
@@ -146,7 +142,6 @@ export async function extractLayerTar(
   const name = options.name ?? tarPath;
   const { signal, onProgress } = options;
   signal?.throwIfAborted();
-  const total = (await stat(tarPath)).size;
   const compression = options.compression ?? (await sniffCompression(tarPath));
   await mkdir(destDir, { recursive: true });
 
@@ -160,106 +155,71 @@ export async function extractLayerTar(
   };
   const hash = createHash('sha256');
   let tarBytes = 0;
-  let read = 0;
-  const countIn = new Transform({
-    transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      read += chunk.length;
-      onProgress?.({ item: name, phase: 'extract', done: read, total });
-      cb(null, chunk);
-    },
-  });
-  const hashTap = new Transform({
-    transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      hash.update(chunk);
-      tarBytes += chunk.length;
-      cb(null, chunk);
-    },
-  });
-  const extract = tarExtract();
-  const stages = [
-    createReadStream(tarPath),
-    countIn,
-    ...(compression === 'gzip' ? [createGunzip()] : []),
-    hashTap,
-  ];
-  let feedError: unknown;
-  const streams = [...stages, extract] as unknown as NodeJS.ReadWriteStream[];
-  const feed = pipeline(streams, signal ? { signal } : {}).catch((err: unknown) => {
-    feedError = err;
-  });
-
   let sawFiles = false;
   let entries = 0;
   let contentBytes = 0;
-  try {
-    for await (const entry of extract) {
-      signal?.throwIfAborted();
-      const header = entry.header;
-      const segments = safeEntrySegments(header.name);
-      const rel = segments.join('/');
-      const top = segments[0];
-      const root = top === undefined ? undefined : ROOTS.find((r) => r.toLowerCase() === top.toLowerCase());
-      if (top === undefined || root === undefined) {
-        if (top !== undefined) sidecar.ignored.push(rel);
-        entry.resume();
-        continue;
-      }
-      if (root === 'Files') sawFiles = true;
-      entries++;
-      const base = segments[segments.length - 1] ?? '';
-      if (base.startsWith(WH)) {
-        const parent = segments.slice(0, -1).join('/');
-        if (base === OPAQUE) sidecar.opaque.push(parent);
-        else sidecar.whiteouts.push([...segments.slice(0, -1), base.slice(WH.length)].join('/'));
-        entry.resume();
-        continue;
-      }
-      const meta = readPaxMeta((header as { pax?: Record<string, string> }).pax ?? {}, rel);
-      const target = join(destDir, ...segments);
-      switch (header.type) {
-        case 'directory':
-          await mkdir(target, { recursive: true });
-          entry.resume();
-          break;
-        case 'file':
-        case 'contiguous-file': {
-          await mkdir(dirname(target), { recursive: true });
-          await rm(target, { force: true });
-          await pipeline(entry, createWriteStream(target, { flags: 'wx' }));
-          contentBytes += header.size ?? 0;
-          break;
-        }
-        case 'symlink':
-          meta.reparse = {
-            target: header.linkname ?? '',
-            mountPoint: meta.reparse?.mountPoint ?? false,
-          };
-          entry.resume();
-          break;
-        case 'link': {
-          const linkSegments = safeEntrySegments(header.linkname ?? '');
-          if (linkSegments.length === 0)
-            throw new UnsafeLayerPathError(header.linkname ?? '', 'empty hard link target');
-          meta.hardLink = linkSegments.join('/');
-          await mkdir(dirname(target), { recursive: true });
-          await rm(target, { force: true });
-          await link(join(destDir, ...linkSegments), target);
-          entry.resume();
-          break;
-        }
-        default:
-          sidecar.ignored.push(`${rel} (${header.type})`);
-          entry.resume();
-      }
-      if (Object.keys(meta).length > 0) sidecar.entries[rel] = meta;
+  const walkOptions: TarWalkOptions = {
+    gzip: compression === 'gzip',
+    onTarBytes: (chunk) => {
+      hash.update(chunk);
+      tarBytes += chunk.length;
+    },
+    ...(onProgress
+      ? { onRead: (done, total) => onProgress({ item: name, phase: 'extract', done, total }) }
+      : {}),
+    ...(signal ? { signal } : {}),
+  };
+  await walkTar(tarPath, walkOptions, async (entry) => {
+    const header = entry.header;
+    const segments = safeEntrySegments(header.name);
+    const rel = segments.join('/');
+    const top = segments[0];
+    const root = top === undefined ? undefined : ROOTS.find((r) => r.toLowerCase() === top.toLowerCase());
+    if (top === undefined || root === undefined) {
+      if (top !== undefined) sidecar.ignored.push(rel);
+      return;
     }
-  } catch (err) {
-    extract.destroy();
-    await feed;
-    throw err;
-  }
-  await feed;
-  if (feedError) throw feedError;
+    if (root === 'Files') sawFiles = true;
+    entries++;
+    const base = segments[segments.length - 1] ?? '';
+    if (base.startsWith(WH)) {
+      const parent = segments.slice(0, -1).join('/');
+      if (base === OPAQUE) sidecar.opaque.push(parent);
+      else sidecar.whiteouts.push([...segments.slice(0, -1), base.slice(WH.length)].join('/'));
+      return;
+    }
+    const meta = readPaxMeta((header as { pax?: Record<string, string> }).pax ?? {}, rel);
+    const target = join(destDir, ...segments);
+    switch (header.type) {
+      case 'directory':
+        await mkdir(target, { recursive: true });
+        break;
+      case 'file':
+      case 'contiguous-file':
+        await writeEntryFile(entry, target);
+        contentBytes += header.size ?? 0;
+        break;
+      case 'symlink':
+        meta.reparse = {
+          target: header.linkname ?? '',
+          mountPoint: meta.reparse?.mountPoint ?? false,
+        };
+        break;
+      case 'link': {
+        const linkSegments = safeEntrySegments(header.linkname ?? '');
+        if (linkSegments.length === 0)
+          throw new UnsafeLayerPathError(header.linkname ?? '', 'empty hard link target');
+        meta.hardLink = linkSegments.join('/');
+        await mkdir(dirname(target), { recursive: true });
+        await rm(target, { force: true });
+        await link(join(destDir, ...linkSegments), target);
+        break;
+      }
+      default:
+        sidecar.ignored.push(`${rel} (${header.type})`);
+    }
+    if (Object.keys(meta).length > 0) sidecar.entries[rel] = meta;
+  });
 
   const diffId = `sha256:${hash.digest('hex')}`;
   if (options.expectedDiffId && options.expectedDiffId !== diffId) {

@@ -4,14 +4,10 @@
  * (`oci-layout`, `index.json`, `blobs/sha256/`), as a tar (plain or gzip) or a
  * folder. Every config, manifest and layer is verified against its digest.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
 import { link, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import { extract as tarExtract } from 'tar-stream';
 import { InvalidArgumentError } from '../../internal/errors.js';
+import { exists } from '../../internal/fs.js';
 import type { ImageRecord, Progress } from '../types.js';
 import { DigestMismatchError, digestHex, isDigest, sha256File, sha256Of } from './digest.js';
 import { layerCompression, safeEntrySegments, sniffCompression } from './layer-tar.js';
@@ -29,6 +25,7 @@ import {
   selectWindowsManifest,
   toDescriptor,
 } from './registry-platform.js';
+import { walkTar, writeEntryFile } from './tar-walk.js';
 
 export interface LoadOptions extends ImportOptions {
   /** When given, images are checked against the host build like a pull (and a multi-platform OCI index is narrowed with it). */
@@ -298,57 +295,35 @@ async function extractArchive(
   onProgress: ((p: Progress) => void) | undefined,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  const total = (await stat(tarPath)).size;
   const gzip = (await sniffCompression(tarPath)) === 'gzip';
   await mkdir(dest, { recursive: true });
-  let read = 0;
-  const count = new Transform({
-    transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      read += chunk.length;
-      onProgress?.({ item: tarPath, phase: 'read', done: read, total });
-      cb(null, chunk);
-    },
-  });
-  const extract = tarExtract();
-  const streams = [createReadStream(tarPath), count, ...(gzip ? [createGunzip()] : []), extract];
-  let feedError: unknown;
-  const feed = pipeline(streams as unknown as NodeJS.ReadWriteStream[], signal ? { signal } : {}).catch(
-    (err: unknown) => {
-      feedError = err;
-    },
-  );
   const links: { at: string[]; to: string[] }[] = [];
-  try {
-    for await (const entry of extract) {
+  await walkTar(
+    tarPath,
+    {
+      gzip,
+      ...(onProgress
+        ? { onRead: (done, total) => onProgress({ item: tarPath, phase: 'read', done, total }) }
+        : {}),
+      ...(signal ? { signal } : {}),
+    },
+    async (entry) => {
       const { header } = entry;
       const segments = safeEntrySegments(header.name);
+      if (segments.length === 0) return;
       const target = join(dest, ...segments);
-      if (segments.length === 0) {
-        entry.resume();
-      } else if (header.type === 'directory') {
+      if (header.type === 'directory') {
         await mkdir(target, { recursive: true });
-        entry.resume();
       } else if (header.type === 'file' || header.type === 'contiguous-file') {
-        await mkdir(dirname(target), { recursive: true });
-        await rm(target, { force: true });
-        await pipeline(entry, createWriteStream(target, { flags: 'wx' }));
+        await writeEntryFile(entry, target);
       } else if (header.type === 'symlink' || header.type === 'link') {
         const linkName = header.linkname ?? '';
         const resolved =
           header.type === 'symlink' ? posix.join(posix.dirname(segments.join('/')), linkName) : linkName;
         links.push({ at: segments, to: safeEntrySegments(resolved) });
-        entry.resume();
-      } else {
-        entry.resume();
       }
-    }
-  } catch (err) {
-    extract.destroy();
-    await feed;
-    throw err;
-  }
-  await feed;
-  if (feedError) throw feedError;
+    },
+  );
   for (const l of links) {
     const from = join(dest, ...l.to);
     if (!(await exists(from))) continue;
@@ -356,14 +331,5 @@ async function extractArchive(
     await mkdir(dirname(at), { recursive: true });
     await rm(at, { force: true });
     await link(from, at);
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -4,6 +4,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { writeFileAtomic } from '../../internal/atomic-file.js';
 import { InvalidArgumentError } from '../../internal/errors.js';
 import { withFileLock } from '../../internal/file-lock.js';
+import { type StoreRootInputs, storeRoot } from '../../internal/store-root.js';
 import type { ImageRecord, ImageSource, LayerRef } from '../types.js';
 import { digestHex } from './chain-id.js';
 import { ImageStoreError, PathOutsideStoreError } from './errors.js';
@@ -25,10 +26,9 @@ import { parseReference } from './reference.js';
  * index or the new one, never half of one. Writers in one process are
  * serialised; two processes writing at once are not (the last rename wins).
  */
-export interface OwnStoreOptions {
+export interface OwnStoreOptions extends StoreRootInputs {
+  /** Default: `storeRoot()` from `env`, `platform` and `home` (`HCS_SANDBOX_HOME`, else `%ProgramData%\hcs-sandbox`). */
   root?: string;
-  /** Read for the default root; default `process.env`. */
-  env?: NodeJS.ProcessEnv;
 }
 
 export interface RemoveImageOptions {
@@ -56,13 +56,10 @@ interface IndexFile {
 
 const SOURCE = 'hcs-sandbox';
 
-/** The store root: `root` option, else `HCS_SANDBOX_HOME`, else `%ProgramData%\hcs-sandbox`. */
+/** The store root: `root` option, else the one the state store uses too (`storeRoot`). */
 export function ownStoreRoot(options: OwnStoreOptions = {}): string {
-  if (options.root !== undefined) return options.root;
-  const env = options.env ?? process.env;
-  const home = env.HCS_SANDBOX_HOME;
-  if (home !== undefined && home.length > 0) return home;
-  return join(env.ProgramData ?? env.PROGRAMDATA ?? 'C:\\ProgramData', 'hcs-sandbox');
+  const { root, ...inputs } = options;
+  return root ?? storeRoot(inputs);
 }
 
 /** hcs-sandbox's own image store and an `ImageSource` over it. */

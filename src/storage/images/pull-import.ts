@@ -5,8 +5,9 @@
  * add the image record. Any failure leaves the store as it was (staging folders
  * removed, layers renamed in by this call removed again).
  */
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { exists } from '../../internal/fs.js';
 import type { ImageRecord, LayerImporter, LayerRef, Progress } from '../types.js';
 import { chainIds } from './chain-id.js';
 import { defaultLayerId } from './layer-id.js';
@@ -168,15 +169,6 @@ export async function importImage(
   } finally {
     for (const s of staged) await destroy(s.path).catch(() => {});
     await rm(staging, { recursive: true, force: true }).catch(() => {});
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

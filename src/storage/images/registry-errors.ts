@@ -2,7 +2,7 @@
  * Typed errors of image pulling, loading and layer extraction. Every one derives
  * from `HcsSandboxError` and carries a stable `code`.
  */
-import { HcsSandboxError } from '../../internal/errors.js';
+import { HcsSandboxError, UnavailableError } from '../../internal/errors.js';
 
 /** A registry answered with an unexpected HTTP status (or an error body). */
 export class RegistryError extends HcsSandboxError {
@@ -32,7 +32,7 @@ export interface OfferedPlatform {
  * none with the host's build (process isolation needs the same build; pass
  * `allowOlderBuild` to accept an older one for Hyper-V isolation).
  */
-export class PlatformMismatchError extends HcsSandboxError {
+export class PlatformMismatchError extends UnavailableError {
   readonly hostBuild: number;
   readonly offered: OfferedPlatform[];
 

@@ -3,12 +3,14 @@
  * serving from a temp folder on 127.0.0.1:<free port>, no auth. Installed by
  * test-host/prepare.sh; `apt-get install -y docker-registry` by hand.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const REGISTRY_BINARY = process.env.HCS_TEST_REGISTRY_BINARY ?? '/usr/bin/docker-registry';
 
@@ -110,7 +112,7 @@ async function waitReady(child: ChildProcess, url: string, deadline: number): Pr
     } catch {
       // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   return 'timed out';
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type CpuRateControlInformation,
   type ExtendedLimitInformation,
@@ -152,7 +153,7 @@ export class FakeJobsNative implements JobsNativeApi {
   waitSignalled = true;
   async waitForObject(handle: Win32Handle, timeoutMs: number) {
     this.#rec('WaitForSingleObject', handle, timeoutMs);
-    await new Promise((r) => setTimeout(r, 1));
+    await sleep(1);
     return this.waitSignalled;
   }
   getExitCodeProcess(process: Win32Handle) {

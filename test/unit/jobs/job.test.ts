@@ -226,7 +226,7 @@ describe('helpers', () => {
       ['kernel time', '0.250 s'],
       ['page faults', '3'],
       ['processes', '2 total, 0 active, 0 terminated'],
-      ['peak process memory', '5.0 MiB'],
+      ['peak process memory', '5.2 MB'],
       ['peak job memory', 'not reported'],
       ['io', 'not reported by this host'],
     ]);

@@ -66,10 +66,13 @@ describe('parsePercent', () => {
 describe('formatting', () => {
   it.each([
     [0, '0 B'],
-    [1023, '1023 B'],
-    [1024, '1.0 KiB'],
-    [1536 * 1024, '1.5 MiB'],
-    [200 * 2 ** 30, '200 GiB'],
+    [999, '999 B'],
+    [1000, '1.0 KB'],
+    [1024, '1.0 KB'],
+    [1536 * 1024, '1.6 MB'],
+    [87_000_000, '87 MB'],
+    [200 * 2 ** 30, '215 GB'],
+    [undefined, ''],
   ])('formatBytes(%d) = %s', (n, s) => expect(formatBytes(n)).toBe(s));
 
   it.each([

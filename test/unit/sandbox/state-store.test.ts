@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import ts from 'typescript';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HcsSandboxError, InvalidArgumentError } from '../../../src/internal/errors.js';
@@ -27,6 +28,8 @@ const MODULES = [
   'src/internal/atomic-file.ts',
   'src/internal/file-lock.ts',
   'src/sandbox/record.ts',
+  'src/internal/store-root.ts',
+  'src/internal/isolation.ts',
   'src/sandbox/state-store.ts',
 ];
 
@@ -205,7 +208,7 @@ describe('records in one process', () => {
     const file = JSON.parse(await readFile(join(root, 'sandboxes', 'web.json'), 'utf8'));
     expect(file).toEqual({ version: 1, record: created });
 
-    await new Promise((r) => setTimeout(r, 5));
+    await sleep(5);
     const updated = await store.updateRecord('web', {
       status: 'running',
       ownerPid: 1234,
@@ -408,7 +411,7 @@ describe('withLock', () => {
       ['a', 'b', 'c'].map((tag) =>
         store.withLock('serial', async () => {
           order.push(`${tag}+`);
-          await new Promise((r) => setTimeout(r, 20));
+          await sleep(20);
           order.push(`${tag}-`);
         }),
       ),

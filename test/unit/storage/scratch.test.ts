@@ -235,7 +235,7 @@ describe('createScratchLayer', () => {
       freeBytes: 5 * 2 ** 30,
       requestedBytes: 10 * 2 ** 30,
     });
-    expect((error as Error).message).toMatch(/D:\\.*5\.0 GiB free.*10\.0 GiB requested/);
+    expect((error as Error).message).toMatch(/D:\\.*5\.4 GB free.*11 GB requested/);
     expect(vi.mocked(freeSpace).mock.calls[0]![0]).toBe(dir);
     expect(fake.calls).toEqual([]);
     expectNothingLeft();

@@ -1,5 +1,6 @@
 // Injected faults as the product sees them: a failing start with an HCS error
 // document, a hung operation cancelled by timeout, and a service disconnect.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { containerDocument, main, product, sim } from './lib.mjs';
 
 const { ComputeSystem, HcsError } = product;
@@ -85,7 +86,7 @@ await main(async () => {
   } catch (error) {
     result.disconnect = describe(error);
   }
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await sleep(100);
   result.disconnectEvents = events;
   await c.close();
 

@@ -1,7 +1,9 @@
 // Job objects through the product (dist/jobs) inside node.exe under Wine.
 // Usage: jobs-api.mjs <scenario>; reports what Windows (here: Wine) did.
+
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { main, trace } from './lib.mjs';
 
 const { Job, runInJob, Win32CallError } = await import('../../../dist/jobs/index.js');
@@ -31,10 +33,7 @@ function startPing(seconds) {
 }
 
 const within = (promise, ms) =>
-  Promise.race([
-    promise.then((v) => ({ exited: true, code: v })),
-    new Promise((r) => setTimeout(() => r({ exited: false }), ms)),
-  ]);
+  Promise.race([promise.then((v) => ({ exited: true, code: v })), sleep(ms, { exited: false })]);
 
 const scenarios = {
   async named() {
@@ -82,7 +81,7 @@ const scenarios = {
   async assign() {
     const job = Job.create();
     const ping = startPing(30);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     const before = job.contains(ping.child.pid);
     job.assign(ping.child.pid);
     const after = job.contains(ping.child.pid);
@@ -100,14 +99,14 @@ const scenarios = {
     const kill = Job.create();
     kill.setLimits({ killOnJobClose: true });
     const a = startPing(30);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     kill.assign(a.child.pid);
     kill.close();
     const killed = await within(a.exited, 10_000);
 
     const keep = Job.create();
     const b = startPing(30);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     keep.assign(b.child.pid);
     keep.close();
     const kept = await within(b.exited, 2_000);

@@ -2,6 +2,7 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../../../src/internal/errors.js';
+import { storeRoot } from '../../../../src/internal/store-root.js';
 import { ImageStoreError, PathOutsideStoreError } from '../../../../src/storage/images/errors.js';
 import { OwnImageSource, ownStoreRoot, writeAtomic } from '../../../../src/storage/images/own-store.js';
 import type { ImageRecord } from '../../../../src/storage/types.js';
@@ -27,11 +28,20 @@ function record(store: OwnImageSource, reference: string, chain: string[]): Imag
 }
 
 describe('ownStoreRoot', () => {
-  it('root option, then HCS_SANDBOX_HOME, then %ProgramData%\\hcs-sandbox', () => {
+  it("root option, then HCS_SANDBOX_HOME, then %ProgramData%\\hcs-sandbox: the state store's root", () => {
     expect(ownStoreRoot({ root: 'R', env: { HCS_SANDBOX_HOME: 'H' } })).toBe('R');
-    expect(ownStoreRoot({ env: { HCS_SANDBOX_HOME: 'H', ProgramData: 'P' } })).toBe('H');
-    expect(ownStoreRoot({ env: { HCS_SANDBOX_HOME: '', ProgramData: 'P' } })).toBe(join('P', 'hcs-sandbox'));
-    expect(ownStoreRoot({ env: {} })).toBe(join('C:\\ProgramData', 'hcs-sandbox'));
+    const win = { platform: 'win32' } as const;
+    expect(ownStoreRoot({ ...win, env: { HCS_SANDBOX_HOME: 'E:\\H', ProgramData: 'P' } })).toBe('E:\\H');
+    expect(ownStoreRoot({ ...win, env: { HCS_SANDBOX_HOME: '', ProgramData: 'D:\\P' } })).toBe(
+      'D:\\P\\hcs-sandbox',
+    );
+    expect(ownStoreRoot({ ...win, env: {} })).toBe('C:\\ProgramData\\hcs-sandbox');
+    for (const inputs of [
+      { ...win, env: { ProgramData: 'D:\\P' } },
+      { platform: 'linux', env: {}, home: '/h' },
+    ] as const) {
+      expect(ownStoreRoot(inputs)).toBe(storeRoot(inputs));
+    }
   });
 });
 
