@@ -230,7 +230,7 @@ describe('sandbox verbs: argv → plan', () => {
     [['run', 'local/base:1'], /missing required argument 'command'/],
     [['run', '--memory', 'lots', 'img', '--', 'x'], /positive whole number/],
     [['run', '--cpus', '0', 'img', '--', 'x'], /positive whole number/],
-    [['run', '--isolation', 'container', 'img', '--', 'x'], /--isolation expects process or hyperv/],
+    [['run', '--isolation', 'container', 'img', '--', 'x'], /--isolation expects process, hyperv, vm/],
     [['run', '-e', 'NOEQUALS', 'img', '--', 'x'], /-e expects NAME=VALUE/],
     [['run', '-e', '=v', 'img', '--', 'x'], /-e expects NAME=VALUE/],
     [['run', '-v', 'C:\\only-host', 'img', '--', 'x'], /-v expects HOST:SANDBOX/],
