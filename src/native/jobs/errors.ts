@@ -1,5 +1,5 @@
-import { HcsSandboxError } from '../internal/errors.js';
-import { Win32ErrorCode } from './jobs-types.js';
+import { HcsSandboxError } from '../../internal/errors.js';
+import { Win32ErrorCode } from './types.js';
 
 const NAMES = new Map<number, string>(Object.entries(Win32ErrorCode).map(([name, code]) => [code, name]));
 

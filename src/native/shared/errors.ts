@@ -1,4 +1,4 @@
-import { HcsSandboxError } from '../internal/errors.js';
+import { HcsSandboxError } from '../../internal/errors.js';
 
 /**
  * HCS cannot be used on this machine at all: not Windows, a Windows build older
