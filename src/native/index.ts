@@ -1,8 +1,12 @@
-export { nativeCallbackSlots } from './computecore.js';
-export { FunctionUnavailableError, HcsUnavailableError } from './errors.js';
-export * from './jobs-api.js';
-export * from './network-provider.js';
-export { type NativeBindings, nativeBindings, setNativeBindings } from './provider.js';
-export { type StorageBindings, setStorageBindings, storageBindings } from './storage-provider.js';
-export * from './storage-types.js';
-export * from './types.js';
+// The native layer's entry: the only koffi importer, one folder per DLL family
+// (core: computecore, storage: computestorage + virtdisk, network:
+// computenetwork, jobs: kernel32 job objects) over the plumbing in shared/.
+export { nativeCallbackSlots } from './core/callbacks.js';
+export { type NativeBindings, nativeBindings, setNativeBindings } from './core/provider.js';
+export * from './core/types.js';
+export * from './jobs/index.js';
+export * from './network/provider.js';
+export { FunctionUnavailableError, HcsUnavailableError } from './shared/errors.js';
+export type { HResult, Kernel32Api, Win32Handle } from './shared/types.js';
+export { type StorageBindings, setStorageBindings, storageBindings } from './storage/provider.js';
+export * from './storage/types.js';

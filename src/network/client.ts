@@ -1,5 +1,4 @@
-import { networkBindings } from '../native/network-provider.js';
-import type { HcnApi, HcnCallResult } from '../native/network-types.js';
+import { type HcnApi, type HcnCallResult, networkBindings } from '../native/index.js';
 import { hostComputeQuery } from './documents.js';
 import { HcnError } from './errors.js';
 

@@ -1,9 +1,14 @@
 export * from './address.js';
 export * from './client.js';
+export type { NetworkDeps } from './deps.js';
 export * from './documents.js';
+export * from './endpoints.js';
 export * from './errors.js';
+export * from './gc.js';
 export * from './hresults.js';
 export * from './identity.js';
-export * from './lifecycle.js';
+export * from './info.js';
+export * from './namespaces.js';
+export * from './networks.js';
 export * from './port-check.js';
 export * from './ports.js';

@@ -1,6 +1,6 @@
 /*
  * Prints, as JSON, sizeof / _Alignof / offsetof of every struct hcs-sandbox's
- * jobs layer declares to koffi (src/native/jobs-structs.ts), as the SDK headers
+ * jobs layer declares to koffi (src/native/jobs/structs.ts), as the SDK headers
  * (MinGW-w64's <windows.h>) lay them out for x64. The Wine tier runs it and
  * compares with koffi's own sizeof/offsetof inside node.exe.
  *

@@ -16,7 +16,7 @@ import {
   type SystemHandle,
   type SystemOperationName,
   type Win32Handle,
-} from '../../src/native/types.js';
+} from '../../src/native/index.js';
 
 /**
  * An in-memory Host Compute Service behind the same {@link ComputeCoreApi} and

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, beforeEach, expect, vi } from 'vitest';
 import { eventLoopHolders } from '../../src/hcs/keepalive.js';
 import { hcsRuntime } from '../../src/hcs/runtime.js';
-import { setNativeBindings } from '../../src/native/provider.js';
+import { setNativeBindings } from '../../src/native/core/provider.js';
 import { FakeComputeCore } from './fake-computecore.js';
 
 export interface FakeHcsContext {

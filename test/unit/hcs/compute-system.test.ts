@@ -8,7 +8,7 @@ import {
 } from '../../../src/hcs/index.js';
 import { eventLoopHolders } from '../../../src/hcs/keepalive.js';
 import { InvalidArgumentError } from '../../../src/internal/errors.js';
-import { HcsEventType } from '../../../src/native/types.js';
+import { HcsEventType } from '../../../src/native/core/types.js';
 import { FakeHr } from '../../support/fake-computecore.js';
 import { CONTAINER_DOC, rejectionOf, sleep, useFakeHcs } from '../../support/fake-harness.js';
 

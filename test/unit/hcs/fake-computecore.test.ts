@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CallbackSink, OperationHandle, SystemHandle } from '../../../src/native/types.js';
-import { HcsEventType } from '../../../src/native/types.js';
+import type { CallbackSink, OperationHandle, SystemHandle } from '../../../src/native/core/types.js';
+import { HcsEventType } from '../../../src/native/core/types.js';
 import { FakeComputeCore, FakeHr } from '../../support/fake-computecore.js';
 
 /** A sink that records what the fake delivers. */

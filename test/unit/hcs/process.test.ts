@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { ComputeSystem, HandleClosedError, HcsError, HcsProcess } from '../../../src/hcs/index.js';
 import { eventLoopHolders } from '../../../src/hcs/keepalive.js';
 import { InvalidArgumentError } from '../../../src/internal/errors.js';
-import { HcsEventType } from '../../../src/native/types.js';
+import { HcsEventType } from '../../../src/native/core/types.js';
 import { CONTAINER_DOC, rejectionOf, useFakeHcs } from '../../support/fake-harness.js';
 
 const hcs = useFakeHcs();

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { COMPUTECORE_PROTOTYPES } from '../../../src/native/prototypes.js';
+import { COMPUTECORE_PROTOTYPES } from '../../../src/native/core/prototypes.js';
 import { parseWinapiHeader } from '../../support/c-header.js';
 
 // The SDK header (MinGW-w64's copy of Microsoft's computecore.h) is the

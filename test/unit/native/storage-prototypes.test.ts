@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { COMPUTESTORAGE_PROTOTYPES, VIRTDISK_PROTOTYPES } from '../../../src/native/storage-prototypes.js';
+import { COMPUTESTORAGE_PROTOTYPES, VIRTDISK_PROTOTYPES } from '../../../src/native/storage/prototypes.js';
 import { parseWinapiHeader } from '../../support/c-header.js';
 
 // MinGW-w64's copy of Microsoft's computestorage.h is the authority (installed

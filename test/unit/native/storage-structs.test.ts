@@ -1,7 +1,8 @@
 import koffi from 'koffi';
 import { describe, expect, it } from 'vitest';
-import { guidStruct, virtDiskTypes } from '../../../src/native/storage-structs.js';
-import { hresultFromWin32 } from '../../../src/native/storage-types.js';
+import { guidStruct } from '../../../src/native/shared/guid.js';
+import { virtDiskTypes } from '../../../src/native/storage/structs.js';
+import { hresultFromWin32 } from '../../../src/native/storage/types.js';
 
 // The real SDK layouts for x64 (HCS-NOTES §1.5). koffi's Linux build computes
 // the same natural alignment as MSVC for these types (no long/wchar_t in them).

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { COMPUTENETWORK_PROTOTYPES } from '../../../src/native/network-prototypes.js';
+import { COMPUTENETWORK_PROTOTYPES } from '../../../src/native/network/prototypes.js';
 import { parseWinapiHeader } from '../../support/c-header.js';
 
 // MinGW-w64's copy of Microsoft's computenetwork.h is the authority.

@@ -1,5 +1,5 @@
 import type { TypeObject } from 'koffi';
-import { koffi } from './koffi-module.js';
+import { koffi } from '../shared/koffi-module.js';
 
 /**
  * The kernel32 structs the jobs layer passes, declared once per process (koffi's

@@ -1,6 +1,6 @@
 import { Socket } from 'node:net';
 import type { LibraryHandle } from 'koffi';
-import { koffi } from './koffi-module.js';
+import { koffi, type Pointer } from './koffi-module.js';
 import { loadSystemLibrary } from './library.js';
 import type { Kernel32Api, Win32Handle } from './types.js';
 
@@ -38,4 +38,14 @@ export function kernel32(): Kernel32Functions {
     pipeWritable: (handle) => new Socket({ fd: toFd(handle), readable: false, writable: true }),
   };
   return instance;
+}
+
+/** Decodes a string an HCS DLL allocated and frees it with LocalFree, as documented. */
+export function takeLocalString(pointer: Pointer): string | null {
+  if (!pointer) return null;
+  try {
+    return koffi().decode.string16(pointer);
+  } finally {
+    kernel32().localFree(pointer);
+  }
 }

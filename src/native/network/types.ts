@@ -1,4 +1,4 @@
-import type { HResult } from './types.js';
+import type { Brand, HResult } from '../shared/types.js';
 
 /**
  * The Host Compute Network surface in HCN terms (computenetwork.h). The koffi
@@ -11,9 +11,6 @@ import type { HResult } from './types.js';
  * (`ErrorRecord`, `Properties`, enumerations) are decoded and freed with
  * `CoTaskMemFree` before the promise settles, on success and on failure.
  */
-
-declare const brand: unique symbol;
-type Brand<T, B extends string> = T & { readonly [brand]: B };
 
 export type HcnNetworkHandle = Brand<bigint, 'HCN_NETWORK'>;
 export type HcnEndpointHandle = Brand<bigint, 'HCN_ENDPOINT'>;
@@ -60,7 +57,7 @@ export interface HcnPortRangeEntry {
  * The functions of computenetwork.h that hcs-sandbox drives. Ids are GUID
  * strings (`xxxxxxxx-xxxx-...`); an empty string passes `GUID_NULL` (HNS picks).
  * The two notification-callback registrations are declared in
- * `network-prototypes.ts` but not offered here (nothing needs them yet).
+ * `prototypes.ts` but not offered here (nothing needs them yet).
  */
 export interface HcnApi {
   /** Whether this Windows build exports `name`. */

@@ -1,36 +1,29 @@
 import type { LibraryHandle } from 'koffi';
-import { FunctionUnavailableError } from './errors.js';
-import { kernel32 } from './kernel32.js';
-import { koffi } from './koffi-module.js';
-import { computeCoreTypes } from './koffi-types.js';
-import { loadSystemLibrary } from './library.js';
-import { COMPUTECORE_PROTOTYPES, type ComputeCoreFunctionName, type Prototype } from './prototypes.js';
+import { FunctionUnavailableError } from '../shared/errors.js';
+import { takeLocalString } from '../shared/kernel32.js';
+import type { KoffiFunction, Pointer } from '../shared/koffi-module.js';
+import { computeCoreTypes } from '../shared/koffi-types.js';
+import type { Prototype } from '../shared/lazy-library.js';
+import { loadSystemLibrary } from '../shared/library.js';
+import type { HResult, Win32Handle } from '../shared/types.js';
+import { ComputeCoreCallbacks } from './callbacks.js';
+import { nonNull, pointerToKey, toProcessInformation } from './marshal.js';
+import { COMPUTECORE_PROTOTYPES, type ComputeCoreFunctionName } from './prototypes.js';
 import type {
   CallbackSink,
   ComputeCoreApi,
   HandleResult,
-  HcsEventRecord,
-  HResult,
   NativeResult,
   OperationHandle,
   ProcessHandle,
   ProcessInformation,
   SystemHandle,
-  Win32Handle,
 } from './types.js';
 
 const LIBRARY = 'computecore.dll';
 
-/** koffi callback slots this process holds (limited by koffi); stays at most 2. */
-let callbackSlots = 0;
-export function nativeCallbackSlots(): number {
-  return callbackSlots;
-}
 /** HcsCreateOptions_1, the version tag of HCS_CREATE_OPTIONS_1. */
 const HCS_CREATE_OPTIONS_1_VERSION = 0x00010000;
-
-type KoffiFunction = ReturnType<LibraryHandle['func']>;
-type Pointer = bigint | null;
 
 /**
  * computecore.dll through koffi. Loaded on first use, never at import. Each
@@ -40,9 +33,7 @@ type Pointer = bigint | null;
 export class KoffiComputeCore implements ComputeCoreApi {
   readonly #lib: LibraryHandle;
   readonly #functions = new Map<ComputeCoreFunctionName, KoffiFunction | null>();
-  #sink: CallbackSink | undefined;
-  #completionCallback: bigint | undefined;
-  #eventCallback: bigint | undefined;
+  readonly #callbacks = new ComputeCoreCallbacks();
 
   constructor() {
     computeCoreTypes();
@@ -54,13 +45,16 @@ export class KoffiComputeCore implements ComputeCoreApi {
   }
 
   setCallbackSink(sink: CallbackSink): void {
-    this.#sink = sink;
+    this.#callbacks.setSink(sink);
   }
 
   // Operations --------------------------------------------------------------
 
   createOperation(key: number): OperationHandle | null {
-    return this.#fn('HcsCreateOperation')(BigInt(key), this.#completion()) as OperationHandle | null;
+    return this.#fn('HcsCreateOperation')(
+      BigInt(key),
+      this.#callbacks.completion(),
+    ) as OperationHandle | null;
   }
 
   closeOperation(operation: OperationHandle): Promise<void> {
@@ -78,7 +72,11 @@ export class KoffiComputeCore implements ComputeCoreApi {
   }
 
   setOperationCallback(operation: OperationHandle, key: number): HResult {
-    return this.#fn('HcsSetOperationCallback')(operation, BigInt(key), this.#completion()) as HResult;
+    return this.#fn('HcsSetOperationCallback')(
+      operation,
+      BigInt(key),
+      this.#callbacks.completion(),
+    ) as HResult;
   }
 
   getComputeSystemFromOperation(operation: OperationHandle): SystemHandle | null {
@@ -100,7 +98,7 @@ export class KoffiComputeCore implements ComputeCoreApi {
   getOperationResult(operation: OperationHandle): NativeResult {
     const out: [Pointer] = [null];
     const hr = this.#fn('HcsGetOperationResult')(operation, out) as HResult;
-    return { hr, document: takeString(out[0]) };
+    return { hr, document: takeLocalString(out[0]) };
   }
 
   getOperationResultAndProcessInfo(
@@ -109,13 +107,13 @@ export class KoffiComputeCore implements ComputeCoreApi {
     const info: Record<string, unknown> = {};
     const out: [Pointer] = [null];
     const hr = this.#fn('HcsGetOperationResultAndProcessInfo')(operation, info, out) as HResult;
-    return { hr, document: takeString(out[0]), processInfo: toProcessInformation(info) };
+    return { hr, document: takeLocalString(out[0]), processInfo: toProcessInformation(info) };
   }
 
   async waitForOperationResult(operation: OperationHandle, timeoutMs: number): Promise<NativeResult> {
     const out: [Pointer] = [null];
     const hr = await this.#async<HResult>('HcsWaitForOperationResult', [operation, timeoutMs >>> 0, out]);
-    return { hr, document: takeString(out[0]) };
+    return { hr, document: takeLocalString(out[0]) };
   }
 
   async waitForOperationResultAndProcessInfo(
@@ -130,7 +128,7 @@ export class KoffiComputeCore implements ComputeCoreApi {
       info,
       out,
     ]);
-    return { hr, document: takeString(out[0]), processInfo: toProcessInformation(info) };
+    return { hr, document: takeLocalString(out[0]), processInfo: toProcessInformation(info) };
   }
 
   cancelOperation(operation: OperationHandle): HResult {
@@ -174,7 +172,7 @@ export class KoffiComputeCore implements ComputeCoreApi {
       SecurityDescriptor: null,
       CallbackOptions: eventCallback?.options ?? 0,
       CallbackContext: eventCallback ? BigInt(eventCallback.key) : null,
-      Callback: eventCallback ? this.#event() : null,
+      Callback: eventCallback ? this.#callbacks.event() : null,
     };
     const out: [Pointer] = [null];
     const hr = this.#fn('HcsCreateComputeSystemInNamespace')(
@@ -235,7 +233,7 @@ export class KoffiComputeCore implements ComputeCoreApi {
   async waitForComputeSystemExit(system: SystemHandle, timeoutMs: number): Promise<NativeResult> {
     const out: [Pointer] = [null];
     const hr = await this.#async<HResult>('HcsWaitForComputeSystemExit', [system, timeoutMs >>> 0, out]);
-    return { hr, document: takeString(out[0]) };
+    return { hr, document: takeLocalString(out[0]) };
   }
 
   setComputeSystemCallback(system: SystemHandle, options: number, key: number | null): HResult {
@@ -243,7 +241,7 @@ export class KoffiComputeCore implements ComputeCoreApi {
       system,
       options >>> 0,
       key === null ? null : BigInt(key),
-      key === null ? null : this.#event(),
+      key === null ? null : this.#callbacks.event(),
     ) as HResult;
   }
 
@@ -296,14 +294,14 @@ export class KoffiComputeCore implements ComputeCoreApi {
       process,
       options >>> 0,
       key === null ? null : BigInt(key),
-      key === null ? null : this.#event(),
+      key === null ? null : this.#callbacks.event(),
     ) as HResult;
   }
 
   async waitForProcessExit(process: ProcessHandle, timeoutMs: number): Promise<NativeResult> {
     const out: [Pointer] = [null];
     const hr = await this.#async<HResult>('HcsWaitForProcessExit', [process, timeoutMs >>> 0, out]);
-    return { hr, document: takeString(out[0]) };
+    return { hr, document: takeLocalString(out[0]) };
   }
 
   // Service level -------------------------------------------------------------------
@@ -311,13 +309,13 @@ export class KoffiComputeCore implements ComputeCoreApi {
   async getServiceProperties(propertyQuery: string | null): Promise<NativeResult> {
     const out: [Pointer] = [null];
     const hr = await this.#async<HResult>('HcsGetServiceProperties', [propertyQuery, out]);
-    return { hr, document: takeString(out[0]) };
+    return { hr, document: takeLocalString(out[0]) };
   }
 
   async modifyServiceSettings(settings: string): Promise<NativeResult> {
     const out: [Pointer] = [null];
     const hr = await this.#async<HResult>('HcsModifyServiceSettings', [settings, out]);
-    return { hr, document: takeString(out[0]) };
+    return { hr, document: takeLocalString(out[0]) };
   }
 
   submitWerReport(settings: string): Promise<HResult> {
@@ -354,7 +352,7 @@ export class KoffiComputeCore implements ComputeCoreApi {
       runtimeFileName,
       out,
     ]);
-    return { hr, document: takeString(out[0]) };
+    return { hr, document: takeLocalString(out[0]) };
   }
 
   // Plumbing ---------------------------------------------------------------------------
@@ -388,92 +386,4 @@ export class KoffiComputeCore implements ComputeCoreApi {
       fn.async(...args, (error: unknown, result: T) => (error ? reject(error) : resolve(result)));
     });
   }
-
-  // One registered callback per callback type for the life of the process; the
-  // context is an integer key, never a live pointer (koffi's slots are limited).
-  #completion(): bigint {
-    if (!this.#completionCallback) {
-      const types = computeCoreTypes();
-      callbackSlots++;
-      this.#completionCallback = koffi().register((operation: Pointer, context: Pointer) => {
-        try {
-          this.#sink?.operationCompleted(pointerToKey(context), operation as OperationHandle);
-        } catch (error) {
-          reportCallbackError('operation completion', error);
-        }
-      }, koffi().pointer(types.HCS_OPERATION_COMPLETION));
-    }
-    return this.#completionCallback;
-  }
-
-  #event(): bigint {
-    if (!this.#eventCallback) {
-      const types = computeCoreTypes();
-      callbackSlots++;
-      this.#eventCallback = koffi().register((eventPtr: Pointer, context: Pointer) => {
-        try {
-          if (eventPtr === null) return;
-          const raw = koffi().decode(eventPtr, types.HCS_EVENT) as {
-            Type: number;
-            EventData: Pointer;
-            Operation: Pointer;
-          };
-          const record: HcsEventRecord = {
-            type: raw.Type >>> 0,
-            // Valid only during this call, and owned by HCS: copy, never free.
-            eventData: raw.EventData ? koffi().decode.string16(raw.EventData) : null,
-            operation: nonNull(raw.Operation) as OperationHandle | null,
-          };
-          this.#sink?.eventReceived(pointerToKey(context), record);
-        } catch (error) {
-          reportCallbackError('event', error);
-        }
-      }, koffi().pointer(types.HCS_EVENT_CALLBACK));
-    }
-    return this.#eventCallback;
-  }
-}
-
-/** Decodes a string HCS allocated and frees it with LocalFree, as documented. */
-function takeString(pointer: Pointer): string | null {
-  if (!pointer) return null;
-  try {
-    return koffi().decode.string16(pointer);
-  } finally {
-    kernel32().localFree(pointer);
-  }
-}
-
-function nonNull(pointer: Pointer | undefined): bigint | null {
-  return pointer ? pointer : null;
-}
-
-const INVALID_HANDLE_VALUE = 0xffff_ffff_ffff_ffffn;
-
-function stdHandle(value: unknown): Win32Handle | null {
-  if (typeof value !== 'bigint' || value === 0n) return null;
-  // hcsshim treats both NULL and INVALID_HANDLE_VALUE as "no stream".
-  if (BigInt.asUintN(64, value) === INVALID_HANDLE_VALUE) return null;
-  return value as Win32Handle;
-}
-
-function toProcessInformation(info: Record<string, unknown>): ProcessInformation {
-  return {
-    processId: Number(info.ProcessId ?? 0),
-    stdInput: stdHandle(info.StdInput),
-    stdOutput: stdHandle(info.StdOutput),
-    stdError: stdHandle(info.StdError),
-  };
-}
-
-function pointerToKey(pointer: Pointer | number): number {
-  if (pointer === null) return 0;
-  return Number(pointer);
-}
-
-function reportCallbackError(kind: string, error: unknown): void {
-  // Never let an exception reach C; surface it where a developer will see it.
-  process.emitWarning(
-    `hcs-sandbox: a native ${kind} callback failed: ${(error as Error)?.stack ?? String(error)}`,
-  );
 }

@@ -1,14 +1,14 @@
 import { KoffiComputeNetwork } from './computenetwork.js';
-import type { HcnApi } from './network-types.js';
+import type { HcnApi } from './types.js';
 
-export * from './network-types.js';
+export * from './types.js';
 
 let current: HcnApi | undefined;
 
 /**
  * The Host Compute Network bindings, created on first use (importing
  * hcs-sandbox never loads computenetwork.dll). The factory seam of
- * `provider.ts`: unit tests install an in-memory HCN with
+ * `core/provider.ts`: unit tests install an in-memory HCN with
  * {@link setNetworkBindings}.
  */
 export function networkBindings(): HcnApi {

@@ -1,4 +1,4 @@
-import type { HResult } from './types.js';
+import type { Brand, HResult } from '../shared/types.js';
 
 /**
  * The storage surface of hcs-sandbox in HCS terms: computestorage.dll (container
@@ -11,10 +11,8 @@ import type { HResult } from './types.js';
  * main thread while HCS callbacks need it.
  */
 
-declare const brand: unique symbol;
-
 /** A virtdisk `HANDLE` from CreateVirtualDisk/OpenVirtualDisk; close it with {@link VirtDiskApi.closeHandle}. */
-export type VirtualDiskHandle = bigint & { readonly [brand]: 'VIRTUAL_DISK_HANDLE' };
+export type VirtualDiskHandle = Brand<bigint, 'VIRTUAL_DISK_HANDLE'>;
 
 /** A Win32 error code (`DWORD`) as virtdisk.dll returns it; 0 is `ERROR_SUCCESS`. */
 export type Win32Error = number;

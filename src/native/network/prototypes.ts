@@ -1,13 +1,13 @@
-import type { Prototype } from './prototypes.js';
+import type { Prototype } from '../shared/lazy-library.js';
 
 /**
  * Every function of computenetwork.dll (the Host Compute Network API), as koffi
  * prototypes transcribed from the SDK's computenetwork.h (checked against the
- * header by test/unit/native/network-prototypes.test.ts). Conventions:
+ * header by test/unit/network/prototypes.test.ts). Conventions:
  * `const char16_t *` for PCWSTR; `_Out_ void **` for every returned string
  * (`Networks`, `Properties`, `ErrorRecord`...) so we keep the pointer and free
  * it with CoTaskMemFree, as the HCN pages say; `const HCN_GUID *` for REFGUID
- * (a pointer to the 16-byte GUID struct of `network-koffi-types.ts`); HCN
+ * (a pointer to the 16-byte GUID struct of `computenetwork.ts`); HCN
  * handles are opaque pointer types. All HRESULT calls are synchronous RPCs
  * into the Host Network Service and run on koffi's worker pool.
  *

@@ -1,10 +1,25 @@
 import type { LibraryHandle } from 'koffi';
-import { FunctionUnavailableError } from './errors.js';
-import { Win32CallError } from './jobs-errors.js';
-import { type JobStructs, jobStructs } from './jobs-structs.js';
+import { FunctionUnavailableError } from '../shared/errors.js';
+import { type KoffiFunction, koffi, type Pointer } from '../shared/koffi-module.js';
+import { loadSystemLibrary } from '../shared/library.js';
+import type { Win32Handle } from '../shared/types.js';
+import {
+  decodeAccounting,
+  decodeExtended,
+  decodeIo,
+  encodeCpuRate,
+  encodeEnvironment,
+  encodeExtended,
+  encodeIoRate,
+  encodeStartupInfo,
+  type RawAccounting,
+  type RawExtended,
+  type RawIo,
+} from './codecs.js';
+import { Win32CallError } from './errors.js';
+import { type JobStructs, jobStructs } from './structs.js';
 import {
   type BasicAccountingInformation,
-  type BasicLimitInformation,
   type CpuRateControlInformation,
   type CreatedProcess,
   type CreateProcessRequest,
@@ -14,17 +29,10 @@ import {
   JobObjectInfoClass,
   type JobsNativeApi,
   Win32ErrorCode,
-} from './jobs-types.js';
-import { koffi } from './koffi-module.js';
-import { loadSystemLibrary } from './library.js';
-import type { Win32Handle } from './types.js';
-
-type KoffiFunction = ReturnType<LibraryHandle['func']>;
-type Pointer = bigint | null;
+} from './types.js';
 
 const CREATE_SUSPENDED = 0x4;
 const CREATE_UNICODE_ENVIRONMENT = 0x400;
-const STARTF_USESTDHANDLES = 0x100;
 const WAIT_OBJECT_0 = 0;
 const WAIT_TIMEOUT = 0x102;
 const DUPLICATE_SAME_ACCESS = 0x2;
@@ -180,7 +188,7 @@ export class KoffiJobsNative implements JobsNativeApi {
       job,
       JobObjectInfoClass.CpuRateControlInformation,
       'JOBOBJECT_CPU_RATE_CONTROL_INFORMATION',
-      { ControlFlags: info.controlFlags >>> 0, u: { CpuRate: info.value >>> 0 } },
+      encodeCpuRate(info),
       'JobObjectCpuRateControlInformation',
     );
   }
@@ -274,14 +282,7 @@ export class KoffiJobsNative implements JobsNativeApi {
         'Windows 10',
       );
     // Returns a DWORD: nonzero on success, 0 on failure (GetLastError).
-    const ok = fn(job, {
-      MaxIops: info.maxIops,
-      MaxBandwidth: info.maxBandwidth,
-      ReservationIops: info.reservationIops,
-      VolumeName: info.volumeName,
-      BaseIoSize: info.baseIoSize >>> 0,
-      ControlFlags: info.controlFlags >>> 0,
-    }) as number;
+    const ok = fn(job, encodeIoRate(info)) as number;
     if (!ok) this.#fail('SetIoRateControlInformationJobObject');
   }
 
@@ -293,29 +294,7 @@ export class KoffiJobsNative implements JobsNativeApi {
 
   createSuspendedProcess(request: CreateProcessRequest): CreatedProcess {
     const commandLine = Buffer.from(`${request.commandLine}\0`, 'utf16le');
-    const environment = request.environment
-      ? Buffer.from(`${sortEnvironment(request.environment).join('\0')}\0\0`, 'utf16le')
-      : null;
-    const startup = {
-      cb: jobStructs().STARTUPINFOW.size,
-      lpReserved: null,
-      lpDesktop: null,
-      lpTitle: null,
-      dwX: 0,
-      dwY: 0,
-      dwXSize: 0,
-      dwYSize: 0,
-      dwXCountChars: 0,
-      dwYCountChars: 0,
-      dwFillAttribute: 0,
-      dwFlags: STARTF_USESTDHANDLES,
-      wShowWindow: 0,
-      cbReserved2: 0,
-      lpReserved2: null,
-      hStdInput: request.stdin,
-      hStdOutput: request.stdout,
-      hStdError: request.stderr,
-    };
+    const environment = request.environment ? encodeEnvironment(request.environment) : null;
     const info: Record<string, unknown> = {};
     const ok = this.#call(
       'CreateProcessW',
@@ -327,7 +306,7 @@ export class KoffiJobsNative implements JobsNativeApi {
       CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT,
       environment,
       request.cwd,
-      startup,
+      encodeStartupInfo(request),
       info,
     );
     if (!ok) this.#fail('CreateProcessW', `command line ${JSON.stringify(request.commandLine)}`);
@@ -412,140 +391,4 @@ export class KoffiJobsNative implements JobsNativeApi {
   closeHandle(handle: Win32Handle): boolean {
     return this.#call('CloseHandle', handle) !== 0;
   }
-}
-
-function sortEnvironment(entries: string[]): string[] {
-  // CreateProcessW wants the block sorted by name, case-insensitively (Unicode order).
-  const key = (entry: string) => entry.slice(0, entry.indexOf('=', 1) >>> 0).toUpperCase();
-  return [...entries].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-}
-
-type Int = number | bigint;
-const num = (v: Int): number => Number(v);
-const big = (v: Int): bigint => BigInt(v);
-
-interface RawBasicLimit {
-  PerProcessUserTimeLimit: Int;
-  PerJobUserTimeLimit: Int;
-  LimitFlags: number;
-  MinimumWorkingSetSize: Int;
-  MaximumWorkingSetSize: Int;
-  ActiveProcessLimit: number;
-  Affinity: Int;
-  PriorityClass: number;
-  SchedulingClass: number;
-}
-interface RawIo {
-  ReadOperationCount: Int;
-  WriteOperationCount: Int;
-  OtherOperationCount: Int;
-  ReadTransferCount: Int;
-  WriteTransferCount: Int;
-  OtherTransferCount: Int;
-}
-interface RawExtended {
-  BasicLimitInformation: RawBasicLimit;
-  IoInfo: RawIo;
-  ProcessMemoryLimit: Int;
-  JobMemoryLimit: Int;
-  PeakProcessMemoryUsed: Int;
-  PeakJobMemoryUsed: Int;
-}
-interface RawAccounting {
-  TotalUserTime: Int;
-  TotalKernelTime: Int;
-  ThisPeriodTotalUserTime: Int;
-  ThisPeriodTotalKernelTime: Int;
-  TotalPageFaultCount: number;
-  TotalProcesses: number;
-  ActiveProcesses: number;
-  TotalTerminatedProcesses: number;
-}
-
-function encodeExtended(info: ExtendedLimitInformation): RawExtended {
-  const b: BasicLimitInformation = info.basic;
-  return {
-    BasicLimitInformation: {
-      PerProcessUserTimeLimit: b.perProcessUserTimeLimit,
-      PerJobUserTimeLimit: b.perJobUserTimeLimit,
-      LimitFlags: b.limitFlags >>> 0,
-      MinimumWorkingSetSize: b.minimumWorkingSetSize,
-      MaximumWorkingSetSize: b.maximumWorkingSetSize,
-      ActiveProcessLimit: b.activeProcessLimit >>> 0,
-      Affinity: b.affinity,
-      PriorityClass: b.priorityClass >>> 0,
-      SchedulingClass: b.schedulingClass >>> 0,
-    },
-    IoInfo: {
-      ReadOperationCount: info.io.readOperationCount,
-      WriteOperationCount: info.io.writeOperationCount,
-      OtherOperationCount: info.io.otherOperationCount,
-      ReadTransferCount: info.io.readTransferCount,
-      WriteTransferCount: info.io.writeTransferCount,
-      OtherTransferCount: info.io.otherTransferCount,
-    },
-    ProcessMemoryLimit: info.processMemoryLimit,
-    JobMemoryLimit: info.jobMemoryLimit,
-    PeakProcessMemoryUsed: info.peakProcessMemoryUsed,
-    PeakJobMemoryUsed: info.peakJobMemoryUsed,
-  };
-}
-
-function decodeIo(raw: RawIo): IoCounters {
-  return {
-    readOperationCount: num(raw.ReadOperationCount),
-    writeOperationCount: num(raw.WriteOperationCount),
-    otherOperationCount: num(raw.OtherOperationCount),
-    readTransferCount: num(raw.ReadTransferCount),
-    writeTransferCount: num(raw.WriteTransferCount),
-    otherTransferCount: num(raw.OtherTransferCount),
-  };
-}
-
-function decodeExtended(raw: RawExtended): ExtendedLimitInformation {
-  const b = raw.BasicLimitInformation;
-  return {
-    basic: {
-      perProcessUserTimeLimit: big(b.PerProcessUserTimeLimit),
-      perJobUserTimeLimit: big(b.PerJobUserTimeLimit),
-      limitFlags: b.LimitFlags,
-      minimumWorkingSetSize: num(b.MinimumWorkingSetSize),
-      maximumWorkingSetSize: num(b.MaximumWorkingSetSize),
-      activeProcessLimit: b.ActiveProcessLimit,
-      affinity: big(b.Affinity),
-      priorityClass: b.PriorityClass,
-      schedulingClass: b.SchedulingClass,
-    },
-    io: decodeIo(raw.IoInfo),
-    processMemoryLimit: num(raw.ProcessMemoryLimit),
-    jobMemoryLimit: num(raw.JobMemoryLimit),
-    peakProcessMemoryUsed: num(raw.PeakProcessMemoryUsed),
-    peakJobMemoryUsed: num(raw.PeakJobMemoryUsed),
-  };
-}
-
-function decodeAccounting(raw: RawAccounting): BasicAccountingInformation {
-  return {
-    totalUserTime: big(raw.TotalUserTime),
-    totalKernelTime: big(raw.TotalKernelTime),
-    thisPeriodTotalUserTime: big(raw.ThisPeriodTotalUserTime),
-    thisPeriodTotalKernelTime: big(raw.ThisPeriodTotalKernelTime),
-    totalPageFaultCount: raw.TotalPageFaultCount,
-    totalProcesses: raw.TotalProcesses,
-    activeProcesses: raw.ActiveProcesses,
-    totalTerminatedProcesses: raw.TotalTerminatedProcesses,
-  };
-}
-
-let instance: JobsNativeApi | undefined;
-
-/** The job-object bindings, created on first use (importing never loads kernel32). */
-export function jobsNative(): JobsNativeApi {
-  instance ??= new KoffiJobsNative();
-  return instance;
-}
-
-/** Replaces the job-object bindings (tests), or resets to the real ones with `undefined`. */
-export function setJobsNative(api: JobsNativeApi | undefined): void {
-  instance = api;
 }

@@ -1,9 +1,11 @@
 import type { TypeObject } from 'koffi';
-import { LazyLibrary } from './computestorage.js';
-import { koffi } from './koffi-module.js';
-import { computeCoreTypes } from './koffi-types.js';
-import { loadSystemLibrary } from './library.js';
-import { COMPUTENETWORK_PROTOTYPES, type ComputeNetworkFunctionName } from './network-prototypes.js';
+import { type GuidStruct, guidFromStruct, guidStruct } from '../shared/guid.js';
+import { koffi, type Pointer } from '../shared/koffi-module.js';
+import { computeCoreTypes } from '../shared/koffi-types.js';
+import { LazyLibrary } from '../shared/lazy-library.js';
+import { loadSystemLibrary } from '../shared/library.js';
+import type { HResult } from '../shared/types.js';
+import { COMPUTENETWORK_PROTOTYPES, type ComputeNetworkFunctionName } from './prototypes.js';
 import type {
   HcnApi,
   HcnCallResult,
@@ -16,10 +18,7 @@ import type {
   HcnPortRangeEntry,
   HcnPortReservationHandle,
   HcnStringResult,
-} from './network-types.js';
-import type { HResult } from './types.js';
-
-type Pointer = bigint | null;
+} from './types.js';
 
 interface NetworkKoffiTypes {
   HCN_GUID: TypeObject;
@@ -66,34 +65,6 @@ export function networkKoffiTypes(): NetworkKoffiTypes {
   });
   declared = { HCN_GUID, HCN_PORT_RANGE_ENTRY };
   return declared;
-}
-
-interface GuidStruct {
-  Data1: number;
-  Data2: number;
-  Data3: number;
-  Data4: number[];
-}
-
-/** A GUID string as the `HCN_GUID` struct value; '' is GUID_NULL. */
-export function guidToStruct(guid: string): GuidStruct {
-  const hex = guid.replace(/[{}-]/g, '');
-  if (!hex) return { Data1: 0, Data2: 0, Data3: 0, Data4: [0, 0, 0, 0, 0, 0, 0, 0] };
-  if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new TypeError(`not a GUID: ${guid}`);
-  const data4: number[] = [];
-  for (let i = 16; i < 32; i += 2) data4.push(Number.parseInt(hex.slice(i, i + 2), 16));
-  return {
-    Data1: Number.parseInt(hex.slice(0, 8), 16),
-    Data2: Number.parseInt(hex.slice(8, 12), 16),
-    Data3: Number.parseInt(hex.slice(12, 16), 16),
-    Data4: data4,
-  };
-}
-
-export function guidFromStruct(g: GuidStruct): string {
-  const h = (n: number, w: number) => (n >>> 0).toString(16).padStart(w, '0');
-  const d4 = Array.from(g.Data4, (b) => h(b, 2)).join('');
-  return `${h(g.Data1, 8)}-${h(g.Data2, 4)}-${h(g.Data3, 4)}-${d4.slice(0, 4)}-${d4.slice(4)}`;
 }
 
 let coTaskMemFree: ((pointer: bigint) => void) | undefined;
@@ -183,10 +154,10 @@ export class KoffiComputeNetwork implements HcnApi {
     return this.#string('HcnEnumerateNetworks', [query ?? '']);
   }
   createNetwork(id: string, settings: string): Promise<HcnHandleResult<HcnNetworkHandle>> {
-    return this.#handle('HcnCreateNetwork', [guidToStruct(id), settings]);
+    return this.#handle('HcnCreateNetwork', [guidStruct(id), settings]);
   }
   openNetwork(id: string): Promise<HcnHandleResult<HcnNetworkHandle>> {
-    return this.#handle('HcnOpenNetwork', [guidToStruct(id)]);
+    return this.#handle('HcnOpenNetwork', [guidStruct(id)]);
   }
   modifyNetwork(network: HcnNetworkHandle, settings: string): Promise<HcnCallResult> {
     return this.#plain('HcnModifyNetwork', [network, settings]);
@@ -195,7 +166,7 @@ export class KoffiComputeNetwork implements HcnApi {
     return this.#string('HcnQueryNetworkProperties', [network, query ?? '']);
   }
   deleteNetwork(id: string): Promise<HcnCallResult> {
-    return this.#plain('HcnDeleteNetwork', [guidToStruct(id)]);
+    return this.#plain('HcnDeleteNetwork', [guidStruct(id)]);
   }
   closeNetwork(network: HcnNetworkHandle): Promise<HResult> {
     return this.#lib.call('HcnCloseNetwork', [network]);
@@ -206,10 +177,10 @@ export class KoffiComputeNetwork implements HcnApi {
     return this.#string('HcnEnumerateNamespaces', [query ?? '']);
   }
   createNamespace(id: string, settings: string): Promise<HcnHandleResult<HcnNamespaceHandle>> {
-    return this.#handle('HcnCreateNamespace', [guidToStruct(id), settings]);
+    return this.#handle('HcnCreateNamespace', [guidStruct(id), settings]);
   }
   openNamespace(id: string): Promise<HcnHandleResult<HcnNamespaceHandle>> {
-    return this.#handle('HcnOpenNamespace', [guidToStruct(id)]);
+    return this.#handle('HcnOpenNamespace', [guidStruct(id)]);
   }
   modifyNamespace(namespace: HcnNamespaceHandle, settings: string): Promise<HcnCallResult> {
     return this.#plain('HcnModifyNamespace', [namespace, settings]);
@@ -218,7 +189,7 @@ export class KoffiComputeNetwork implements HcnApi {
     return this.#string('HcnQueryNamespaceProperties', [namespace, query ?? '']);
   }
   deleteNamespace(id: string): Promise<HcnCallResult> {
-    return this.#plain('HcnDeleteNamespace', [guidToStruct(id)]);
+    return this.#plain('HcnDeleteNamespace', [guidStruct(id)]);
   }
   closeNamespace(namespace: HcnNamespaceHandle): Promise<HResult> {
     return this.#lib.call('HcnCloseNamespace', [namespace]);
@@ -233,10 +204,10 @@ export class KoffiComputeNetwork implements HcnApi {
     id: string,
     settings: string,
   ): Promise<HcnHandleResult<HcnEndpointHandle>> {
-    return this.#handle('HcnCreateEndpoint', [network, guidToStruct(id), settings]);
+    return this.#handle('HcnCreateEndpoint', [network, guidStruct(id), settings]);
   }
   openEndpoint(id: string): Promise<HcnHandleResult<HcnEndpointHandle>> {
-    return this.#handle('HcnOpenEndpoint', [guidToStruct(id)]);
+    return this.#handle('HcnOpenEndpoint', [guidStruct(id)]);
   }
   modifyEndpoint(endpoint: HcnEndpointHandle, settings: string): Promise<HcnCallResult> {
     return this.#plain('HcnModifyEndpoint', [endpoint, settings]);
@@ -245,7 +216,7 @@ export class KoffiComputeNetwork implements HcnApi {
     return this.#string('HcnQueryEndpointProperties', [endpoint, query ?? '']);
   }
   deleteEndpoint(id: string): Promise<HcnCallResult> {
-    return this.#plain('HcnDeleteEndpoint', [guidToStruct(id)]);
+    return this.#plain('HcnDeleteEndpoint', [guidStruct(id)]);
   }
   closeEndpoint(endpoint: HcnEndpointHandle): Promise<HResult> {
     return this.#lib.call('HcnCloseEndpoint', [endpoint]);
@@ -256,10 +227,10 @@ export class KoffiComputeNetwork implements HcnApi {
     return this.#string('HcnEnumerateLoadBalancers', [query ?? '']);
   }
   createLoadBalancer(id: string, settings: string): Promise<HcnHandleResult<HcnLoadBalancerHandle>> {
-    return this.#handle('HcnCreateLoadBalancer', [guidToStruct(id), settings]);
+    return this.#handle('HcnCreateLoadBalancer', [guidStruct(id), settings]);
   }
   openLoadBalancer(id: string): Promise<HcnHandleResult<HcnLoadBalancerHandle>> {
-    return this.#handle('HcnOpenLoadBalancer', [guidToStruct(id)]);
+    return this.#handle('HcnOpenLoadBalancer', [guidStruct(id)]);
   }
   modifyLoadBalancer(loadBalancer: HcnLoadBalancerHandle, settings: string): Promise<HcnCallResult> {
     return this.#plain('HcnModifyLoadBalancer', [loadBalancer, settings]);
@@ -271,7 +242,7 @@ export class KoffiComputeNetwork implements HcnApi {
     return this.#string('HcnQueryLoadBalancerProperties', [loadBalancer, query ?? '']);
   }
   deleteLoadBalancer(id: string): Promise<HcnCallResult> {
-    return this.#plain('HcnDeleteLoadBalancer', [guidToStruct(id)]);
+    return this.#plain('HcnDeleteLoadBalancer', [guidStruct(id)]);
   }
   closeLoadBalancer(loadBalancer: HcnLoadBalancerHandle): Promise<HResult> {
     return this.#lib.call('HcnCloseLoadBalancer', [loadBalancer]);
@@ -282,13 +253,13 @@ export class KoffiComputeNetwork implements HcnApi {
     id: string,
     settings: string,
   ): Promise<HcnHandleResult<HcnGuestNetworkServiceHandle>> {
-    return this.#handle('HcnCreateGuestNetworkService', [guidToStruct(id), settings]);
+    return this.#handle('HcnCreateGuestNetworkService', [guidStruct(id), settings]);
   }
   modifyGuestNetworkService(service: HcnGuestNetworkServiceHandle, settings: string): Promise<HcnCallResult> {
     return this.#plain('HcnModifyGuestNetworkService', [service, settings]);
   }
   deleteGuestNetworkService(id: string): Promise<HcnCallResult> {
-    return this.#plain('HcnDeleteGuestNetworkService', [guidToStruct(id)]);
+    return this.#plain('HcnDeleteGuestNetworkService', [guidStruct(id)]);
   }
   closeGuestNetworkService(service: HcnGuestNetworkServiceHandle): Promise<HResult> {
     return this.#lib.call('HcnCloseGuestNetworkService', [service]);

@@ -1,6 +1,12 @@
 import { createRequire } from 'node:module';
+import type { LibraryHandle } from 'koffi';
 
 type KoffiModule = typeof import('koffi');
+
+/** A bound DLL function, as koffi's `lib.func` returns it. */
+export type KoffiFunction = ReturnType<LibraryHandle['func']>;
+/** A pointer as koffi passes it through `void *`: an address, or null. */
+export type Pointer = bigint | null;
 
 let loaded: KoffiModule | undefined;
 

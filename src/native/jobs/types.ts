@@ -1,8 +1,8 @@
-import type { Win32Handle } from './types.js';
+import type { Win32Handle } from '../shared/types.js';
 
 /**
  * The kernel32 job-object and process surface hcs-sandbox uses, in Win32 terms
- * but without koffi types. `jobs-kernel32.ts` implements it over kernel32.dll;
+ * but without koffi types. `kernel32.ts` implements it over kernel32.dll;
  * unit tests implement it in memory (see {@link setJobsNative}).
  *
  * Every method that can fail throws {@link Win32CallError} with the `GetLastError`

@@ -1,4 +1,4 @@
-import { UnavailableError } from '../internal/errors.js';
+import { UnavailableError } from '../../internal/errors.js';
 
 /**
  * HCS cannot be used on this machine at all: not Windows, a Windows build older

@@ -1,4 +1,4 @@
-import type { Readable, Writable } from 'node:stream';
+import type { Brand, HResult, Win32Handle } from '../shared/types.js';
 
 /**
  * The native surface of hcs-sandbox, in HCS terms. `computecore.ts` implements it
@@ -6,21 +6,12 @@ import type { Readable, Writable } from 'node:stream';
  * mentions koffi, so no koffi type leaks above this folder.
  */
 
-declare const brand: unique symbol;
-type Brand<T, B extends string> = T & { readonly [brand]: B };
-
 /** `HCS_SYSTEM`: a handle to a compute system. Pointer-sized; never 0 when valid. */
 export type SystemHandle = Brand<bigint, 'HCS_SYSTEM'>;
 /** `HCS_PROCESS`: a handle to a process inside a compute system. */
 export type ProcessHandle = Brand<bigint, 'HCS_PROCESS'>;
 /** `HCS_OPERATION`: one asynchronous HCS request. */
 export type OperationHandle = Brand<bigint, 'HCS_OPERATION'>;
-/** A kernel32 `HANDLE` (pipe ends from `HCS_PROCESS_INFORMATION`, job objects, ...). */
-export type Win32Handle = Brand<bigint, 'HANDLE'>;
-
-/** An HRESULT as a signed 32-bit integer, exactly as the DLL returned it. */
-export type HResult = number;
-
 /** `HCS_PROCESS_INFORMATION`. A stream that was not requested is `null`. */
 export interface ProcessInformation {
   processId: number;
@@ -236,16 +227,4 @@ export interface ComputeCoreApi {
   grantVmGroupAccess(filePath: string): Promise<HResult>;
   revokeVmGroupAccess(filePath: string): Promise<HResult>;
   getProcessorCompatibilityFromSavedState(runtimeFileName: string): Promise<NativeResult>;
-}
-
-/** The kernel32 pieces the HCS layer needs around computecore. */
-export interface Kernel32Api {
-  closeHandle(handle: Win32Handle): boolean;
-  /**
-   * Wraps the read end of a pipe in a Node stream, without a thread per stream.
-   * The stream owns the handle from then on: destroying it closes the handle.
-   */
-  pipeReadable(handle: Win32Handle): Readable;
-  /** Wraps the write end of a pipe; ending the stream closes the handle (EOF for the reader). */
-  pipeWritable(handle: Win32Handle): Writable;
 }

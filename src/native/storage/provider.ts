@@ -1,5 +1,5 @@
 import { KoffiComputeStorage } from './computestorage.js';
-import type { StorageApi, VirtDiskApi } from './storage-types.js';
+import type { StorageApi, VirtDiskApi } from './types.js';
 import { KoffiVirtDisk } from './virtdisk.js';
 
 /** What the storage layer gets from the native layer. */
@@ -14,7 +14,7 @@ let virtDisk: VirtDiskApi | undefined;
 
 /**
  * The storage bindings, each DLL loaded on first use of its half (importing a
- * layer needs no virtdisk.dll). The factory seam of `provider.ts`: unit tests
+ * layer needs no virtdisk.dll). The factory seam of `core/provider.ts`: unit tests
  * install an in-memory implementation with {@link setStorageBindings}.
  */
 export function storageBindings(): StorageBindings {

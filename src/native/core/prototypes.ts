@@ -1,18 +1,12 @@
+import type { Prototype } from '../shared/lazy-library.js';
+
 /**
  * Every function of computecore.dll, as koffi prototypes, transcribed from the
  * SDK's computecore.h (checked by test/unit/native/prototypes.test.ts against the
  * header itself). Types: `const char16_t *` for PCWSTR (wchar_t is 4 bytes on
  * Linux, so never `wchar_t`), `_Out_ void **` for returned strings so we keep the
  * pointer and can LocalFree it, int32 HRESULT.
- *
- * `minimumBuild` comes from the "Requirements" table of each function's page in
- * Microsoft's HCS reference; functions absent on older builds are bound lazily
- * and reported as unavailable instead of failing the whole library.
  */
-export interface Prototype {
-  readonly signature: string;
-  readonly minimumBuild?: string;
-}
 
 const SYSTEM_OP = (name: string): Prototype => ({
   signature: `HRESULT ${name}(HCS_SYSTEM computeSystem, HCS_OPERATION operation, const char16_t *options)`,

@@ -1,6 +1,7 @@
+import { kernel32 } from '../shared/kernel32.js';
+import type { Kernel32Api } from '../shared/types.js';
 import { KoffiComputeCore } from './computecore.js';
-import { kernel32 } from './kernel32.js';
-import type { ComputeCoreApi, Kernel32Api } from './types.js';
+import type { ComputeCoreApi } from './types.js';
 
 /** What the HCS layer gets from the native layer. */
 export interface NativeBindings {

@@ -1,5 +1,5 @@
-import { HcsSandboxError } from '../internal/errors.js';
-import { Win32ErrorCode } from './jobs-types.js';
+import { type ErrorKind, HcsSandboxError } from '../../internal/errors.js';
+import { Win32ErrorCode } from './types.js';
 
 const NAMES = new Map<number, string>(Object.entries(Win32ErrorCode).map(([name, code]) => [code, name]));
 
@@ -10,6 +10,11 @@ const NAMES = new Map<number, string>(Object.entries(Win32ErrorCode).map(([name,
 export class Win32CallError extends HcsSandboxError {
   readonly functionName: string;
   readonly errorCode: number;
+
+  /** Windows refused the call, like an HRESULT from HCS. */
+  override get kind(): ErrorKind {
+    return 'host';
+  }
 
   constructor(functionName: string, errorCode: number, detail?: string) {
     const name = NAMES.get(errorCode);

@@ -1,4 +1,4 @@
-import type { Prototype } from './prototypes.js';
+import type { Prototype } from '../shared/lazy-library.js';
 
 /**
  * Every function of computestorage.dll, transcribed from the SDK's
@@ -55,7 +55,7 @@ export type ComputeStorageFunctionName = keyof typeof COMPUTESTORAGE_PROTOTYPES;
 /**
  * The virtdisk.dll functions a writable layer needs (virtdisk.h). They return a
  * Win32 error code, not an HRESULT. The parameter structs are declared in
- * `storage-structs.ts` at the real SDK offsets (MinGW's virtdisk.h is wrong for
+ * `structs.ts` at the real SDK offsets (MinGW's virtdisk.h is wrong for
  * CREATE_VIRTUAL_DISK_PARAMETERS version 2).
  */
 export const VIRTDISK_PROTOTYPES = {

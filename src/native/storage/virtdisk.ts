@@ -1,6 +1,8 @@
-import { LazyLibrary } from './computestorage.js';
-import { VIRTDISK_PROTOTYPES, type VirtDiskFunctionName } from './storage-prototypes.js';
-import { guidStruct, virtDiskTypes } from './storage-structs.js';
+import { guidStruct } from '../shared/guid.js';
+import type { Pointer } from '../shared/koffi-module.js';
+import { LazyLibrary } from '../shared/lazy-library.js';
+import { VIRTDISK_PROTOTYPES, type VirtDiskFunctionName } from './prototypes.js';
+import { virtDiskTypes } from './structs.js';
 import type {
   CreateVirtualDiskOptions,
   DiskHandleResult,
@@ -9,9 +11,7 @@ import type {
   VirtualDiskHandle,
   VirtualStorageType,
   Win32Error,
-} from './storage-types.js';
-
-type Pointer = bigint | null;
+} from './types.js';
 
 const CREATE_VIRTUAL_DISK_VERSION_2 = 2;
 const OPEN_VIRTUAL_DISK_VERSION_2 = 2;

@@ -1,5 +1,5 @@
 import type { TypeObject } from 'koffi';
-import { koffi } from './koffi-module.js';
+import { koffi } from '../shared/koffi-module.js';
 
 /**
  * The virtdisk.h parameter structs as koffi types, laid out at the real SDK
@@ -65,24 +65,4 @@ export function virtDiskTypes(): VirtDiskTypes {
     ATTACH_VIRTUAL_DISK_PARAMETERS,
   };
   return declared;
-}
-
-/** A GUID string as koffi's `GUID` struct value (Data1-3 little-endian fields, Data4 bytes). */
-export function guidStruct(guid: string | undefined): {
-  Data1: number;
-  Data2: number;
-  Data3: number;
-  Data4: number[];
-} {
-  const hex = (guid ?? '').replace(/[{}-]/g, '');
-  if (!hex) return { Data1: 0, Data2: 0, Data3: 0, Data4: [0, 0, 0, 0, 0, 0, 0, 0] };
-  if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new TypeError(`not a GUID: ${guid}`);
-  const data4: number[] = [];
-  for (let i = 16; i < 32; i += 2) data4.push(Number.parseInt(hex.slice(i, i + 2), 16));
-  return {
-    Data1: Number.parseInt(hex.slice(0, 8), 16),
-    Data2: Number.parseInt(hex.slice(8, 12), 16),
-    Data3: Number.parseInt(hex.slice(12, 16), 16),
-    Data4: data4,
-  };
 }
