@@ -257,7 +257,12 @@ export class FakeStorage implements StorageBindings {
           () => {
             const path = this.#pathOf(handle);
             if (path === undefined) return ERROR_INVALID_HANDLE;
-            return this.#attached.delete(path) ? 0 : ERROR_NOT_FOUND;
+            const volume = this.#attached.get(path);
+            if (volume === undefined) return ERROR_NOT_FOUND;
+            // The volume goes with its disk, and with it any filter attached to it.
+            this.#attached.delete(path);
+            this.#filters.delete(volume);
+            return 0;
           },
         ),
       getVirtualDiskPhysicalPath: (handle) =>
