@@ -1,7 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ComputeSystem } from '../../../src/hcs/index.js';
 import { InvalidArgumentError } from '../../../src/internal/errors.js';
-import { runCommand, spawnCommand } from '../../../src/sandbox/commands.js';
+import {
+  type CommandInput,
+  type RunOptions,
+  runCommand,
+  spawnCommand,
+} from '../../../src/sandbox/commands.js';
 import { CommandExitError, Sandbox, TimeoutError } from '../../../src/sandbox/index.js';
 import type { FakeProcess } from '../../support/fake-computecore.js';
 import { CONTAINER_DOC, rejectionOf } from '../../support/fake-harness.js';
@@ -70,16 +75,17 @@ describe('the command line handed to HcsCreateProcess', () => {
     });
   });
 
-  it.each([
+  const refusals: Array<[string, CommandInput, string, RunOptions?]> = [
     ['an empty command line', '', 'command'],
     ['an empty argv', [], 'command'],
     ['a zero timeout', 'ver', 'timeoutMs', { timeoutMs: 0 }],
     ['an env name with =', 'ver', 'env.A=B', { env: { 'A=B': 'x' } }],
     ['a console width of 0', 'ver', 'cols', { cols: 0 }],
-  ] as const)('refuses %s before reaching HCS', async (_what, command, field, options = {}) => {
+  ];
+  it.each(refusals)('refuses %s before reaching HCS', async (_what, command, field, options = {}) => {
     await withSystem(async (system) => {
       const before = host.hcs.fake.nativeCalls().length;
-      const error = await rejectionOf(runCommand(system, command as string, options));
+      const error = await rejectionOf(runCommand(system, command, options));
       expect(error).toBeInstanceOf(InvalidArgumentError);
       expect(error).toMatchObject({ field });
       expect(host.hcs.fake.nativeCalls()).toHaveLength(before);

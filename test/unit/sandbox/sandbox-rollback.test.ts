@@ -27,7 +27,7 @@ function storageStep(fn: string, code: number, nth = 1): Step {
 }
 
 /** The n-th call of an HCS function completes with an error. */
-function hcsStep(fn: FakeFunctionName, nth = 1, what = fn): Step {
+function hcsStep(fn: FakeFunctionName, nth = 1, what: string = fn): Step {
   const failure: FakeBehaviour = { kind: 'fail', hresult: FakeHr.HCS_E_INVALID_STATE };
   return {
     step: what,
