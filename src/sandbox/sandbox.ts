@@ -85,10 +85,11 @@ export class Sandbox implements AsyncDisposable {
   readonly files: SandboxFiles;
   readonly commands = {
     /** Runs a command to completion: `{ exitCode, stdout, stderr }`; rejects on a non-zero exit unless `reject: false`. */
-    run: (command: CommandInput, options: RunOptions = {}): Promise<CommandResult> =>
+    // async, so a sandbox that is not running rejects the promise rather than throwing at the call.
+    run: async (command: CommandInput, options: RunOptions = {}): Promise<CommandResult> =>
       runCommand(this.#running().system, command, this.#withDefaults(options)),
     /** Starts a command in the background: a handle with its streams, `wait()` and `kill()`. */
-    spawn: (command: CommandInput, options: CommandOptions = {}): Promise<CommandHandle> =>
+    spawn: async (command: CommandInput, options: CommandOptions = {}): Promise<CommandHandle> =>
       spawnCommand(this.#running().system, command, this.#withDefaults(options)),
   };
   readonly folders = {

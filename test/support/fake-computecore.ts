@@ -314,6 +314,11 @@ export class FakeComputeCore implements ComputeCoreApi, Kernel32Api {
     return system;
   }
 
+  /** Ids of the systems HCS knows now (created or running, not yet gone), as enumerate sees them. */
+  systemIds(): string[] {
+    return [...this.#systems.keys()];
+  }
+
   /** Every process created in any system, oldest first. */
   get processes(): FakeProcess[] {
     return this.#allSystems.flatMap((s) => s.processes);

@@ -62,7 +62,15 @@ export class FakeStorage implements StorageBindings {
   readonly storage: StorageApi;
   readonly virtDisk: VirtDiskApi;
 
-  constructor() {
+  /**
+   * With a folder, attached disks get real volume folders under it (what a
+   * volume GUID path is on Windows: a path that exists while the disk is
+   * attached), for code that checks or reads the volume.
+   */
+  readonly #volumeRoot: string | undefined;
+
+  constructor(options: { volumeRoot?: string } = {}) {
+    this.#volumeRoot = options.volumeRoot;
     this.storage = this.#storage();
     this.virtDisk = this.#virtDisk();
   }
@@ -96,6 +104,14 @@ export class FakeStorage implements StorageBindings {
     this.#handles.clear();
     this.#attached.clear();
     this.#filters.clear();
+  }
+
+  #newVolume(): string {
+    const n = ++this.#volumes;
+    if (this.#volumeRoot === undefined) return `\\\\?\\Volume{fake-${n}}\\`;
+    const volume = join(this.#volumeRoot, `Volume{fake-${n}}`);
+    mkdirSync(volume, { recursive: true });
+    return volume;
   }
 
   #record(fn: string, args: unknown[]): number | 'throw' | undefined {
@@ -229,7 +245,7 @@ export class FakeStorage implements StorageBindings {
             const path = this.#pathOf(handle);
             if (path === undefined) return ERROR_INVALID_HANDLE;
             if (this.#attached.has(path)) return 0x20; // ERROR_SHARING_VIOLATION
-            this.#attached.set(path, `\\\\?\\Volume{fake-${++this.#volumes}}\\`);
+            this.#attached.set(path, this.#newVolume());
             return 0;
           },
         ),
@@ -241,7 +257,12 @@ export class FakeStorage implements StorageBindings {
           () => {
             const path = this.#pathOf(handle);
             if (path === undefined) return ERROR_INVALID_HANDLE;
-            return this.#attached.delete(path) ? 0 : ERROR_NOT_FOUND;
+            const volume = this.#attached.get(path);
+            if (volume === undefined) return ERROR_NOT_FOUND;
+            // The volume goes with its disk, and with it any filter attached to it.
+            this.#attached.delete(path);
+            this.#filters.delete(volume);
+            return 0;
           },
         ),
       getVirtualDiskPhysicalPath: (handle) =>
