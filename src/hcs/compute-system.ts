@@ -4,7 +4,6 @@ import {
   GENERIC_ALL,
   HcsEventOptions,
   type HcsEventRecord,
-  HcsEventType,
   type SystemHandle,
   type SystemOperationName,
 } from '../native/index.js';
@@ -14,55 +13,14 @@ import { HR } from './hresults.js';
 import { holdEventLoop } from './keepalive.js';
 import { type CallOptions, runOperation, validateCallOptions } from './operation.js';
 import { hcsRuntime } from './runtime.js';
+import { type HcsDocument, parseJson, serialise, validateId } from './system-document.js';
+import { type ComputeSystemEvent, type SystemExitStatus, toSystemEvent } from './system-events.js';
 import { defaultTimeout, type TimeoutName } from './timeouts.js';
 import { deferred, waitWithin } from './wait.js';
 
-/** `SystemExitStatus`, the payload of the SystemExited event. */
-export interface SystemExitStatus {
-  Status?: number;
-  ExitType?: 'GracefulExit' | 'ForcedExit' | 'UnexpectedExit' | 'None' | 'Unknown' | string;
-  Attribution?: unknown[];
-}
-
-export type ComputeSystemEvent =
-  | { type: 'exited'; status: SystemExitStatus }
-  | { type: 'crashInitiated'; report: unknown }
-  | { type: 'crashReport'; report: unknown }
-  | { type: 'rdpEnhancedModeStateChanged'; data: unknown }
-  | { type: 'siloJobCreated'; data: unknown }
-  | { type: 'guestConnectionClosed'; data: unknown }
-  | { type: 'serviceDisconnected' }
-  | { type: 'other'; eventType: number; data: string | null };
-
-/** A document for HCS: an object (serialised for you) or a JSON string. */
-export type HcsDocument = object | string;
-
-function serialise(field: string, document: HcsDocument | null | undefined): string | null {
-  if (document === null || document === undefined) return null;
-  if (typeof document === 'string') return document;
-  if (typeof document !== 'object')
-    throw new InvalidArgumentError(field, 'an object or a JSON string', document);
-  return JSON.stringify(document);
-}
-
-function validateId(id: unknown): asserts id is string {
-  if (typeof id !== 'string' || id.length === 0 || id.length > 256 || /[\0\\/]/.test(id)) {
-    throw new InvalidArgumentError(
-      'id',
-      'a non-empty string of at most 256 characters without \\, / or NUL',
-      id,
-    );
-  }
-}
-
-function parseJson(text: string | null): unknown {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
+// Re-exported so the module's public surface (index.ts, process.ts) stays as it was.
+export type { HcsDocument } from './system-document.js';
+export type { ComputeSystemEvent, SystemExitStatus } from './system-events.js';
 
 /**
  * A compute system (container or VM) held through an `HCS_SYSTEM` handle. The
@@ -327,41 +285,17 @@ export class ComputeSystem implements AsyncDisposable {
     }
   }
 
-  #onEvent(event: HcsEventRecord): void {
-    const data = parseJson(event.eventData);
-    switch (event.type) {
-      case HcsEventType.SystemExited: {
-        const status = (data && typeof data === 'object' ? data : {}) as SystemExitStatus;
-        this.#exitStatus = status;
-        this.#exited.resolve(status);
-        this.#events.emit({ type: 'exited', status });
-        break;
-      }
-      case HcsEventType.SystemCrashInitiated:
-        this.#events.emit({ type: 'crashInitiated', report: data });
-        break;
-      case HcsEventType.SystemCrashReport:
-        this.#events.emit({ type: 'crashReport', report: data });
-        break;
-      case HcsEventType.SystemRdpEnhancedModeStateChanged:
-        this.#events.emit({ type: 'rdpEnhancedModeStateChanged', data });
-        break;
-      case HcsEventType.SystemSiloJobCreated:
-        this.#events.emit({ type: 'siloJobCreated', data });
-        break;
-      case HcsEventType.SystemGuestConnectionClosed:
-        this.#events.emit({ type: 'guestConnectionClosed', data });
-        break;
-      case HcsEventType.ServiceDisconnect: {
-        this.#disconnected = true;
-        const error = this.#disconnectedError();
-        this.#exited.reject(error);
-        this.#events.emit({ type: 'serviceDisconnected' });
-        break;
-      }
-      default:
-        this.#events.emit({ type: 'other', eventType: event.type, data: event.eventData });
+  #onEvent(record: HcsEventRecord): void {
+    const event = toSystemEvent(record);
+    // State first, so a listener reacting to the event sees exitStatus / waitForExit settled.
+    if (event.type === 'exited') {
+      this.#exitStatus = event.status;
+      this.#exited.resolve(event.status);
+    } else if (event.type === 'serviceDisconnected') {
+      this.#disconnected = true;
+      this.#exited.reject(this.#disconnectedError());
     }
+    this.#events.emit(event);
   }
 
   #disconnectedError(): HcsError {
