@@ -230,7 +230,7 @@ describe('hcs-sandbox job run (CLI)', () => {
     expect(run.stdout).toMatch(/^io\s+not reported by this host$/m);
   });
 
-  it('refuses bad limits with usage (2) and the CPU cap Wine cannot set with a Win32 error (1)', async () => {
+  it('refuses bad limits with usage (2) and the CPU cap Wine cannot set with a Win32 error (4, Windows refused)', async () => {
     const usage = await runInWine('dist/cli/main.js', [
       'job',
       'run',
@@ -253,7 +253,7 @@ describe('hcs-sandbox job run (CLI)', () => {
       '/c',
       'exit',
     ]);
-    expect(cpu.exitCode).toBe(1);
+    expect(cpu.exitCode).toBe(4);
     expect(cpu.stderr).toMatch(/SetInformationJobObject failed with Win32 error 87/);
   });
 });
