@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 /** The HCS `Statistics` document (the fields hcs-sandbox reads). */
 export interface HcsStatistics {
   Timestamp?: string;
@@ -88,15 +89,7 @@ export function toSandboxStats(
 
 /** Waits `ms`, or less when `signal` aborts (the stats loop then ends without an error). */
 export async function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
+  await sleep(ms, undefined, signal ? { signal } : {}).catch((error: unknown) => {
+    if ((error as Error | null)?.name !== 'AbortError') throw error;
   });
 }
