@@ -10,6 +10,7 @@
 #include <wchar.h>
 #include "common.h"
 #include "storage_common.h"
+#include "transport.h"
 
 #define EXPORT __declspec(dllexport)
 #define HR_W32(e) HRESULT_FROM_WIN32(e)
@@ -255,9 +256,8 @@ HRESULT WINAPI HcsImportLayer(PCWSTR layerPath, PCWSTR sourceFolderPath, PCWSTR 
     if (FAILED(hr = parse_layers(layerData, 0, &parents))) return hr;
     if (stc_exists(layer) && (!stc_is_dir(layer) || !stc_dir_empty(layer))) { json_free(parents); return HR_W32(ERROR_ALREADY_EXISTS); }
     DWORD e = stc_mkdirs(layer);
-    if (!e) e = stc_copytree(src, layer, 1);
-    WCHAR hives[STC_PATH]; stc_join(hives, layer, L"Hives");
-    if (!e) e = stc_mkdirs(hives);
+    /* the transport format, validated and decoded (transport.c) */
+    if (!e && FAILED(hr = tr_import(src, layer))) { json_free(parents); return hr; }
     if (!e) {
         jv *m = jnew(J_OBJ);
         jset(m, "Kind", jnew_str("Imported"));
@@ -272,33 +272,9 @@ HRESULT WINAPI HcsImportLayer(PCWSTR layerPath, PCWSTR sourceFolderPath, PCWSTR 
     return e ? HR_W32(e) : S_OK;
 }
 
-/* A mounted writable layer shows the container's C:\ at its root (the storage
- * filter's merged view); on disk those changes belong under Files\. The
- * simulation has no filter, so a writable export also takes what the container
- * (or the host, through the mount) wrote at the root, as Files\<name>. */
-static DWORD export_volume_root(const WCHAR *layer, const WCHAR *dst) {
-    WCHAR pat[STC_PATH]; stc_join(pat, layer, L"*");
-    WIN32_FIND_DATAW fd;
-    HANDLE f = FindFirstFileW(pat, &fd);
-    if (f == INVALID_HANDLE_VALUE) return 0;
-    DWORD e = 0;
-    do {
-        const WCHAR *n = fd.cFileName;
-        if (!wcscmp(n, L".") || !wcscmp(n, L"..") || !_wcsicmp(n, L"Files") || !_wcsicmp(n, L"Hives") || !_wcsnicmp(n, L".hcssim", 7)) continue;
-        WCHAR from[STC_PATH], files[STC_PATH], to[STC_PATH];
-        stc_join(from, layer, n);
-        stc_join(files, dst, L"Files");
-        stc_join(to, files, n);
-        if (fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) e = stc_copytree(from, to, 0);
-        else if (!CopyFileW(from, to, FALSE)) e = GetLastError();
-    } while (!e && FindNextFileW(f, &fd));
-    FindClose(f);
-    return e;
-}
-
 HRESULT WINAPI HcsExportLayer(PCWSTR layerPath, PCWSTR exportFolderPath, PCWSTR layerData, PCWSTR options) {
     FAULT("HcsExportLayer");
-    WCHAR layer[STC_PATH], dst[STC_PATH], files[STC_PATH], hives[STC_PATH], d2[STC_PATH];
+    WCHAR layer[STC_PATH], dst[STC_PATH], files[STC_PATH];
     HRESULT hr = path_arg(layerPath, layer);
     if (FAILED(hr)) return hr;
     if (FAILED(hr = path_arg(exportFolderPath, dst))) return hr;
@@ -320,12 +296,8 @@ HRESULT WINAPI HcsExportLayer(PCWSTR layerPath, PCWSTR exportFolderPath, PCWSTR 
     json_free(parents);
     if (stc_exists(dst) && (!stc_is_dir(dst) || !stc_dir_empty(dst))) return HR_W32(ERROR_ALREADY_EXISTS);
     DWORD e = stc_mkdirs(dst);
-    stc_join(d2, dst, L"Files");
-    if (!e) e = stc_copytree(files, d2, 0);
-    stc_join(hives, layer, L"Hives"); stc_join(d2, dst, L"Hives");
-    if (!e) e = stc_is_dir(hives) ? stc_copytree(hives, d2, 0) : stc_mkdirs(d2);
-    if (!e && writable) e = export_volume_root(layer, dst);
-    return e ? HR_W32(e) : S_OK;
+    if (e) return HR_W32(e);
+    return tr_export(layer, dst, writable); /* the transport format (transport.c) */
 }
 
 HRESULT WINAPI HcsExportLegacyWritableLayer(PCWSTR writableLayerMountPath, PCWSTR writableLayerFolderPath, PCWSTR exportFolderPath, PCWSTR layerData) {

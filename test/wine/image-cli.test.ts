@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildImage, pushImage, windowsLayer } from '../support/registry/push.js';
+import { buildImage, pushImage, SAMPLE_RAWSD, windowsLayer, winPax } from '../support/registry/push.js';
 import { startRegistry, type TestRegistry } from '../support/registry/server.js';
 import { newInstance, runCli, winePath } from './harness.js';
 
@@ -17,7 +17,20 @@ let home: string;
 beforeAll(async () => {
   registry = await startRegistry();
   const base = await windowsLayer('cli-base');
-  const app = await windowsLayer('cli-app');
+  // NTFS metadata, a symlink, a hard link into the base layer and a whiteout must reach the layer.
+  const app = await windowsLayer('cli-app', {
+    extra: [
+      { name: 'Files/Windows/hidden.sys', content: 'h', pax: winPax(0x26) },
+      {
+        name: 'Files/Windows/link',
+        type: 'symlink',
+        linkname: 'C:\\Windows\\cli-app.txt',
+        pax: winPax(0x420),
+      },
+      { name: 'Files/Windows/hard', type: 'link', linkname: 'Files/Windows/cli-base.txt' },
+      { name: 'Files/Windows/.wh.gone.dll', content: '' },
+    ],
+  });
   await pushImage(registry.url, 'demo/hello', buildImage([base, app], WINE_BUILD), '1.0');
   await pushImage(registry.url, 'demo/old', buildImage([base], '10.0.17763.1'), '1.0');
   home = mkdtempSync(join(tmpdir(), 'hcs-home-'));
@@ -40,6 +53,29 @@ describe('hcs-sandbox image (CLI under Wine)', () => {
     // Two layers imported into the store, nothing left in its work folder.
     expect(readdirSync(join(home, 'layers'))).toHaveLength(2);
     expect(readdirSync(join(home, 'tmp'))).toEqual([]);
+
+    // The simulated HcsImportLayer decoded the transport format (test-host/sim/transport.c) and kept
+    // what plain files cannot hold in .hcssim-transport.json.
+    const metas = readdirSync(join(home, 'layers'))
+      .map((l) => join(home, 'layers', l))
+      .filter((l) => existsSync(join(l, '.hcssim-transport.json')))
+      .map((l) => ({ dir: l, meta: JSON.parse(readFileSync(join(l, '.hcssim-transport.json'), 'utf8')) }));
+    const appLayer = metas.find((m) => m.meta.Entries['Files\\Windows\\hidden.sys']);
+    expect(metas).toHaveLength(2);
+    expect(appLayer?.meta.Entries['Files\\Windows\\hidden.sys']).toMatchObject({
+      Attributes: 0x26,
+      Data: true,
+    });
+    expect(appLayer?.meta.Entries['Files\\Windows\\hidden.sys'].Pre).toContain(
+      Buffer.from(SAMPLE_RAWSD, 'base64').toString('hex'),
+    );
+    expect(appLayer?.meta.Entries['Files\\Windows\\link']).toMatchObject({
+      Attributes: 0x420,
+      Data: false,
+      ReparseTarget: 'C:\\Windows\\cli-app.txt',
+    });
+    expect(readFileSync(join(appLayer?.dir ?? '', 'Files/Windows/hard'), 'utf8')).toBe('layer cli-base\n');
+    expect(appLayer?.meta.Tombstones).toEqual(['\\Windows\\gone.dll']);
 
     const ls = await runCli(['image', 'ls', '--json'], options);
     expect(ls.exitCode).toBe(0);

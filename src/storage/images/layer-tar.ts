@@ -1,30 +1,26 @@
 /**
- * Extraction of a Windows-format layer tar into the layer "transport form"
- * (`Files\`, `Hives\`, `UtilityVM\`, `tombstones.txt`) that HcsImportLayer takes.
+ * Extraction of a Windows-format layer tar into the layer transport format that
+ * HcsImportLayer takes (transport-writer.ts says what that format is, and why
+ * every layer goes through it).
  *
  * Windows layer tars (written by hcsshim/go-winio `backuptar`) carry NTFS
  * metadata in PAX records: `MSWINDOWS.rawsd` (a base64 self-relative security
- * descriptor), `MSWINDOWS.sd` (SDDL, older writers), `MSWINDOWS.fileattr`
- * (decimal FILE_ATTRIBUTE_*), `MSWINDOWS.mountpoint` (a symlink entry that is a
- * junction), `MSWINDOWS.xattr.<name>` (base64 extended attributes) and
- * `LIBARCHIVE.creationtime`; older writers put them under `SCHILY.xattr.`.
- * Reparse points travel as symlink entries. Plain Node cannot apply any of this
- * to files, so it is kept in a sidecar manifest (`<dir>.wclayer.json`, beside
- * the folder, not in it) for the Windows importer to apply with BackupWrite
- * before/while calling HcsImportLayer. UNVERIFIED on real Windows: whether
- * HcsImportLayer accepts a folder produced this way once the sidecar has been
- * applied, and whether it reads `tombstones.txt` like vmcompute's ImportLayer.
- *
- * Symlink/junction entries are never created on disk (they could point
- * anywhere); hard links are created only between entries of the same layer.
+ * descriptor), `MSWINDOWS.fileattr` (decimal FILE_ATTRIBUTE_*),
+ * `MSWINDOWS.mountpoint` (a symlink entry that is a junction),
+ * `MSWINDOWS.xattr.<name>` (base64 extended attributes); older writers put them
+ * under `SCHILY.xattr.`. Reparse points travel as symlink entries, alternate
+ * data streams as `name:stream` entries right after their file. All of it goes
+ * into the transport files, as go-winio's `WriteBackupStreamFromTarFile` builds
+ * a backup stream from the same records. Nothing is created on disk as a link
+ * or reparse point: symlinks become reparse data inside a transport file.
  */
 import { createHash } from 'node:crypto';
-import { link, mkdir, open, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, open, rm } from 'node:fs/promises';
 import type { Progress } from '../types.js';
 import { DigestMismatchError } from './digest.js';
 import { NotAWindowsLayerError, UnsafeLayerPathError, UnsupportedLayerError } from './registry-errors.js';
-import { type TarWalkOptions, walkTar, writeEntryFile } from './tar-walk.js';
+import { type TarWalkOptions, walkTar } from './tar-walk.js';
+import { TransportLayerWriter, type TransportMeta, type TransportSummary } from './transport-writer.js';
 
 export type LayerCompression = 'gzip' | 'none';
 
@@ -51,39 +47,6 @@ export function layerCompression(mediaType: string): LayerCompression {
   }
 }
 
-/** NTFS metadata of one entry, as found in its PAX records. */
-export interface LayerEntryMeta {
-  /** FILE_ATTRIBUTE_* bits (`MSWINDOWS.fileattr`). */
-  fileAttributes?: number;
-  /** Self-relative security descriptor, base64 (`MSWINDOWS.rawsd`). */
-  securityDescriptor?: string;
-  /** Security descriptor in SDDL (`MSWINDOWS.sd`, older writers). */
-  sddl?: string;
-  /** A reparse point (tar symlink entry): its target, and whether it is a junction (`MSWINDOWS.mountpoint`). */
-  reparse?: { target: string; mountPoint: boolean };
-  /** A hard link to another entry of this layer (path relative to the layer root). */
-  hardLink?: string;
-  /** Extended attributes, base64 by name (`MSWINDOWS.xattr.<name>`). */
-  extendedAttributes?: Record<string, string>;
-  /** FILETIME as decimal or the raw `LIBARCHIVE.creationtime` text. */
-  creationTime?: string;
-}
-
-/** The sidecar written beside an extracted layer (`<dir>.wclayer.json`). */
-export interface LayerSidecar {
-  version: 1;
-  /** sha256 of the uncompressed tar. */
-  diffId: string;
-  /** Metadata by entry path (forward slashes, relative to the layer folder), only for entries that have some. */
-  entries: Record<string, LayerEntryMeta>;
-  /** Deleted paths (`.wh.` whiteouts), relative to the layer folder. Those under `Files/` also go to `tombstones.txt`. */
-  whiteouts: string[];
-  /** Folders marked opaque (`.wh..wh..opq`): not expressible in Windows layers; recorded only. */
-  opaque: string[];
-  /** Entries outside `Files/`, `Hives/`, `UtilityVM/` (skipped). */
-  ignored: string[];
-}
-
 export interface ExtractLayerOptions {
   /** Default: sniffed from the file's first bytes (gzip magic). */
   compression?: LayerCompression;
@@ -91,24 +54,25 @@ export interface ExtractLayerOptions {
   expectedDiffId?: string;
   /** What to call the layer in errors and progress (default: the file path). */
   name?: string;
+  /**
+   * The parent layers' folders, nearest parent first: where a hard link whose
+   * target is not in this layer is looked up (and copied from).
+   */
+  parents?: readonly string[];
   onProgress?: (progress: Progress) => void;
   signal?: AbortSignal;
 }
 
-export interface ExtractedLayer {
+export interface ExtractedLayer extends TransportSummary {
   dir: string;
-  sidecarPath: string;
   diffId: string;
   /** Uncompressed tar size. */
   tarBytes: number;
   /** Bytes of file content written. */
   contentBytes: number;
   entries: number;
-}
-
-/** Where the sidecar of an extracted layer folder lives. */
-export function layerSidecarPath(dir: string): string {
-  return `${dir.replace(/[\\/]+$/, '')}.wclayer.json`;
+  /** Entries outside `Files/`, `Hives/`, `UtilityVM/`, and entry types a layer cannot hold (skipped). */
+  ignored: string[];
 }
 
 /**
@@ -131,8 +95,8 @@ const OPAQUE = '.wh..wh..opq';
 
 /**
  * Extracts a Windows layer tar (gzip or plain) into `destDir` (created; must not
- * hold anything yet) and writes the sidecar beside it. On error the caller
- * removes `destDir` and the sidecar (`removeExtractedLayer`).
+ * hold anything yet) in the transport format. On error the caller removes
+ * `destDir` (`removeExtractedLayer`).
  */
 export async function extractLayerTar(
   tarPath: string,
@@ -145,14 +109,8 @@ export async function extractLayerTar(
   const compression = options.compression ?? (await sniffCompression(tarPath));
   await mkdir(destDir, { recursive: true });
 
-  const sidecar: LayerSidecar = {
-    version: 1,
-    diffId: '',
-    entries: {},
-    whiteouts: [],
-    opaque: [],
-    ignored: [],
-  };
+  const writer = new TransportLayerWriter(destDir, { parents: options.parents ?? [], name });
+  const ignored: string[] = [];
   const hash = createHash('sha256');
   let tarBytes = 0;
   let sawFiles = false;
@@ -176,49 +134,51 @@ export async function extractLayerTar(
     const top = segments[0];
     const root = top === undefined ? undefined : ROOTS.find((r) => r.toLowerCase() === top.toLowerCase());
     if (top === undefined || root === undefined) {
-      if (top !== undefined) sidecar.ignored.push(rel);
+      if (top !== undefined) ignored.push(rel);
       return;
     }
+    segments[0] = root;
     if (root === 'Files') sawFiles = true;
     entries++;
     const base = segments[segments.length - 1] ?? '';
     if (base.startsWith(WH)) {
-      const parent = segments.slice(0, -1).join('/');
-      if (base === OPAQUE) sidecar.opaque.push(parent);
-      else sidecar.whiteouts.push([...segments.slice(0, -1), base.slice(WH.length)].join('/'));
+      if (base === OPAQUE) writer.markOpaque(segments.slice(0, -1));
+      else await writer.whiteout([...segments.slice(0, -1), base.slice(WH.length)]);
       return;
     }
     const meta = readPaxMeta((header as { pax?: Record<string, string> }).pax ?? {}, rel);
-    const target = join(destDir, ...segments);
+    if (header.mtime) meta.mtime = header.mtime;
     switch (header.type) {
       case 'directory':
-        await mkdir(target, { recursive: true });
+        await writer.directory(segments, meta);
         break;
       case 'file':
       case 'contiguous-file':
-        await writeEntryFile(entry, target);
+        if (writer.isAlternateStream(segments)) {
+          await writer.alternateStream(segments, entry, header.size ?? 0);
+        } else {
+          await writer.file(segments, meta, entry, header.size ?? 0);
+        }
         contentBytes += header.size ?? 0;
         break;
-      case 'symlink':
-        meta.reparse = {
-          target: header.linkname ?? '',
-          mountPoint: meta.reparse?.mountPoint ?? false,
-        };
+      case 'symlink': {
+        const pax = (header as { pax?: Record<string, string> }).pax ?? {};
+        const mountPoint = paxKeys(pax).includes('MSWINDOWS.mountpoint');
+        await writer.reparsePoint(segments, meta, header.linkname ?? '', mountPoint);
         break;
+      }
       case 'link': {
-        const linkSegments = safeEntrySegments(header.linkname ?? '');
-        if (linkSegments.length === 0)
+        const target = safeEntrySegments(header.linkname ?? '');
+        if (target.length === 0)
           throw new UnsafeLayerPathError(header.linkname ?? '', 'empty hard link target');
-        meta.hardLink = linkSegments.join('/');
-        await mkdir(dirname(target), { recursive: true });
-        await rm(target, { force: true });
-        await link(join(destDir, ...linkSegments), target);
+        const targetRoot = ROOTS.find((r) => r.toLowerCase() === target[0]?.toLowerCase());
+        if (targetRoot) target[0] = targetRoot;
+        writer.link(segments, target, meta);
         break;
       }
       default:
-        sidecar.ignored.push(`${rel} (${header.type})`);
+        ignored.push(`${rel} (${header.type})`);
     }
-    if (Object.keys(meta).length > 0) sidecar.entries[rel] = meta;
   });
 
   const diffId = `sha256:${hash.digest('hex')}`;
@@ -230,25 +190,16 @@ export async function extractLayerTar(
     );
   }
   if (!sawFiles) {
-    const seen = sidecar.ignored.slice(0, 5).join(', ');
+    const seen = ignored.slice(0, 5).join(', ');
     throw new NotAWindowsLayerError(name, `no Files/ folder${seen ? ` (found ${seen})` : ' (empty tar)'}`);
   }
-  sidecar.diffId = diffId;
-  const tombstones = sidecar.whiteouts
-    .filter((w) => w.toLowerCase().startsWith('files/'))
-    .map((w) => `\\${w.slice('files/'.length).replaceAll('/', '\\')}`);
-  if (tombstones.length > 0) {
-    await writeFile(join(destDir, 'tombstones.txt'), `\ufeffVersion 1.0\n${tombstones.join('\n')}\n`, 'utf8');
-  }
-  const sidecarPath = layerSidecarPath(destDir);
-  await writeFile(sidecarPath, JSON.stringify(sidecar), 'utf8');
-  return { dir: destDir, sidecarPath, diffId, tarBytes, contentBytes, entries };
+  const summary = await writer.finish();
+  return { dir: destDir, diffId, tarBytes, contentBytes, entries, ignored, ...summary };
 }
 
-/** Removes an extracted layer folder and its sidecar. */
+/** Removes an extracted layer folder. */
 export async function removeExtractedLayer(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
-  await rm(layerSidecarPath(dir), { force: true });
 }
 
 /** `gzip` when the file starts with the gzip magic bytes. */
@@ -263,8 +214,13 @@ export async function sniffCompression(path: string): Promise<LayerCompression> 
   }
 }
 
-function readPaxMeta(pax: Record<string, string>, rel: string): LayerEntryMeta {
-  const meta: LayerEntryMeta = {};
+/** PAX keys with the `SCHILY.xattr.` prefix of older writers taken off. */
+function paxKeys(pax: Record<string, string>): string[] {
+  return Object.keys(pax).map((k) => (k.startsWith('SCHILY.xattr.') ? k.slice('SCHILY.xattr.'.length) : k));
+}
+
+function readPaxMeta(pax: Record<string, string>, rel: string): TransportMeta {
+  const meta: TransportMeta = {};
   for (const [rawKey, value] of Object.entries(pax)) {
     const key = rawKey.startsWith('SCHILY.xattr.') ? rawKey.slice('SCHILY.xattr.'.length) : rawKey;
     if (key === 'MSWINDOWS.fileattr') {
@@ -272,22 +228,28 @@ function readPaxMeta(pax: Record<string, string>, rel: string): LayerEntryMeta {
       if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
         throw new NotAWindowsLayerError(rel, `invalid MSWINDOWS.fileattr ${JSON.stringify(value)}`);
       }
-      meta.fileAttributes = n;
+      meta.attributes = n;
     } else if (key === 'MSWINDOWS.rawsd') {
-      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value)) {
-        throw new NotAWindowsLayerError(rel, 'MSWINDOWS.rawsd is not base64');
-      }
-      meta.securityDescriptor = value;
-    } else if (key === 'MSWINDOWS.sd') {
-      meta.sddl = value;
-    } else if (key === 'MSWINDOWS.mountpoint') {
-      meta.reparse = { target: '', mountPoint: true };
+      meta.securityDescriptor = base64(value, rel, key);
+    } else if (key === 'MSWINDOWS.sd' && !('MSWINDOWS.rawsd' in pax)) {
+      // go-winio turns SDDL into a descriptor with advapi32; plain Node cannot, and
+      // dropping it would leave the file with inherited rights instead of its own.
+      throw new NotAWindowsLayerError(
+        rel,
+        'an SDDL security descriptor (MSWINDOWS.sd); only MSWINDOWS.rawsd is supported',
+      );
     } else if (key.startsWith('MSWINDOWS.xattr.')) {
-      meta.extendedAttributes ??= {};
-      meta.extendedAttributes[key.slice('MSWINDOWS.xattr.'.length)] = value;
-    } else if (key === 'LIBARCHIVE.creationtime' || key === 'MSWINDOWS.createtime') {
-      meta.creationTime = value;
+      meta.extendedAttributes ??= [];
+      meta.extendedAttributes.push({
+        name: key.slice('MSWINDOWS.xattr.'.length),
+        value: base64(value, rel, key),
+      });
     }
   }
   return meta;
+}
+
+function base64(value: string, rel: string, key: string): Buffer {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value)) throw new NotAWindowsLayerError(rel, `${key} is not base64`);
+  return Buffer.from(value, 'base64');
 }

@@ -110,6 +110,8 @@ export async function importImage(
       await extractLayerTar(layer.path, extracted, {
         expectedDiffId: layer.diffId,
         name: layer.digest,
+        // Hard links into a parent layer are copied from it (transport-writer.ts).
+        parents: refs.map((r) => r.path).reverse(),
         ...(layer.compression ? { compression: layer.compression } : {}),
         ...(onProgress
           ? { onProgress: (p: Progress) => onProgress({ ...p, item: layer.digest, phase: 'extract' }) }

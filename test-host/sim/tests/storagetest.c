@@ -70,6 +70,29 @@ static void mkfile(const WCHAR *p, const char *content) {
     HANDLE h = CreateFileW(p, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
     DWORD n; WriteFile(h, content, (DWORD)strlen(content), &n, NULL); CloseHandle(h);
 }
+/* The transport format HcsImportLayer takes (transport.c): attribute word + backup stream per Files entry. */
+static void mkblob(const WCHAR *p, DWORD attr, const char *data) {
+    HANDLE h = CreateFileW(p, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
+    DWORD n; unsigned char hdr[20] = { 0 };
+    WriteFile(h, &attr, 4, &n, NULL);
+    if (data) { /* BackupData (1), no name */
+        unsigned long long sz = strlen(data);
+        hdr[0] = 1; memcpy(hdr + 8, &sz, 8);
+        WriteFile(h, hdr, 20, &n, NULL); WriteFile(h, data, (DWORD)sz, &n, NULL);
+    }
+    CloseHandle(h);
+}
+static void mkdirs(const WCHAR *p);
+static void mktdir(const WCHAR *p) { mkdirs(p); mkblob(wf(L"%ls.$wcidirs$", p), FILE_ATTRIBUTE_DIRECTORY, NULL); }
+static void mktransport(const WCHAR *root, int withHives, int withTombstones) {
+    mktdir(wf(L"%ls\\Files", root));
+    if (withHives) {
+        static const WCHAR *h[] = { L"DefaultUser", L"Sam", L"Security", L"Software", L"System" };
+        mktdir(wf(L"%ls\\Hives", root));
+        for (int i = 0; i < 5; i++) mkfile(wf(L"%ls\\Hives\\%ls_Delta", root, h[i]), "delta");
+    }
+    if (withTombstones) mkfile(wf(L"%ls\\tombstones.txt", root), "\xEF\xBB\xBFVersion 1.0\n");
+}
 static void mkdirs(const WCHAR *p) {
     WCHAR b[1024]; wcsncpy(b, p, 1023); b[1023] = 0;
     for (WCHAR *s = b + 3; *s; s++) if (*s == L'\\') { *s = 0; CreateDirectoryW(b, NULL); *s = L'\\'; }
@@ -209,6 +232,11 @@ int wmain(int argc, WCHAR **argv) {
     mkdirs(wf(L"%ls\\Hives", baseP));
     mkfile(wf(L"%ls\\Hives\\System_Base", baseP), "hive");
     WCHAR noFiles[MAX_PATH]; wcscpy(noFiles, wf(L"%ls\\nofiles", dir)); mkdirs(noFiles);
+    /* the same base layer as an import source, in the transport format */
+    WCHAR baseT[MAX_PATH]; wcscpy(baseT, wf(L"%ls\\base-transport", dir));
+    mktransport(baseT, 1, 1);
+    mktdir(wf(L"%ls\\Files\\Windows", baseT));
+    mkblob(wf(L"%ls\\Files\\hello.txt", baseT), FILE_ATTRIBUTE_ARCHIVE | FILE_ATTRIBUTE_HIDDEN, "hello from base");
 
     /* ---------------- CreateVirtualDisk */
     WCHAR scratchDir[MAX_PATH], vhdx[MAX_PATH];
@@ -399,18 +427,40 @@ int wmain(int argc, WCHAR **argv) {
     wcscpy(exp, wf(L"%ls\\export", dir));
     CHECK_HR(HcsImportLayer(imp, wf(L"%ls\\nosrc", dir), L"{\"Layers\":[]}"), HRW(ERROR_PATH_NOT_FOUND), "HcsImportLayer: missing source -> ERROR_PATH_NOT_FOUND");
     CHECK_HR(HcsImportLayer(imp, noFiles, L"{\"Layers\":[]}"), E_INVALID_LAYER, "HcsImportLayer: source without Files -> HCS_E_INVALID_LAYER");
-    CHECK_HR(HcsImportLayer(imp, baseP, layer_data1(wf(L"%ls\\nolayer", dir))), HRW(ERROR_PATH_NOT_FOUND), "HcsImportLayer: missing parent -> ERROR_PATH_NOT_FOUND");
-    CHECK_HR(HcsImportLayer(imp, baseP, L"{\"SchemaVersion\":{\"Major\":2,\"Minor\":1},\"Layers\":[]}"), S_OK, "HcsImportLayer(base, no parents) -> S_OK");
+    CHECK_HR(HcsImportLayer(imp, baseT, layer_data1(wf(L"%ls\\nolayer", dir))), HRW(ERROR_PATH_NOT_FOUND), "HcsImportLayer: missing parent -> ERROR_PATH_NOT_FOUND");
+    /* the transport format is enforced (transport.c): plain files, missing hives or tombstones.txt are refused */
+    CHECK_HR(HcsImportLayer(wf(L"%ls\\layers\\plain", dir), baseP, L"{\"Layers\":[]}"), HRW(ERROR_PATH_NOT_FOUND), "HcsImportLayer: plain folder (no Files.$wcidirs$) -> ERROR_PATH_NOT_FOUND");
+    {
+        WCHAR t[MAX_PATH]; wcscpy(t, wf(L"%ls\\plainfile", dir));
+        mktransport(t, 1, 1); mkfile(wf(L"%ls\\Files\\plain.txt", t), "just text");
+        CHECK_HR(HcsImportLayer(wf(L"%ls\\layers\\pf", dir), t, L"{\"Layers\":[]}"), HRW(ERROR_INVALID_DATA), "HcsImportLayer: a plain file in Files -> ERROR_INVALID_DATA");
+        wcscpy(t, wf(L"%ls\\plaindir", dir));
+        mktransport(t, 1, 1); mkdirs(wf(L"%ls\\Files\\nowcidirs", t));
+        CHECK_HR(HcsImportLayer(wf(L"%ls\\layers\\pd", dir), t, L"{\"Layers\":[]}"), HRW(ERROR_PATH_NOT_FOUND), "HcsImportLayer: a folder without .$wcidirs$ -> ERROR_PATH_NOT_FOUND");
+        wcscpy(t, wf(L"%ls\\nohives", dir));
+        mktransport(t, 0, 1);
+        CHECK_HR(HcsImportLayer(wf(L"%ls\\layers\\nh", dir), t, L"{\"Layers\":[]}"), HRW(ERROR_PATH_NOT_FOUND), "HcsImportLayer: no Hives (base layer) -> ERROR_PATH_NOT_FOUND");
+        wcscpy(t, wf(L"%ls\\onehive", dir));
+        mktransport(t, 1, 1); DeleteFileW(wf(L"%ls\\Hives\\Sam_Delta", t));
+        CHECK_HR(HcsImportLayer(wf(L"%ls\\layers\\oh", dir), t, L"{\"Layers\":[]}"), HRW(ERROR_PATH_NOT_FOUND), "HcsImportLayer: a hive delta missing -> ERROR_PATH_NOT_FOUND");
+        wcscpy(t, wf(L"%ls\\notomb", dir));
+        mktransport(t, 1, 0);
+        CHECK_HR(HcsImportLayer(wf(L"%ls\\layers\\nt", dir), t, L"{\"Layers\":[]}"), HRW(ERROR_PATH_NOT_FOUND), "HcsImportLayer: no tombstones.txt -> ERROR_PATH_NOT_FOUND");
+    }
+    CHECK_HR(HcsImportLayer(imp, baseT, L"{\"SchemaVersion\":{\"Major\":2,\"Minor\":1},\"Layers\":[]}"), S_OK, "HcsImportLayer(base, no parents) -> S_OK");
     {
         char *t = readfile(wf(L"%ls\\Files\\hello.txt", imp));
-        CHECK(t && !strcmp(t, "hello from base") && is_dir(wf(L"%ls\\Hives", imp)) && exists(wf(L"%ls\\.hcssim-layer.json", imp)), "imported layer: Files copied, Hives, marker");
-        free(t);
+        char *m = readfile(wf(L"%ls\\.hcssim-transport.json", imp));
+        CHECK(t && !strcmp(t, "hello from base") && is_dir(wf(L"%ls\\Hives", imp)) && exists(wf(L"%ls\\Hives\\System_Delta", imp)) && exists(wf(L"%ls\\.hcssim-layer.json", imp)) && !exists(wf(L"%ls\\Files.$wcidirs$", imp)), "imported layer: blobs decoded to plain files, Hives, marker");
+        CHECK(m && strstr(m, "\"Files\\\\hello.txt\":{\"Attributes\":34"), "imported layer: the attribute word is kept in .hcssim-transport.json");
+        free(t); free(m);
     }
-    CHECK_HR(HcsImportLayer(imp, baseP, L"{\"Layers\":[]}"), HRW(ERROR_ALREADY_EXISTS), "HcsImportLayer into a non-empty folder -> ERROR_ALREADY_EXISTS");
+    CHECK_HR(HcsImportLayer(imp, baseT, L"{\"Layers\":[]}"), HRW(ERROR_ALREADY_EXISTS), "HcsImportLayer into a non-empty folder -> ERROR_ALREADY_EXISTS");
     {
         WCHAR src[MAX_PATH]; wcscpy(src, wf(L"%ls\\appsrc", dir));
-        mkdirs(wf(L"%ls\\Files\\app", src));
-        mkfile(wf(L"%ls\\Files\\app\\app.exe", src), "MZ");
+        mktransport(src, 1, 1);
+        mktdir(wf(L"%ls\\Files\\app", src));
+        mkblob(wf(L"%ls\\Files\\app\\app.exe", src), FILE_ATTRIBUTE_READONLY, "MZ");
         SetFileAttributesW(wf(L"%ls\\Files\\app\\app.exe", src), FILE_ATTRIBUTE_READONLY);
         CHECK_HR(HcsImportLayer(imp2, src, layer_data1(imp)), S_OK, "HcsImportLayer(app layer with parent) -> S_OK");
         char *mk = readfile(wf(L"%ls\\.hcssim-layer.json", imp2));
@@ -423,6 +473,13 @@ int wmain(int argc, WCHAR **argv) {
     CHECK_HR(HcsExportLayer(noFiles, exp, L"{\"Layers\":[]}", NULL), E_INVALID_LAYER, "HcsExportLayer: layer without Files -> HCS_E_INVALID_LAYER");
     CHECK_HR(HcsExportLayer(imp2, exp, layer_data1(imp), L"{\"IsWritableLayer\":false}"), S_OK, "HcsExportLayer -> S_OK");
     CHECK(exists(wf(L"%ls\\Files\\app\\app.exe", exp)) && is_dir(wf(L"%ls\\Hives", exp)) && !exists(wf(L"%ls\\.hcssim-layer.json", exp)), "export has Files and Hives, no simulator marker");
+    {
+        char *b = readfile(wf(L"%ls\\Files\\app\\app.exe", exp));
+        CHECK(b && b[0] == FILE_ATTRIBUTE_READONLY && b[4] == 1 && !memcmp(b + 24, "MZ", 2), "export writes the transport format: attribute word, then a data stream");
+        free(b);
+        CHECK(exists(wf(L"%ls\\Files.$wcidirs$", exp)) && exists(wf(L"%ls\\Files\\app.$wcidirs$", exp)) && exists(wf(L"%ls\\Hives.$wcidirs$", exp)) && exists(wf(L"%ls\\Hives\\Sam_Delta", exp)) && exists(wf(L"%ls\\tombstones.txt", exp)), "export has $wcidirs$ entries, the five hive deltas, tombstones.txt");
+        CHECK_HR(HcsImportLayer(wf(L"%ls\\layers\\again", dir), exp, layer_data1(imp)), S_OK, "an export imports again (round trip)");
+    }
     CHECK_HR(HcsExportLayer(imp2, exp, layer_data1(imp), NULL), HRW(ERROR_ALREADY_EXISTS), "HcsExportLayer into a non-empty folder -> ERROR_ALREADY_EXISTS");
     CHECK_HR(HcsDestroyLayer(imp2), S_OK, "HcsDestroyLayer with a read-only file inside -> S_OK");
     CHECK(!exists(imp2), "layer deleted");
@@ -459,9 +516,9 @@ int wmain(int argc, WCHAR **argv) {
         long long id = 0;
         CHECK(jgeti(r, "FaultId", &id) && id > 0, "InjectFault -> FaultId");
         json_free(r);
-        CHECK_HR(HcsImportLayer(imp2, baseP, L"{}"), (HRESULT)0x80070005, "injected Fail on HcsImportLayer -> the HResult, work not done");
+        CHECK_HR(HcsImportLayer(imp2, baseT, L"{}"), (HRESULT)0x80070005, "injected Fail on HcsImportLayer -> the HResult, work not done");
         CHECK(!exists(imp2), "... nothing imported");
-        CHECK_HR(HcsImportLayer(imp2, baseP, L"{}"), S_OK, "Count 1: the next call works");
+        CHECK_HR(HcsImportLayer(imp2, baseT, L"{}"), S_OK, "Count 1: the next call works");
         HcsDestroyLayer(imp2);
         free(control("{\"Op\":\"InjectFault\",\"Fault\":{\"Function\":\"HcsDestroyLayer\",\"Nth\":2,\"HResult\":2147942432}}"));
         CHECK_HR(HcsDestroyLayer(wf(L"%ls\\nolayer", dir)), HRW(ERROR_PATH_NOT_FOUND), "Nth 2: first call normal");

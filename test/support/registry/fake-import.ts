@@ -1,7 +1,8 @@
-/** A fake `LayerImporter` (copies the extracted folder) and a scan of what a store holds on disk. */
-import { cp, readdir } from 'node:fs/promises';
+/** A fake `LayerImporter` (decodes the transport folder into plain files) and a scan of what a store holds on disk. */
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LayerImporter, LayerRef } from '../../../src/storage/types.js';
+import { decodeTransportFolder } from '../transport-decode.js';
 
 export interface ImportCall {
   layerPath: string;
@@ -19,7 +20,7 @@ export function fakeImporter(options: { failOnCall?: number } = {}): {
   const importLayer: LayerImporter = async (layerPath, sourcePath, parents) => {
     calls.push({ layerPath, sourcePath, parents, sourceEntries: (await readdir(sourcePath)).sort() });
     if (options.failOnCall === calls.length) throw new Error(`import ${calls.length} failed on purpose`);
-    await cp(sourcePath, layerPath, { recursive: true });
+    await decodeTransportFolder(sourcePath, layerPath);
   };
   return { importLayer, calls };
 }

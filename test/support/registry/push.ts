@@ -93,7 +93,12 @@ export async function windowsLayer(
     { name: 'Files/Windows', pax: winPax(0x10) },
     { name: `Files/Windows/${label}.txt`, content: `layer ${label}\n`, pax: winPax(0x20) },
     { name: 'Hives', pax: winPax(0x10) },
-    { name: `Hives/${label}_Delta`, content: `hive ${label}`, pax: winPax(0x80) },
+    // Every layer carries the five hive deltas (HcsImportLayer refuses a layer without them).
+    ...['DefaultUser', 'Sam', 'Security', 'Software', 'System'].map((h) => ({
+      name: `Hives/${h}_Delta`,
+      content: `hive ${label} ${h}`,
+      pax: winPax(0x80),
+    })),
   ];
   if (options.bigFileBytes) {
     // Incompressible, so the blob is about this big and downloads in several chunks.

@@ -1,10 +1,11 @@
 // Helpers for sandbox tests: a tiny Windows-format base image imported into
 // hcs-sandbox's own store through the simulated HcsImportLayer.
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { product } from './lib.mjs';
+import { writeTransportLayer } from './transport-lib.mjs';
 
 const { OwnImageSource, importLayer, layerRef } = product;
 
@@ -13,14 +14,16 @@ export async function seedImage(home, reference = 'local/base:1', { utilityVm = 
   const store = new OwnImageSource({ root: home });
   if (await store.resolve(reference)) return reference; // seeded already
   const source = mkdtempSync(join(tmpdir(), 'layer-src-'));
-  mkdirSync(join(source, 'Files', 'Windows', 'System32'), { recursive: true });
-  mkdirSync(join(source, 'Hives'), { recursive: true });
-  writeFileSync(join(source, 'Files', 'hello.txt'), 'from the base layer');
-  if (utilityVm) {
-    // What Hyper-V isolation boots: the image's own utility VM and its scratch template.
-    mkdirSync(join(source, 'UtilityVM', 'Files', 'EFI', 'Microsoft', 'Boot'), { recursive: true });
-    writeFileSync(join(source, 'UtilityVM', 'SystemTemplate.vhdx'), 'template');
-  }
+  // The transport format HcsImportLayer takes (the simulated host refuses plain files).
+  await writeTransportLayer(
+    source,
+    {
+      'Files/hello.txt': 'from the base layer',
+      // What Hyper-V isolation boots: the image's own utility VM and its scratch template.
+      ...(utilityVm ? { 'UtilityVM/SystemTemplate.vhdx': 'template' } : {}),
+    },
+    ['Files/Windows/System32', ...(utilityVm ? ['UtilityVM/Files/EFI/Microsoft/Boot'] : [])],
+  );
   // One layer per reference, so concurrent seeders of different images never collide.
   const layerDir = store.layerDir(createHash('sha256').update(reference).digest('hex'));
   await importLayer(layerDir, source, []);

@@ -1,9 +1,10 @@
 // A fault at every step of creating (and of mounting) a scratch layer: the
 // product must roll back so that nothing is left, which the simulated DLLs'
 // audit and a scan of the folders show.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError, main, scan, storage, storageSim, trace } from './storage-lib.mjs';
+import { writeTransportLayer } from './transport-lib.mjs';
 
 const [work] = process.argv.slice(2);
 const CREATE_STEPS = [
@@ -25,8 +26,7 @@ const NOT_READY = 0x80070015 | 0;
 await main(async () => {
   storageSim({ Op: 'ResetAudit' });
   const source = join(work, 'extracted');
-  mkdirSync(join(source, 'Files'), { recursive: true });
-  writeFileSync(join(source, 'Files', 'f.txt'), 'x');
+  await writeTransportLayer(source, { 'Files/f.txt': 'x' });
   const basePath = join(work, 'layers', 'base');
   await storage.importLayer(basePath, source, []);
   const parents = [storage.layerRef(basePath)];

@@ -2,9 +2,10 @@
 // import a base layer, create the scratch layer on it, write to its volume,
 // unmount, mount again (the data persisted), export the writable layer and
 // import the export as a new layer, then destroy everything.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main, scan, storage, storageSim, trace } from './storage-lib.mjs';
+import { writeTransportLayer } from './transport-lib.mjs';
 
 const [work] = process.argv.slice(2);
 
@@ -12,8 +13,7 @@ await main(async () => {
   storageSim({ Op: 'ResetAudit' });
   const result = { audits: {} };
   const source = join(work, 'extracted');
-  mkdirSync(join(source, 'Files', 'Windows'), { recursive: true });
-  writeFileSync(join(source, 'Files', 'Windows', 'base.txt'), 'from the base layer');
+  await writeTransportLayer(source, { 'Files/Windows/base.txt': 'from the base layer' });
 
   trace('import base');
   const basePath = join(work, 'layers', 'base');

@@ -6,9 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DigestMismatchError } from '../../../../src/storage/images/digest.js';
 import {
   extractLayerTar,
-  type LayerSidecar,
   layerCompression,
-  layerSidecarPath,
   safeEntrySegments,
 } from '../../../../src/storage/images/layer-tar.js';
 import {
@@ -17,6 +15,7 @@ import {
   UnsupportedLayerError,
 } from '../../../../src/storage/images/registry-errors.js';
 import { makeTar, SAMPLE_RAWSD, windowsLayer, winPax } from '../../../support/registry/push.js';
+import { decodeTransportEntry } from '../../../support/transport-decode.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -33,19 +32,12 @@ async function tarFile(name: string, data: Buffer): Promise<string> {
 }
 
 describe('extractLayerTar', () => {
-  it('extracts Files/ and Hives/ and keeps NTFS metadata, reparse points and whiteouts in the sidecar', async () => {
+  it('writes the transport format: blobs in Files/, $wcidirs$ per folder, plain hives, tombstones.txt', async () => {
     const layer = await windowsLayer('app', {
       extra: [
-        { name: 'Files/Windows/link', type: 'symlink', linkname: 'C:\\Windows\\app.txt', pax: winPax(0x400) },
-        {
-          name: 'Files/junction',
-          type: 'symlink',
-          linkname: 'C:\\Windows',
-          pax: { ...winPax(0x410), 'MSWINDOWS.mountpoint': '1' },
-        },
-        { name: 'Files/Windows/hard', type: 'link', linkname: 'Files/Windows/app.txt' },
         { name: 'Files/Windows/.wh.old.dll', content: '' },
         { name: 'Files/Windows/.wh..wh..opq', content: '' },
+        { name: 'UtilityVM', pax: winPax(0x10) },
         {
           name: 'UtilityVM/Files/EFI/boot',
           content: 'efi',
@@ -63,40 +55,42 @@ describe('extractLayerTar', () => {
     });
     expect(result.diffId).toBe(layer.diffId);
     expect(progress.at(-1)).toBe(layer.blob.length);
-    expect(await readFile(join(out, 'Files/Windows/app.txt'), 'utf8')).toBe('layer app\n');
-    expect(await readFile(join(out, 'Hives/app_Delta'), 'utf8')).toBe('hive app');
+    expect(result.tombstones).toEqual(['\\Windows\\old.dll']);
+    expect(result.opaque).toEqual(['Files/Windows']);
+    expect(result.ignored).toEqual(['not-a-layer-root.txt']);
+    // a file: attribute word + security descriptor + data
+    const app = decodeTransportEntry(await readFile(join(out, 'Files/Windows/app.txt')));
+    expect(app.attributes).toBe(0x20);
+    expect(app.streams.map((s) => [s.id, s.data.toString(s.id === 3 ? 'base64' : 'utf8')])).toEqual([
+      [3, SAMPLE_RAWSD],
+      [1, 'layer app\n'],
+    ]);
+    // folders: the folder and a sibling .$wcidirs$ (attributes + security, no data)
+    for (const folder of ['Files', 'Files/Windows', 'Hives']) {
+      const d = decodeTransportEntry(await readFile(join(out, `${folder}.$wcidirs$`)));
+      expect(d.attributes).toBe(0x10);
+      expect(d.streams.map((s) => s.id)).toEqual([3]);
+      expect((await stat(join(out, folder))).isDirectory()).toBe(true);
+    }
+    // hives and the utility VM are plain files
+    expect(await readFile(join(out, 'Hives/System_Delta'), 'utf8')).toBe('hive app System');
     expect(await readFile(join(out, 'UtilityVM/Files/EFI/boot'), 'utf8')).toBe('efi');
-    // hard link shares the inode; symlinks are not created on disk
-    expect((await stat(join(out, 'Files/Windows/hard'))).ino).toBe(
-      (await stat(join(out, 'Files/Windows/app.txt'))).ino,
-    );
-    expect(existsSync(join(out, 'Files/Windows/link'))).toBe(false);
+    expect(existsSync(join(out, 'UtilityVM.$wcidirs$'))).toBe(false);
     expect(existsSync(join(out, 'Files/Windows/.wh.old.dll'))).toBe(false);
     expect(existsSync(join(out, 'not-a-layer-root.txt'))).toBe(false);
     expect(await readFile(join(out, 'tombstones.txt'), 'utf8')).toBe(
       '\ufeffVersion 1.0\n\\Windows\\old.dll\n',
     );
-
-    const sidecar = JSON.parse(await readFile(layerSidecarPath(out), 'utf8')) as LayerSidecar;
-    expect(result.sidecarPath).toBe(layerSidecarPath(out));
-    expect(sidecar.diffId).toBe(layer.diffId);
-    expect(sidecar.entries['Files/Windows/app.txt']).toEqual({
-      fileAttributes: 0x20,
-      securityDescriptor: SAMPLE_RAWSD,
-    });
-    expect(sidecar.entries.Files).toEqual({ fileAttributes: 0x10, securityDescriptor: SAMPLE_RAWSD });
-    expect(sidecar.entries['Files/Windows/link']?.reparse).toEqual({
-      target: 'C:\\Windows\\app.txt',
-      mountPoint: false,
-    });
-    expect(sidecar.entries['Files/junction']?.reparse).toEqual({ target: 'C:\\Windows', mountPoint: true });
-    expect(sidecar.entries['Files/Windows/hard']?.hardLink).toBe('Files/Windows/app.txt');
-    expect(sidecar.entries['UtilityVM/Files/EFI/boot']?.fileAttributes).toBe(32);
-    expect(sidecar.whiteouts).toEqual(['Files/Windows/old.dll']);
-    expect(sidecar.opaque).toEqual(['Files/Windows']);
-    expect(sidecar.ignored).toEqual(['not-a-layer-root.txt']);
-    // the sidecar lives beside the folder, not in it
-    expect((await readdir(out)).sort()).toEqual(['Files', 'Hives', 'UtilityVM', 'tombstones.txt']);
+    // no sidecar any more: everything is inside the folder
+    expect((await readdir(dir)).sort()).toEqual(['layer.tar.gz', 'out']);
+    expect((await readdir(out)).sort()).toEqual([
+      'Files',
+      'Files.$wcidirs$',
+      'Hives',
+      'Hives.$wcidirs$',
+      'UtilityVM',
+      'tombstones.txt',
+    ]);
   });
 
   it('reads uncompressed layers too (sniffed or by media type)', async () => {
@@ -106,7 +100,8 @@ describe('extractLayerTar', () => {
     const b = await extractLayerTar(src, join(dir, 'b'), { compression: layerCompression(layer.mediaType) });
     expect(a.diffId).toBe(layer.diffId);
     expect(b.diffId).toBe(layer.diffId);
-    expect(await readFile(join(dir, 'a/Files/Windows/plain.txt'), 'utf8')).toBe('layer plain\n');
+    const plain = decodeTransportEntry(await readFile(join(dir, 'a/Files/Windows/plain.txt')));
+    expect(plain.streams.at(-1)?.data.toString()).toBe('layer plain\n');
   });
 
   it('rejects a tar without Files/ (a Linux layer) with NotAWindowsLayerError', async () => {

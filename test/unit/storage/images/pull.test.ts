@@ -115,8 +115,14 @@ describe('pullImage against a real registry', () => {
     expect(calls[1]!.parents).toHaveLength(1);
     expect(calls[1]!.parents[0]!.id).toBe(result.image.layers[1]!.id);
     expect(calls[1]!.parents[0]!.path).toBe(calls[0]!.layerPath);
-    expect(calls[0]!.sourceEntries).toEqual(['Files', 'Hives']);
-    // the sidecar sits beside the extracted folder during import
+    // the transport format: each root folder with its .$wcidirs$ entry, and tombstones.txt
+    expect(calls[0]!.sourceEntries).toEqual([
+      'Files',
+      'Files.$wcidirs$',
+      'Hives',
+      'Hives.$wcidirs$',
+      'tombstones.txt',
+    ]);
     expect(calls.every((c) => c.layerPath.startsWith(join(root, 'tmp')))).toBe(true);
     expect(await store.resolve(`${registry.host}/windows/app:multi`)).toEqual(result.image);
     // progress: download bytes per layer digest, then extract, import, done
