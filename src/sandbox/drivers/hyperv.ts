@@ -8,6 +8,7 @@ import { endpointName, HcnClient, HcnError, ownedId } from '../../network/index.
 import {
   addGuestNetworkNamespaceRequest,
   buildHypervContainer,
+  type ComputeSystemDocument,
   type ModifySettingRequestDocument,
   UVM_SCSI_CONTROLLER,
   utilityVmNicRequests,
@@ -151,11 +152,10 @@ async function boot(
 ): Promise<StartedSandbox> {
   const { layers, scratchDir } = record as Required<Pick<SandboxRecord, 'layers' | 'scratchDir'>>;
   const memoryMB = record.options.memoryMB;
-  const uvmScratch = join(scratchDir, UVM_SCRATCH);
   const documents = buildHypervContainer({
     uvmId,
     utilityVmFilesPath: utilityVmPaths(layers).files,
-    uvmScratchVhdxPath: uvmScratch,
+    uvmScratchVhdxPath: join(scratchDir, UVM_SCRATCH),
     layers,
     containerScratchVhdxPath: join(scratchDir, SCRATCH_VHDX),
     scsiController,
@@ -172,7 +172,7 @@ async function boot(
       ...(qos.bandwidthMaximum !== undefined && { BandwidthMaximum: qos.bandwidthMaximum }),
     };
   }
-  await grantVmAccess(uvmId, uvmScratch);
+  for (const disk of scsiDisksOf(documents.uvm)) await grantVmAccess(uvmId, disk);
   const uvm = await ComputeSystem.create(uvmId, documents.uvm, call);
   let container: ComputeSystem | undefined;
   try {
@@ -197,6 +197,14 @@ async function boot(
     throw error;
   }
   return { live: new LiveContainer(container, uvm), uvmId };
+}
+
+/** The host files the create document attaches over SCSI (the UVM's scratch). */
+function scsiDisksOf(document: ComputeSystemDocument): string[] {
+  const scsi = document.VirtualMachine?.Devices?.Scsi;
+  return Object.values(scsi ?? {}).flatMap((controller) =>
+    Object.values(controller.Attachments ?? {}).flatMap((a) => (a.Path ? [a.Path] : [])),
+  );
 }
 
 /** The host file a SCSI hot-add attaches, or undefined for any other request. */
