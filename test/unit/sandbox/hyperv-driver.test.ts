@@ -83,6 +83,7 @@ describe('the Hyper-V driver', () => {
       `create ${sandbox.id}`,
       'start',
     ]);
+    // biome-ignore lint/suspicious/noExplicitAny: recorded JSON requests
     const modifications = host.hcs.fake.system(`${sandbox.id}-uvm`).modifications as Record<string, any>[];
     const [ns, preAdd, nic] = modifications.slice(-3);
     expect(ns?.GuestRequest.Settings).toEqual(HCN_NAMESPACE);
