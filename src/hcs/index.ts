@@ -21,3 +21,4 @@ export {
   serviceProperties,
 } from './service.js';
 export { defaultTimeout } from './timeouts.js';
+export { grantVmAccess } from './vm-access.js';

@@ -32,11 +32,13 @@ export {
 export * from './builders/process-parameters.js';
 export * from './builders/queries.js';
 export * from './builders/sandbox-vm.js';
+export * from './builders/uvm-network.js';
 export {
   type HvSocketServiceInput,
   MIN_UVM_MEMORY_MB,
   MIN_VM_MEMORY_MB,
   type NetworkAdapterInput,
+  UVM_SCSI_CONTROLLER,
   type VsmbShareInput,
 } from './builders/vm-common.js';
 export * from './extensions.js';

@@ -2,6 +2,7 @@
    Holds every compute system, process, fault and setting for one instance; computecore.dll
    instances (clients) talk to it over \\.\pipe\hcssim-<instance>. See README.md. */
 #include "common.h"
+#include "vm_rules.h"
 #include <psapi.h>
 #include <computedefs.h>
 #include <stdio.h>
@@ -437,6 +438,12 @@ static void do_create(pending *pd, result_t *r) {
         set_err(r, HCS_E_SYSTEM_ALREADY_EXISTS, "A compute system with id '%s' already exists", id);
         return;
     }
+    { /* utility VM rules: disk grants, guest networking (vm_rules.c) */
+        system_t *hs = jgets(doc, "HostingSystemId") ? find_system(jgets(doc, "HostingSystemId")) : NULL;
+        char vmsg[768];
+        HRESULT vhr = vm_rules_create(id, doc, hs ? hs->modifies : NULL, vmsg, sizeof vmsg);
+        if (FAILED(vhr)) { json_free(doc); set_err(r, vhr, "%s", vmsg); return; }
+    }
     system_t *s = calloc(1, sizeof *s);
     s->id = xstrdup(id);
     s->name = xstrdup(id);
@@ -659,6 +666,11 @@ static void do_modify(pending *pd, result_t *r) {
         json_free(req); set_err(r, HCS_E_INVALID_JSON, "Unknown RequestType in ModifySettingRequest"); return;
     }
     if (s->state == ST_STOPPED) { json_free(req); set_err(r, HCS_E_SYSTEM_ALREADY_STOPPED, "The compute system '%s' is stopped", s->id); return; }
+    { /* utility VM rules: SCSI grants and controller keys, NIC requests (vm_rules.c) */
+        char vmsg[768];
+        HRESULT vhr = vm_rules_modify(s->id, s->doc, s->modifies, req, vmsg, sizeof vmsg);
+        if (FAILED(vhr)) { json_free(req); set_err(r, vhr, "%s", vmsg); return; }
+    }
     const char *type = rt ? rt->s : "Update";
     jv *settings = jget(req, "Settings");
     if (rp && rp->t == J_STR && !_stricmp(rp->s, "VirtualMachine/ComputeTopology/Memory/SizeInMB") && !strcmp(type, "Update") &&
@@ -1070,6 +1082,7 @@ static void reset_all(void) {
     cfg_delayMs = 2;
     cfg_cancelNotImpl = 0;
     free(cfg_schemaVersions); cfg_schemaVersions = NULL;
+    vm_rules_reset();
     slog("reset");
 }
 
@@ -1122,8 +1135,8 @@ static char *service_state_doc(void) {
     }
     sb_puts(&b, "],\"PendingOperations\":");
     n = 0; for (pending *p = g_pending; p; p = p->next) n++;
-    sb_printf(&b, "%d,\"Config\":{\"CompletionDelayMs\":%lld,\"CancelNotImplemented\":%s,\"SupportedSchemaVersions\":%s}}", n, cfg_delayMs,
-              cfg_cancelNotImpl ? "true" : "false", cfg_schemaVersions ? cfg_schemaVersions : DEFAULT_VERSIONS);
+    sb_printf(&b, "%d,\"Config\":{\"CompletionDelayMs\":%lld,\"CancelNotImplemented\":%s,\"SupportedSchemaVersions\":%s%s}}", n, cfg_delayMs,
+              cfg_cancelNotImpl ? "true" : "false", cfg_schemaVersions ? cfg_schemaVersions : DEFAULT_VERSIONS, vm_rules_config_json());
     return sb_take(&b);
 }
 jv *g_grants;
@@ -1141,6 +1154,7 @@ static HRESULT control(client *c, jv *req, char **out) {
         if (b && b->t == J_BOOL) cfg_cancelNotImpl = b->b;
         jv *sv = jget(cfg, "SupportedSchemaVersions");
         if (sv && sv->t == J_ARR) { free(cfg_schemaVersions); cfg_schemaVersions = json_dump(sv); }
+        vm_rules_config(cfg);
         *out = xstrdup("{}");
         return S_OK;
     }

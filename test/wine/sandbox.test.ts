@@ -118,7 +118,7 @@ describe('many sandboxes at once', () => {
 });
 
 describe('Hyper-V isolation (documents and order; the simulated host boots nothing)', () => {
-  it('starts a utility VM, prepares it, hosts the container in it, and removes both', async () => {
+  it('starts a utility VM (disks granted, network plugged in), hosts the container in it, removes both; falls back to SCSI key 0', async () => {
     const dir = home();
     // biome-ignore lint/suspicious/noExplicitAny: an untyped JSON result from the script
     const r = await runOk<Record<string, any>>('sandbox-hyperv.mjs', [], {
@@ -133,10 +133,21 @@ describe('Hyper-V isolation (documents and order; the simulated host boots nothi
     expect(r.uvmModifyRequests).toBeGreaterThan(0);
     expect(r.hostingSystem).toBe(true);
     expect(r.uvmStorageQoS).toEqual({ IopsMaximum: 500 });
+    // Issue 12 item 5: the VM's disks granted to it (the simulated host refuses the create otherwise).
+    expect(r.grants).toEqual([
+      ['GrantVmAccess', 'uvm.vhdx'],
+      ['GrantVmAccess', 'sandbox.vhdx'],
+    ]);
+    // Item 6: the guest namespace and the NIC before the container (refused otherwise).
+    expect(r.network).toEqual(['namespace', 'guest PreAdd', 'adapter']);
     expect(r.run).toBe('inside hyperv');
     expect(r.info).toBe('hyperv');
     expect(r.files).toBe('FILES_UNAVAILABLE');
     expect(r.after).toBe(0);
+    // Item 12: with GUID SCSI keys refused (knob), the utility VM boots again with key "0".
+    expect(r.fallbackScsi).toEqual(['0']);
+    expect(r.fallbackRun).toBe('again');
+    expect(r.warnings).toEqual(['HCS_SANDBOX_SCSI_CONTROLLER_FALLBACK']);
     expectNoLeaks(r.audit as SimAudit);
   });
 });

@@ -21,6 +21,7 @@ import {
   checkProcessorCount,
   checkText,
   type HostFacts,
+  isGuid,
   type SystemDocumentOptions,
   systemEnvelope,
   vsmbGuestPath,
@@ -80,6 +81,13 @@ export interface HypervContainerOptions extends SystemDocumentOptions {
   layers: LayerInput[];
   /** Host path of the container's scratch VHDX, hot-added at SCSI 0:1. */
   containerScratchVhdxPath: string;
+  /**
+   * The SCSI controller's key, in the UVM document and in the scratch disk's
+   * hot-add. Default hcsshim's GUID key (`UVM_SCSI_CONTROLLER`); `"0"` is the
+   * index key hcsshim used with HCS's internal guest connection until 2021
+   * (commit cd895b4d1), the fallback for hosts that refuse the GUID key.
+   */
+  scsiController?: string;
   /** Where the guest mounts the container scratch. Default `C:\c\container`. */
   guestRootPath?: string;
   hostName?: string;
@@ -109,6 +117,7 @@ export function buildUtilityVm(
     host: HostFacts;
     filesPath: string;
     scratchPath: string;
+    scsiController?: string;
   },
 ): { document: ComputeSystemDocument; processorCount: number } {
   const u = (value ?? {}) as UtilityVmOptions;
@@ -162,7 +171,9 @@ export function buildUtilityVm(
     },
     Devices: {
       Scsi: {
-        [UVM_SCSI_CONTROLLER]: { Attachments: { '0': { Type: 'VirtualDisk', Path: env.scratchPath } } },
+        [env.scsiController ?? UVM_SCSI_CONTROLLER]: {
+          Attachments: { '0': { Type: 'VirtualDisk', Path: env.scratchPath } },
+        },
       },
       HvSocket: {
         HvSocketConfig: { DefaultBindSecurityDescriptor: SDDL_SYSTEM_AND_ADMINS, ServiceTable: services },
@@ -199,6 +210,12 @@ export function buildUtilityVm(
   };
 }
 
+/** A controller key hcsshim has used: a GUID (today) or an index (`"0"`, before 2021). */
+function checkScsiController(value: unknown): string {
+  if (typeof value === 'string' && (/^[0-3]$/.test(value) || isGuid(value))) return value;
+  throw new InvalidArgumentError('scsiController', 'a controller GUID or an index "0" to "3"', value);
+}
+
 /** Builds the utility VM, the storage-preparation requests and the hosted container document. */
 export function buildHypervContainer(options: HypervContainerOptions): HypervContainerDocuments {
   checkObject('options', options);
@@ -213,11 +230,14 @@ export function buildHypervContainer(options: HypervContainerOptions): HypervCon
     host,
     mustExist: true,
   });
+  const scsiController =
+    options.scsiController === undefined ? UVM_SCSI_CONTROLLER : checkScsiController(options.scsiController);
   const { document: uvm, processorCount } = buildUtilityVm('uvm', options.uvm, {
     envelope,
     host,
     filesPath,
     scratchPath,
+    scsiController,
   });
 
   const hostLayers = checkLayers('layers', options.layers, host);
@@ -259,7 +279,7 @@ export function buildHypervContainer(options: HypervContainerOptions): HypervCon
   }));
   prepareRequests.push(
     addScsiDiskRequest({
-      controller: UVM_SCSI_CONTROLLER,
+      controller: scsiController,
       lun: 1,
       path: containerScratch,
       guestMountPath: guestRoot,

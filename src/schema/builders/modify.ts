@@ -41,7 +41,12 @@ export interface ModifySettingRequestDocument<S = unknown>
 }
 
 export interface GuestModifySettingRequestDocument<S = unknown>
-  extends Omit<Hcs.GuestModifySettingRequest, 'Settings'> {
+  extends Omit<Hcs.GuestModifySettingRequest, 'Settings' | 'ResourceType'> {
+  /**
+   * The published schema's types plus `Network`, the guest NIC requests hcsshim
+   * sends (`internal/protocol/guestresource` `ResourceTypeNetwork`).
+   */
+  ResourceType?: Hcs.ModifyResourceType | 'Network';
   Settings?: S;
 }
 
