@@ -126,7 +126,12 @@ describe('endpoint documents per mode (HCS-NOTES §7.3)', () => {
         .filter((a) => a.Action === 'Allow' && a.RemotePorts === '53')
         .flatMap((a) => String(a.RemoteAddresses).split(','));
     // No servers given: the gateway (else HNS would hand out the host's resolver, a private address the ACLs block).
-    const byGateway = endpointDocument({ mode: 'isolated', name: 'i', networkId: NET, gateway: '172.20.0.1' });
+    const byGateway = endpointDocument({
+      mode: 'isolated',
+      name: 'i',
+      networkId: NET,
+      gateway: '172.20.0.1',
+    });
     expect(byGateway.Dns).toEqual({ ServerList: ['172.20.0.1'] });
     expect(allowedDns(byGateway)).toEqual(['172.20.0.1/32', '172.20.0.1/32']);
     // The user's servers (search suffixes kept), each allowed.
@@ -154,7 +159,9 @@ describe('endpoint documents per mode (HCS-NOTES §7.3)', () => {
       }).Dns,
     ).toEqual({ ServerList: ['172.20.0.1'], Domain: 'corp.example.com', Search: ['corp.example.com'] });
     // nat keeps HNS's default (no server list) unless the user gives one.
-    expect(endpointDocument({ mode: 'nat', name: 'n', networkId: NET, gateway: '172.20.0.1' }).Dns).toBeUndefined();
+    expect(
+      endpointDocument({ mode: 'nat', name: 'n', networkId: NET, gateway: '172.20.0.1' }).Dns,
+    ).toBeUndefined();
   });
   it('isolated ACL generation rejects bad CIDRs', () => {
     expect(() => isolatedAclPolicies({ allow: ['10.0.0.0/99'] })).toThrow(/allow\[0\]/);
