@@ -37,7 +37,7 @@ import {
 } from './options.js';
 import type { SandboxRecord, SandboxStatus } from './record.js';
 import { SandboxFiles } from './sandbox-files.js';
-import { createSandboxNetwork, removeSandboxNetwork } from './sandbox-network.js';
+import { createSandboxNetwork, ensureSandboxNetwork, removeSandboxNetwork } from './sandbox-network.js';
 import { SandboxNotRunningError, SandboxRunningError } from './state-errors.js';
 import { StateStore, type TransitionPatch } from './state-store.js';
 import {
@@ -236,9 +236,13 @@ export class Sandbox implements AsyncDisposable {
         if (state === 'Running') return;
         if (state === 'Paused') return this.resume(call);
       }
-      const started = await this.#driver.start(record, call);
+      // A host restart takes the endpoint and namespace (sandbox-network.ts): made again here.
+      const namespaceId = await ensureSandboxNetwork(record);
+      const options = { ...record.options, ...(namespaceId !== undefined && { namespaceId }) };
+      const started = await this.#driver.start({ ...record, options }, call);
       this.#live = started.live;
       this.#record = await this.#store.transition(this.name, 'running', {
+        ...(namespaceId !== undefined && { options: { namespaceId } }),
         ...(started.volumePath !== undefined && { volumePath: started.volumePath }),
         ...(started.uvmId !== undefined && { uvmId: started.uvmId }),
         ...(record.persistent ? {} : { ownerPid: process.pid }),
