@@ -245,7 +245,7 @@ export interface EndpointDocumentOptions {
   macAddress?: string;
   /** isolated: the host's own addresses to block. */
   hostAddresses?: readonly string[];
-  /** isolated: the network's gateway (DNS stays allowed to it when no servers are given). */
+  /** isolated: the network's gateway (the endpoint's DNS server, allowed by the ACLs, when no servers are given). */
   gateway?: string;
 }
 
@@ -265,8 +265,14 @@ export function endpointDocument(o: EndpointDocumentOptions): HcnEndpointDocumen
     HostComputeNetwork: o.networkId,
   };
   const policies: HcnPolicy[] = (o.ports ?? []).map(portMappingPolicy);
+  let dns = dnsDocument(o.dns);
   if (o.mode === 'isolated') {
     const dnsServers = o.dns?.servers?.length ? o.dns.servers : o.gateway ? [o.gateway] : [];
+    // Left unset, HNS hands a NAT endpoint the host's own resolver (measured by
+    // hcsctl: "DNS 192.168.1.1", commit 014823e docs/findings.md, Networking),
+    // which the block rule below would cut off. So the endpoint is told to use
+    // exactly the servers its port-53 rule allows.
+    if (dnsServers.length && !dns?.ServerList) dns = { ServerList: [...dnsServers], ...dns };
     policies.push(
       ...(isolatedAclPolicies({
         ...(o.allow ? { allow: o.allow } : {}),
@@ -276,7 +282,6 @@ export function endpointDocument(o: EndpointDocumentOptions): HcnEndpointDocumen
     );
   }
   if (policies.length) doc.Policies = policies;
-  const dns = dnsDocument(o.dns);
   if (dns) doc.Dns = dns;
   if (o.macAddress) {
     if (!/^([0-9A-F]{2}-){5}[0-9A-F]{2}$/i.test(o.macAddress))

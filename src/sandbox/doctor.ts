@@ -16,7 +16,14 @@ export interface DoctorCheck {
   optional?: boolean;
 }
 
-const MIN_BUILD = 17763;
+/**
+ * The oldest build hcs-sandbox supports. Not 17763 (1809 / Server 2019): there
+ * HcsFormatWritableLayerVhd takes a CreateFile handle on the VHD instead of a
+ * virtdisk handle (hcsshim computestorage/format.go, a comment only: hcsshim has
+ * no code for that build, and nothing proven shows how to open that handle), so
+ * every writable layer would fail to format.
+ */
+const MIN_BUILD = 18362;
 
 /** Checks this host for what hcs-sandbox needs: Windows build, features, privileges, images, state folder. */
 export async function runDoctor(options: { home?: string } = {}): Promise<DoctorCheck[]> {
@@ -29,14 +36,14 @@ export async function runDoctor(options: { home?: string } = {}): Promise<Doctor
           check: 'Windows',
           ok: false,
           detail: `this is ${process.platform}`,
-          fix: 'run hcs-sandbox on Windows 10 1809 / Server 2019 or newer',
+          fix: 'run hcs-sandbox on Windows 10 1903 / Server 2022 or newer',
         }
       : build < MIN_BUILD
         ? {
             check: 'Windows build',
             ok: false,
-            detail: `build ${build}`,
-            fix: `update to build ${MIN_BUILD} (1809) or newer`,
+            detail: build === 17763 ? 'build 17763 (Server 2019 / 1809) is not supported' : `build ${build}`,
+            fix: `update to build ${MIN_BUILD} (Windows 10 1903) or newer; on servers, Server 2022 (20348)`,
           }
         : { check: 'Windows build', ok: true, detail: `build ${build} (${release()})` },
   );

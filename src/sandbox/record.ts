@@ -49,6 +49,12 @@ export interface StoredOptions {
   namespaceId?: string;
   /** Published ports, `host:sandbox/protocol`. */
   ports?: string[];
+  /** The network joined by name (else the mode's default), to recreate the endpoint after a host restart. */
+  networkName?: string;
+  /** isolated: the CIDRs allowed despite the block rules. */
+  allow?: string[];
+  /** The DNS servers and search suffixes the endpoint was created with. */
+  dns?: { servers?: string[]; search?: string[] };
 }
 
 export interface SandboxRecord {
@@ -113,7 +119,8 @@ const NUMBER_OPTIONS = [
   'ioMaxBandwidth',
   'scratchSizeGB',
 ] as const;
-const STRING_OPTIONS = ['workingDir', 'hostName', 'owner', 'network', 'namespaceId'] as const;
+const STRING_OPTIONS = ['workingDir', 'hostName', 'owner', 'network', 'namespaceId', 'networkName'] as const;
+const STRING_LIST_OPTIONS = ['ports', 'allow'] as const;
 
 /** Checks the stored options field by field and keeps only the known ones. */
 function checkOptions(value: unknown): StoredOptions {
@@ -155,11 +162,20 @@ function checkOptions(value: unknown): StoredOptions {
     }
     options.env = { ...(env as Record<string, string>) };
   }
-  if (value.ports !== undefined) {
-    const ports = value.ports;
-    if (!Array.isArray(ports) || !ports.every((p) => typeof p === 'string'))
-      fail('ports', 'a list of strings');
-    options.ports = [...(ports as string[])];
+  const isStringList = (v: unknown): v is string[] =>
+    Array.isArray(v) && v.every((p) => typeof p === 'string');
+  for (const field of STRING_LIST_OPTIONS) {
+    const v = value[field];
+    if (v === undefined) continue;
+    if (!isStringList(v)) fail(field, 'a list of strings');
+    options[field] = [...(v as string[])];
+  }
+  if (value.dns !== undefined) {
+    const dns = value.dns;
+    const ok = isObject(dns) && [dns.servers, dns.search].every((l) => l === undefined || isStringList(l));
+    if (!ok) fail('dns', '{ servers?, search? } lists of strings');
+    const { servers, search } = dns as { servers?: string[]; search?: string[] };
+    options.dns = { ...(servers && { servers: [...servers] }), ...(search && { search: [...search] }) };
   }
   return options;
 }

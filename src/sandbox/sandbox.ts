@@ -25,6 +25,7 @@ import { driverFor, type IsolationDriver, type LiveSandbox } from './drivers/ind
 import { LimitUpdateUnsupportedError, SandboxNotFoundError } from './errors.js';
 import { openForeignSystem, SYSTEM_ID_PREFIX } from './foreign.js';
 import { hostFacts } from './host.js';
+import { resolveHostFolder, resolveMappedFolders } from './host-folders.js';
 import { infoOf, ownersOf, reconcile, type SandboxInfo } from './info.js';
 import {
   checkHostPath,
@@ -36,7 +37,7 @@ import {
 } from './options.js';
 import type { SandboxRecord, SandboxStatus } from './record.js';
 import { SandboxFiles } from './sandbox-files.js';
-import { createSandboxNetwork, removeSandboxNetwork } from './sandbox-network.js';
+import { createSandboxNetwork, ensureSandboxNetwork, removeSandboxNetwork } from './sandbox-network.js';
 import { SandboxNotRunningError, SandboxRunningError } from './state-errors.js';
 import { StateStore, type TransitionPatch } from './state-store.js';
 import {
@@ -125,9 +126,11 @@ export class Sandbox implements AsyncDisposable {
    */
   static async create(options: SandboxOptions, call: CreateCallOptions = {}): Promise<Sandbox> {
     const host = hostFacts();
-    const o = normaliseOptions(options, host);
-    const driver = driverFor(o.isolation);
-    driver.checkOptions(o);
+    const checked = normaliseOptions(options, host);
+    const driver = driverFor(checked.isolation);
+    driver.checkOptions(checked);
+    // Folders by their final path; a missing one fails here, before anything exists.
+    const o = { ...checked, mappedFolders: await resolveMappedFolders(checked.mappedFolders) };
     const store = storeOf(o.home);
     const sources = defaultSources(o.home === undefined ? {} : { own: { root: o.home } });
     const image = await resolveImage(o.image as string, { sources });
@@ -233,9 +236,13 @@ export class Sandbox implements AsyncDisposable {
         if (state === 'Running') return;
         if (state === 'Paused') return this.resume(call);
       }
-      const started = await this.#driver.start(record, call);
+      // A host restart takes the endpoint and namespace (sandbox-network.ts): made again here.
+      const namespaceId = await ensureSandboxNetwork(record);
+      const options = { ...record.options, ...(namespaceId !== undefined && { namespaceId }) };
+      const started = await this.#driver.start({ ...record, options }, call);
       this.#live = started.live;
       this.#record = await this.#store.transition(this.name, 'running', {
+        ...(namespaceId !== undefined && { options: { namespaceId } }),
         ...(started.volumePath !== undefined && { volumePath: started.volumePath }),
         ...(started.uvmId !== undefined && { uvmId: started.uvmId }),
         ...(record.persistent ? {} : { ownerPid: process.pid }),
@@ -413,7 +420,7 @@ export class Sandbox implements AsyncDisposable {
   }
 
   async #mapFolder(folder: Required<MappedFolder>): Promise<void> {
-    const hostPath = checkHostPath('hostPath', folder.hostPath);
+    const hostPath = await resolveHostFolder('hostPath', checkHostPath('hostPath', folder.hostPath));
     const sandboxPath = checkSandboxPath('sandboxPath', folder.sandboxPath);
     const mapped = { hostPath, sandboxPath, readOnly: folder.readOnly };
     await this.#driver.mapFolder(this.#running(), mapped, {});

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common.h"
+#include "hcn_host.h"
 
 /* HCN_E_* (hcn/Reference/HCNHResult.md) */
 #define HCN_E_NETWORK_NOT_FOUND HCSSIM_HR(0x803B0001)
@@ -688,6 +689,7 @@ HRESULT WINAPI HcnCreateEndpoint(HCN_NETWORK Network, REFGUID Id, PCWSTR Setting
         jset(doc, "Routes", arr);
     }
     if (!mac) { char m[18]; stable_mac(sid, m); jset(doc, "MacAddress", jnew_str(m)); }
+    hcnsim_default_dns(doc, net);
     jset(doc, "ID", jnew_str(sid));
     jset(doc, "HostComputeNetwork", jnew_str(netId));
     if (!jget(doc, "Flags")) jset(doc, "Flags", jnew_int(0));
@@ -1097,7 +1099,8 @@ HRESULT WINAPI HcsSimNetworkControl(PCWSTR request, PWSTR *response) {
             for (int k = 0; k < K_COUNT; k++) jset(c.st, KIND_KEY[k], jnew(J_ARR));
             jset(c.st, "Faults", jnew(J_ARR)); jset(c.st, "Reservations", jnew(J_ARR));
             out = xstrdup("{}");
-        } else if (!strcmp(op, "ClearFaults")) { jset(c.st, "Faults", jnew(J_ARR)); c.dirty = 1; out = xstrdup("{}"); }
+        } else if (!strcmp(op, "HostRestart")) { out = hcnsim_host_restart(c.st); c.dirty = 1; }
+        else if (!strcmp(op, "ClearFaults")) { jset(c.st, "Faults", jnew(J_ARR)); c.dirty = 1; out = xstrdup("{}"); }
         else if (!strcmp(op, "InjectFault")) {
             jv *f = jget(req, "Fault");
             const char *fn = f ? jgets(f, "Function") : NULL, *action = f ? jgets(f, "Action") : NULL;
@@ -1120,7 +1123,7 @@ HRESULT WINAPI HcsSimNetworkControl(PCWSTR request, PWSTR *response) {
                 char buf[64]; snprintf(buf, sizeof buf, "{\"FaultId\":%lld}", seq);
                 out = xstrdup(buf);
             }
-        } else { out = xstrdup("{\"Error\":\"unknown Op (Audit, ResetAudit, State, Reset, InjectFault, ClearFaults)\"}"); hr = E_INVALIDARG; }
+        } else { out = xstrdup("{\"Error\":\"unknown Op (Audit, ResetAudit, State, Reset, HostRestart, InjectFault, ClearFaults)\"}"); hr = E_INVALIDARG; }
         end(&c, S_OK);
     }
     json_free(req);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <wchar.h>
 #include "common.h"
+#include "storage_restart.h"
 #include "storage_common.h"
 #include "transport.h"
 
@@ -734,6 +735,9 @@ EXPORT HRESULT WINAPI HcsSimStorageControl(PCWSTR request, PWSTR *response) {
         out = xstrdup("{}");
     } else if (!strcmp(op, "Reset")) {
         out = do_reset();
+    } else if (!strcmp(op, "HostRestart")) { /* storage_restart.c; this process's tables forget theirs too */
+        out = stc_host_restart();
+        EnterCriticalSection(&g_cs); g_ndisks = 0; g_nfilters = 0; LeaveCriticalSection(&g_cs);
     } else if (!strcmp(op, "DiskInfo")) {
         const char *p = jgets(req, "Path");
         if (!p) hr = E_INVALIDARG;

@@ -1052,13 +1052,18 @@ static DWORD WINAPI scheduler_thread(void *arg) {
 }
 
 /* ------------------------------------------------------------------ control */
-static void reset_all(void) {
+/* Every system ends and is forgotten (SystemExited is sent to whoever still listens). */
+static void drop_all_systems(void) {
     while (g_systems) {
         system_t *s = g_systems;
         kill_system_processes(s, 1);
         if (s->state != ST_STOPPED) stop_system(s, "ForcedExit", 0);
         remove_system(s);
     }
+}
+
+static void reset_all(void) {
+    drop_all_systems();
     /* hung operations complete as cancelled; others run (and find nothing) */
     pending **pp = &g_pending;
     while (*pp) {
@@ -1146,6 +1151,11 @@ static HRESULT control(client *c, jv *req, char **out) {
     *out = NULL;
     if (!op) { *out = result_error_doc(E_INVALIDARG, "HcsSimControl: missing Op"); return E_INVALIDARG; }
     if (!strcmp(op, "Reset")) { reset_all(); *out = xstrdup("{}"); return S_OK; }
+    /* A host restart: no compute system survives one. HCS has no persisted compute systems: a system
+       exists from HcsCreateComputeSystem until it is terminated or its last handle closes
+       (https://learn.microsoft.com/virtualization/api/hcs/reference/hcscreatecomputesystem), and a
+       reboot ends every VM and container. Faults, config and grants (file ACLs) are kept. */
+    if (!strcmp(op, "HostRestart")) { drop_all_systems(); slog("host restart"); *out = xstrdup("{}"); return S_OK; }
     if (!strcmp(op, "SetConfig")) {
         jv *cfg = jget(req, "Config");
         long long v;

@@ -71,6 +71,14 @@ describe('network modes against the simulated HCN', () => {
     expect(acls.find((a: Json) => a.Action === 'Block').RemoteAddresses).toContain('192.0.2.10/32');
     expect(acls.find((a: Json) => a.RemoteAddresses === '10.1.2.0/24')).toMatchObject({ Action: 'Allow' });
     expect(isoEp.MacAddress).toBe(r.isolated.macAddress); // the stable MAC we asked for
+    // The resolver the endpoint ends up with (the simulated HNS, like the real one, hands a NAT
+    // endpoint without a server list the host's resolver, 192.168.1.1) must be one the port-53
+    // rule allows, or nothing resolves in isolated mode.
+    const dnsHoles = acls
+      .filter((a: Json) => a.Action === 'Allow' && a.RemotePorts === '53')
+      .flatMap((a: Json) => a.RemoteAddresses.split(','));
+    expect(isoEp.Dns.ServerList).toEqual(['172.20.0.1']);
+    for (const server of isoEp.Dns.ServerList) expect(dnsHoles).toContain(`${server}/32`);
     expect(r.state.Namespaces[0].Resources).toEqual([{ Type: 'Endpoint', Data: { ID: natEp.ID } }]);
     expect(r.networks.filter((n: Json) => n.owned).map((n: Json) => [n.name, n.endpoints])).toEqual([
       ['hcs-sandbox-nat', 2],

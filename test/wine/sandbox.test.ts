@@ -172,6 +172,42 @@ describe('sandbox networking', () => {
   });
 });
 
+describe('after a host restart', () => {
+  it('a persistent nat sandbox gets its endpoint, namespace and network back at start, runs, and removes cleanly', async () => {
+    const dir = home();
+    const options = {
+      instance: newInstance('sbrestart'),
+      env: { HCS_SANDBOX_HOME: winePath(dir), HCSSIM_STORAGE_ROOT: winePath(join(dir, 'sim-storage')) },
+    };
+    // biome-ignore lint/suspicious/noExplicitAny: untyped JSON results from the script
+    type Json = Record<string, any>;
+    const before = await runOk<Json>('sandbox-restart.mjs', ['create'], options);
+    expect(before.hcn).toMatchObject({ holds: true, network: 'hcs-sandbox-nat' });
+    const restart = await runOk<Json>('sandbox-restart.mjs', ['restart'], options);
+    // The restart took the non-persistent default network with the endpoint and namespace on it.
+    expect(restart.hcn.Networks).toHaveLength(1);
+    expect(restart.hcn.Endpoints).toEqual([before.hcn.endpoint]);
+    expect(restart.hcn.Namespaces).toEqual([before.hcn.namespace]);
+    expect(restart.after).toEqual({ networks: [], endpoints: [], namespaces: 0 });
+    expect(restart.systems).toEqual([]);
+    const r = await runOk<Json>('sandbox-restart.mjs', ['start'], options);
+    // start made them again, and the container joined the namespace that exists.
+    expect(r.hcn).toMatchObject({ holds: true, network: 'hcs-sandbox-nat' });
+    expect(r.hcn.namespace).not.toBeNull();
+    expect(r.documentNamespace?.toLowerCase()).toBe(r.hcn.namespace.toLowerCase());
+    expect(r.ip).toBe(before.ip);
+    expect(r.ports).toEqual(['18490:80/tcp']);
+    expect(r.status).toBe('running');
+    expect(r.run).toBe('after the restart');
+    expect(r.left).toEqual({
+      hcn: { networks: ['hcs-sandbox-nat'], endpoints: [], namespaces: 0 },
+      systems: [],
+      sandboxes: [],
+      attachedDisks: [],
+    });
+  });
+});
+
 describe('resource use and limits', () => {
   it('streams stats, lists processes, updates memory, and refuses two processor limits at once', async () => {
     const dir = home();

@@ -119,6 +119,50 @@ describe('endpoint documents per mode (HCS-NOTES §7.3)', () => {
     ).toEqual(['In', 'Out']);
     for (const a of acls) expect(['Allow', 'Block']).toContain(a.Action);
   });
+  it('isolated: the endpoint is told to use exactly the DNS servers its port-53 rule allows', () => {
+    const allowedDns = (d: ReturnType<typeof endpointDocument>) =>
+      (d.Policies ?? [])
+        .map((p) => p.Settings as Record<string, unknown>)
+        .filter((a) => a.Action === 'Allow' && a.RemotePorts === '53')
+        .flatMap((a) => String(a.RemoteAddresses).split(','));
+    // No servers given: the gateway (else HNS would hand out the host's resolver, a private address the ACLs block).
+    const byGateway = endpointDocument({
+      mode: 'isolated',
+      name: 'i',
+      networkId: NET,
+      gateway: '172.20.0.1',
+    });
+    expect(byGateway.Dns).toEqual({ ServerList: ['172.20.0.1'] });
+    expect(allowedDns(byGateway)).toEqual(['172.20.0.1/32', '172.20.0.1/32']);
+    // The user's servers (search suffixes kept), each allowed.
+    const byUser = endpointDocument({
+      mode: 'isolated',
+      name: 'i',
+      networkId: NET,
+      gateway: '172.20.0.1',
+      dns: { servers: ['192.168.5.53', '1.1.1.1'], search: ['corp.example.com'] },
+    });
+    expect(byUser.Dns).toEqual({
+      ServerList: ['192.168.5.53', '1.1.1.1'],
+      Domain: 'corp.example.com',
+      Search: ['corp.example.com'],
+    });
+    expect(new Set(allowedDns(byUser))).toEqual(new Set(['192.168.5.53/32', '1.1.1.1/32']));
+    // Search suffixes only: the gateway still serves, and the suffixes stay.
+    expect(
+      endpointDocument({
+        mode: 'isolated',
+        name: 'i',
+        networkId: NET,
+        gateway: '172.20.0.1',
+        dns: { search: ['corp.example.com'] },
+      }).Dns,
+    ).toEqual({ ServerList: ['172.20.0.1'], Domain: 'corp.example.com', Search: ['corp.example.com'] });
+    // nat keeps HNS's default (no server list) unless the user gives one.
+    expect(
+      endpointDocument({ mode: 'nat', name: 'n', networkId: NET, gateway: '172.20.0.1' }).Dns,
+    ).toBeUndefined();
+  });
   it('isolated ACL generation rejects bad CIDRs', () => {
     expect(() => isolatedAclPolicies({ allow: ['10.0.0.0/99'] })).toThrow(/allow\[0\]/);
   });

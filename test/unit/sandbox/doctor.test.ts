@@ -56,7 +56,7 @@ describe('runDoctor', () => {
         check: 'Windows',
         ok: false,
         detail: `this is ${process.platform}`,
-        fix: 'run hcs-sandbox on Windows 10 1809 / Server 2019 or newer',
+        fix: 'run hcs-sandbox on Windows 10 1903 / Server 2022 or newer',
       },
     ]);
     expect(host.hcs.fake.nativeCalls()).toEqual([]);
@@ -81,6 +81,13 @@ describe('runDoctor', () => {
     expect(checks.find((c) => c.check === 'Images')?.detail).toBe('1 image(s): local/base:1');
   });
 
+  it('does not claim build 17763 (Server 2019): its HcsFormatWritableLayerVhd takes another handle', async () => {
+    onWindows(17763);
+    healthyHost();
+    const build = (await runDoctor({ home: host.home })).find((c) => c.check === 'Windows build');
+    expect(build).toMatchObject({ ok: false, detail: 'build 17763 (Server 2019 / 1809) is not supported' });
+  });
+
   it('names what is wrong and how to fix it', async () => {
     onWindows(17134);
     healthyHost();
@@ -90,7 +97,7 @@ describe('runDoctor', () => {
     const checks = await runDoctor({ home: host.home });
     const failed = Object.fromEntries(checks.filter((c) => !c.ok).map((c) => [c.check, c.fix]));
     expect(failed).toEqual({
-      'Windows build': 'update to build 17763 (1809) or newer',
+      'Windows build': 'update to build 18362 (Windows 10 1903) or newer; on servers, Server 2022 (20348)',
       Privileges: 'run from an elevated shell, or join the Hyper-V Administrators group',
       'Host Network Service': 'Start-Service hns (elevated); sandboxes with network "none" still work',
       Images: 'hcs-sandbox image pull mcr.microsoft.com/windows/nanoserver:ltsc2022',
