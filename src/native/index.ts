@@ -10,3 +10,4 @@ export { FunctionUnavailableError, HcsUnavailableError } from './shared/errors.j
 export type { HResult, Kernel32Api, Win32Handle } from './shared/types.js';
 export { type StorageBindings, setStorageBindings, storageBindings } from './storage/provider.js';
 export * from './storage/types.js';
+export { type HandleKind, type HostFactsApi, hostFacts, setHostFacts } from './probe/host-facts.js';
