@@ -25,6 +25,8 @@ export interface ProbeOptions {
   log?: (message: string) => void;
   /** The items to run (tests); default {@link probeItems}. */
   items?: readonly ProbeItem[];
+  /** What the host is (tests); default measured by {@link describeHost}. */
+  host?: ProbeHost;
 }
 
 const DEFAULT_ITEM_TIMEOUT_MS = 120_000;
@@ -38,7 +40,7 @@ const ABORT_GRACE_MS = 5_000;
  */
 export async function runProbe(options: ProbeOptions = {}): Promise<ProbeReport> {
   const log = options.log ?? (() => {});
-  const host = await describeHost();
+  const host = options.host ?? (await describeHost());
   const items = (options.items ?? probeItems).filter((i) => !options.only || options.only.includes(i.id));
   const workDir = await mkdtemp(join(tmpdir(), 'hcs-sandbox-probe-'));
   const reports: ProbeItemReport[] = [];
@@ -134,12 +136,17 @@ function fromError(error: unknown, host: ProbeHost): ProbeItemResult {
   }
   const details: Record<string, unknown> = { error: message };
   if (error instanceof Error && error.name) details.errorName = error.name;
-  if (error instanceof HcsError) details.hresult = error.hresult;
+  if (error instanceof HcsError)
+    Object.assign(details, { hresult: error.hresultHex, hresultName: error.hresultName });
   return { outcome: 'fail', reason: message, details };
 }
 
 /** `hcs-sandbox-probe-<build>-<yyyy-mm-dd>.json` in `dir`. */
-export function defaultReportPath(host: Pick<ProbeHost, 'build'>, dir = process.cwd(), now = new Date()): string {
+export function defaultReportPath(
+  host: Pick<ProbeHost, 'build'>,
+  dir = process.cwd(),
+  now = new Date(),
+): string {
   return resolve(dir, `hcs-sandbox-probe-${host.build}-${now.toISOString().slice(0, 10)}.json`);
 }
 
@@ -155,7 +162,8 @@ export function probeSummary(report: ProbeReport): string {
   const lines = [
     `host: ${h.edition} build ${h.release}, ${h.elevated === null ? 'elevation unknown' : h.elevated ? 'elevated' : 'not elevated'}, hcs-sandbox ${h.hcsSandboxVersion}, node ${h.nodeVersion}`,
   ];
-  if (h.wine) lines.push(`NOTE: running under Wine ${h.wine}: these results confirm nothing about real Windows`);
+  if (h.wine)
+    lines.push(`NOTE: running under Wine ${h.wine}: these results confirm nothing about real Windows`);
   for (const item of report.items) {
     lines.push(`${item.outcome.padEnd(7)} ${item.id} (rows ${item.rows.join(', ')}): ${item.reason}`);
   }

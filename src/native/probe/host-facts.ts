@@ -97,7 +97,9 @@ class KoffiHostFacts implements HostFactsApi {
     const ok = fileType === 3 && (k.GetNamedPipeInfo!(handle, flags, out, inn, max) as number) !== 0;
     return {
       fileType,
-      pipe: ok ? { flags: flags[0]!, outBufferSize: out[0]!, inBufferSize: inn[0]!, maxInstances: max[0]! } : null,
+      pipe: ok
+        ? { flags: flags[0]!, outBufferSize: out[0]!, inBufferSize: inn[0]!, maxInstances: max[0]! }
+        : null,
     };
   }
 
@@ -119,11 +121,18 @@ class KoffiHostFacts implements HostFactsApi {
       };
     })();
     const token: [unknown] = [null];
-    if ((this.#advapi.OpenProcessToken!(k.GetCurrentProcess!(), TOKEN_QUERY, token) as number) === 0) return null;
+    if ((this.#advapi.OpenProcessToken!(k.GetCurrentProcess!(), TOKEN_QUERY, token) as number) === 0)
+      return null;
     try {
       const elevation = [0];
       const returned = [0];
-      const ok = this.#advapi.GetTokenInformation!(token[0], TOKEN_ELEVATION, elevation, 4, returned) as number;
+      const ok = this.#advapi.GetTokenInformation!(
+        token[0],
+        TOKEN_ELEVATION,
+        elevation,
+        4,
+        returned,
+      ) as number;
       return ok !== 0 ? elevation[0] !== 0 : null;
     } finally {
       k.CloseHandle!(token[0]);

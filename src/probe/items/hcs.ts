@@ -70,7 +70,9 @@ export const hcsItems: ProbeItem[] = [
         found.invalidDocumentHasResultError = String(error.resultError !== undefined);
       }
       const ok = /SYSTEM_NOT_FOUND/.test(found.unknownId ?? '');
-      return ok ? pass('typed HcsError for both', found) : fail('unexpected HRESULT for an unknown id', found);
+      return ok
+        ? pass('typed HcsError for both', found)
+        : fail('unexpected HRESULT for an unknown id', found);
     },
   },
   {
@@ -141,8 +143,14 @@ export const hcsItems: ProbeItem[] = [
         closedAfterMs: Math.round(performance.now() - started),
       };
       const name = details.cancelHresult ?? '';
-      if (['S_OK', 'E_NOTIMPL', 'HCS_E_OPERATION_ALREADY_CANCELLED'].includes(name) || (cancelHr ?? -1) >= 0) {
-        return pass(`cancel returned ${name}; the operation completed with ${completion} and closed`, details);
+      if (
+        ['S_OK', 'E_NOTIMPL', 'HCS_E_OPERATION_ALREADY_CANCELLED'].includes(name) ||
+        (cancelHr ?? -1) >= 0
+      ) {
+        return pass(
+          `cancel returned ${name}; the operation completed with ${completion} and closed`,
+          details,
+        );
       }
       return fail(`cancel returned ${name}`, details);
     },

@@ -25,7 +25,9 @@ export async function anyImage(ctx: ProbeContext): Promise<ImageRecord> {
   return (
     sameBuild ??
     images[0] ??
-    skip('no container image in the local stores: hcs-sandbox image pull mcr.microsoft.com/windows/nanoserver:<tag for this build>')
+    skip(
+      'no container image in the local stores: hcs-sandbox image pull mcr.microsoft.com/windows/nanoserver:<tag for this build>',
+    )
   );
 }
 
@@ -43,5 +45,6 @@ export async function runnableImage(ctx: ProbeContext): Promise<ImageRecord> {
 
 /** Skips unless the process is elevated (storage calls need an enabled Administrators SID). */
 export function needsElevation(ctx: ProbeContext): void {
-  if (ctx.host.elevated === false) skip('needs an elevated shell (storage and layer calls need Administrators)');
+  if (ctx.host.elevated === false)
+    skip('needs an elevated shell (storage and layer calls need Administrators)');
 }

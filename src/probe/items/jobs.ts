@@ -19,15 +19,28 @@ export const jobItems: ProbeItem[] = [
       // Wine accepts job limits and enforces none (docs/jobs.md): nothing to learn there.
       if (ctx.host.wine) skip(`Wine ${ctx.host.wine} does not enforce job object limits`);
       const limits = { processMemory: LIMIT_BYTES };
-      const options = { stdio: { stdout: 'ignore', stderr: 'ignore' } as const, timeoutMs: 60_000, signal: ctx.signal };
+      const options = {
+        stdio: { stdout: 'ignore', stderr: 'ignore' } as const,
+        timeoutMs: 60_000,
+        signal: ctx.signal,
+      };
       const below = await runInJob(allocator(32), limits, options);
       const past = await runInJob(allocator(1024), limits, options);
       const details = {
         limitBytes: LIMIT_BYTES,
-        below: { allocatedMiB: 32, exitCode: below.exitCode, peakProcessMemory: below.accounting.peakProcessMemory },
-        past: { allocatedMiB: 1024, exitCode: past.exitCode, peakProcessMemory: past.accounting.peakProcessMemory },
+        below: {
+          allocatedMiB: 32,
+          exitCode: below.exitCode,
+          peakProcessMemory: below.accounting.peakProcessMemory,
+        },
+        past: {
+          allocatedMiB: 1024,
+          exitCode: past.exitCode,
+          peakProcessMemory: past.accounting.peakProcessMemory,
+        },
       };
-      if (below.exitCode !== 0) return fail('a process well below the limit failed: the check says nothing', details);
+      if (below.exitCode !== 0)
+        return fail('a process well below the limit failed: the check says nothing', details);
       if (past.exitCode === 0) return fail('a process committed 1 GiB under a 256 MiB limit', details);
       return pass(`committing past the limit failed (exit ${past.exitCode}); below it ran`, details);
     },

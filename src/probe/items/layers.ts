@@ -22,7 +22,9 @@ async function scratchOver(ctx: ProbeContext, name: string, parents: storage.Lay
   ctx.defer(`destroy scratch ${dir}`, () => storage.destroyScratchLayer(dir));
   const layer = await storage.createScratchLayer({ dir, sizeGB: 1, parents }, { signal: ctx.signal });
   ctx.defer(`unmount scratch ${dir}`, () =>
-    storage.mountedScratchLayers().some((l) => l.dir === dir) ? storage.unmountScratchLayer(layer) : undefined,
+    storage.mountedScratchLayers().some((l) => l.dir === dir)
+      ? storage.unmountScratchLayer(layer)
+      : undefined,
   );
   return layer;
 }
@@ -50,7 +52,8 @@ export const layerItems: ProbeItem[] = [
   },
   {
     id: 'layers.storage-sequence',
-    title: 'scratch over a base layer: create, format, attach, mount path, initialize, filter, detach, destroy',
+    title:
+      'scratch over a base layer: create, format, attach, mount path, initialize, filter, detach, destroy',
     rows: ['15', '16', '17', 'A8', 'A9'],
     timeoutMs: 180_000,
     async run(ctx) {
@@ -72,8 +75,10 @@ export const layerItems: ProbeItem[] = [
       details.unmountMs = Math.round(performance.now() - started);
       await storage.destroyScratchLayer(layer.dir);
       details.folderGoneAfterDestroy = !existsSync(layer.dir);
-      if (!details.fileRoundTrip) return fail('a file written to the mounted volume did not read back', details);
-      if (!details.folderGoneAfterDestroy) return fail('destroy reported success but the folder is still there', details);
+      if (!details.fileRoundTrip)
+        return fail('a file written to the mounted volume did not read back', details);
+      if (!details.folderGoneAfterDestroy)
+        return fail('destroy reported success but the folder is still there', details);
       return pass('every step succeeded and the folder is gone', details);
     },
   },

@@ -26,7 +26,7 @@ export const networkItems: ProbeItem[] = [
       ctx.defer(`delete namespace ${tag}`, () => deleteSandboxNamespace(tag));
       const namespaceId = await createSandboxNamespace(tag);
       const details: Record<string, unknown> = {
-        network: { id: network.id, name: network.name, type: network.type, subnets: network.subnets },
+        network: { id: network.id, name: network.name, type: network.type, subnet: network.subnet },
         endpoint,
         namespaceId,
       };
