@@ -137,7 +137,7 @@ export const hcsItems: ProbeItem[] = [
       }
       // runOperation closed the operation (HcsCloseOperation off the main thread): reaching here shows it returned.
       const details = {
-        cancelHresult: cancelHr === undefined ? null : hresultName(cancelHr),
+        cancelHresult: cancelHr === undefined ? null : cancelHr === 0 ? 'S_OK' : hresultName(cancelHr),
         cancelHresultValue: cancelHr,
         completion,
         closedAfterMs: Math.round(performance.now() - started),
