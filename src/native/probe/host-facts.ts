@@ -20,7 +20,7 @@ export interface HostFactsApi {
   nameToGuid(name: string): Promise<{ hr: HResult; guid: string | null }>;
   /** `GetFileType` and, for a pipe, `GetNamedPipeInfo` of a handle (null when it is no named pipe). */
   handleKind(handle: Win32Handle): HandleKind;
-  /** `GetProcessHandleCount` of this process, or null if the call fails. */
+  /** `GetProcessHandleCount` of this process, or null if it cannot be measured. */
   processHandleCount(): number | null;
   /** `TokenElevation` of this process's token, or null if it cannot be read. */
   tokenElevated(): boolean | null;
@@ -106,7 +106,9 @@ class KoffiHostFacts implements HostFactsApi {
   processHandleCount(): number | null {
     const k = this.#kernel32();
     const count = [0];
-    return (k.GetProcessHandleCount!(k.GetCurrentProcess!(), count) as number) !== 0 ? count[0]! : null;
+    const ok = (k.GetProcessHandleCount!(k.GetCurrentProcess!(), count) as number) !== 0;
+    // A live process always holds handles: 0 means the call is a stub (Wine's is).
+    return ok && count[0]! > 0 ? count[0]! : null;
   }
 
   tokenElevated(): boolean | null {
