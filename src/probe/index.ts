@@ -11,13 +11,12 @@ export {
   runProbe,
   writeProbeReport,
 } from './runner.js';
-export {
-  type ProbeContext,
-  type ProbeHost,
-  type ProbeItem,
-  type ProbeItemReport,
-  type ProbeItemResult,
-  type ProbeOutcome,
-  type ProbeReport,
-  ProbeSkip,
+export type {
+  ProbeContext,
+  ProbeHost,
+  ProbeItem,
+  ProbeItemReport,
+  ProbeItemResult,
+  ProbeOutcome,
+  ProbeReport,
 } from './types.js';
