@@ -15,6 +15,7 @@ export {
 } from './internal/errors.js';
 export * from './jobs/index.js';
 export * from './network/index.js';
+export * from './probe/index.js';
 export * from './sandbox/index.js';
 export * from './schema/index.js';
 export * from './storage/index.js';

@@ -6,6 +6,7 @@ export { type NativeBindings, nativeBindings, setNativeBindings } from './core/p
 export * from './core/types.js';
 export * from './jobs/index.js';
 export * from './network/provider.js';
+export { type HandleKind, type HostFactsApi, hostFacts, setHostFacts } from './probe/host-facts.js';
 export { FunctionUnavailableError, HcsUnavailableError } from './shared/errors.js';
 export type { HResult, Kernel32Api, Win32Handle } from './shared/types.js';
 export { type StorageBindings, setStorageBindings, storageBindings } from './storage/provider.js';

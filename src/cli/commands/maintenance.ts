@@ -1,8 +1,15 @@
-import { collectGarbage, runDoctor } from '../../index.js';
-import { type CommandModule, printTable } from '../command.js';
+import {
+  collectGarbage,
+  defaultReportPath,
+  probeSummary,
+  runDoctor,
+  runProbe,
+  writeProbeReport,
+} from '../../index.js';
+import { type CommandModule, printTable, UsageError } from '../command.js';
 
 export type MaintenancePlan =
-  | { kind: 'doctor'; json: boolean }
+  | { kind: 'doctor'; json: boolean; probe?: true; output?: string }
   | { kind: 'gc'; dryRun: boolean; json: boolean };
 
 export const maintenanceCommand: CommandModule<MaintenancePlan> = {
@@ -14,7 +21,24 @@ export const maintenanceCommand: CommandModule<MaintenancePlan> = {
         'check this host: Windows build, features, privileges, images, state folder; say what to fix',
       )
       .option('--json', 'machine-readable output', false)
-      .action((opts: { json: boolean }) => accept({ kind: 'doctor', json: opts.json }));
+      .option(
+        '--probe',
+        'run the probe instead: exercise what only real Windows can confirm, write a JSON report to attach to an issue (docs/probe.md)',
+        false,
+      )
+      .option(
+        '--output <file>',
+        'where --probe writes its report (default hcs-sandbox-probe-<build>-<date>.json)',
+      )
+      .action((opts: { json: boolean; probe: boolean; output?: string }) => {
+        if (opts.output !== undefined && !opts.probe) throw new UsageError('--output needs --probe');
+        accept({
+          kind: 'doctor',
+          json: opts.json,
+          ...(opts.probe && { probe: true as const }),
+          ...(opts.output !== undefined && { output: opts.output }),
+        });
+      });
     program
       .command('gc')
       .description(
@@ -27,6 +51,13 @@ export const maintenanceCommand: CommandModule<MaintenancePlan> = {
       );
   },
   async run(plan, io) {
+    if (plan.kind === 'doctor' && plan.probe) {
+      const report = await runProbe({ log: (line) => io.err(`${line}\n`) });
+      const path = await writeProbeReport(report, plan.output ?? defaultReportPath(report.host));
+      if (plan.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
+      else io.out(`${probeSummary(report)}report: ${path}\n`);
+      return report.summary.fail > 0 ? 1 : 0;
+    }
     if (plan.kind === 'doctor') {
       const checks = await runDoctor();
       if (plan.json) io.out(`${JSON.stringify(checks, null, 2)}\n`);

@@ -1,0 +1,40 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { probeItems } from '../../../src/probe/index.js';
+
+const repo = join(import.meta.dirname, '..', '..', '..');
+const verification = readFileSync(join(repo, 'docs/windows-verification.md'), 'utf8');
+const probeDoc = readFileSync(join(repo, 'docs/probe.md'), 'utf8');
+// The audit lives beside the repository (shared/docs), not in it: checked where it is present.
+const auditPath = join(repo, '../shared/docs/REAL-WINDOWS-AUDIT.md');
+
+/** The first cell of every table row: `1`, `A4`, `I17`... */
+const rowIds = new Set(
+  verification
+    .split('\n')
+    .map((l) => l.match(/^\|\s*([AI]?\d+)\s*\|/)?.[1])
+    .filter((id): id is string => id !== undefined),
+);
+
+describe('docs/windows-verification.md and the probe', () => {
+  it('every row an item claims exists, and the row names that item', () => {
+    for (const item of probeItems) {
+      for (const row of item.rows) {
+        expect(rowIds.has(row), `${item.id} claims row ${row}`).toBe(true);
+        const line = verification.split('\n').find((l) => new RegExp(`^\\|\\s*${row}\\s*\\|`).test(l));
+        expect(line, `row ${row}`).toContain(`\`${item.id}\``);
+      }
+      expect(probeDoc, `docs/probe.md lists ${item.id}`).toContain(`\`${item.id}\``);
+    }
+  });
+
+  it.skipIf(!existsSync(auditPath))('covers every ranked row of REAL-WINDOWS-AUDIT.md', () => {
+    const ranked = readFileSync(auditPath, 'utf8')
+      .split('\n')
+      .map((l) => l.match(/^\|\s*(\d+)\s*\|\s*(?:\*\*)?(?:Blocks|Breaks|Possibly|Hyper-V|Minor)/)?.[1])
+      .filter((n): n is string => n !== undefined);
+    expect(ranked.length).toBeGreaterThanOrEqual(16);
+    for (const n of ranked) expect(rowIds.has(`A${n}`), `audit row ${n}`).toBe(true);
+  });
+});
