@@ -32,9 +32,12 @@ describe('struct layouts', () => {
   it("koffi's sizeof/alignof/offsetof match the SDK headers field by field", async () => {
     const build = process.env.HCS_TEST_HOST_BUILD ?? join(repo, '.cache', 'test-host', 'build');
     const dir = mkdtempSync(join(tmpdir(), 'hcs-layout-'));
-    execFileSync('bash', ['-c', `wine "${build}/jobs-layout.exe" > "${dir}/layout.json"`], {
+    // No pipe for Wine to inherit: a Wine service started on the way would hold it
+    // open after the program exits, and the call would wait for it.
+    execFileSync('bash', ['-c', `wine "${build}/jobs-layout.exe" > "${dir}/layout.json" 2>/dev/null`], {
       env: process.env,
       timeout: 60_000,
+      stdio: 'ignore',
     });
     const c = JSON.parse(readFileSync(join(dir, 'layout.json'), 'utf8')) as Layout & { _local: string[] };
     const koffi = await runOk<Layout>('jobs-layout.mjs');
