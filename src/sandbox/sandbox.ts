@@ -3,14 +3,7 @@ import { join } from 'node:path';
 import { type CallOptions, enumerateComputeSystems, HcsError, type SystemExitStatus } from '../hcs/index.js';
 import { InvalidArgumentError } from '../internal/errors.js';
 import { sandboxEndpoint } from '../network/index.js';
-import {
-  defaultSources,
-  type ImageRecord,
-  type Progress,
-  RollbackError,
-  resolveImage,
-  UndoStack,
-} from '../storage/index.js';
+import { defaultSources, type ImageRecord, type Progress, resolveImage, withUndo } from '../storage/index.js';
 import type { CommandResult } from './command-errors.js';
 import {
   type CommandHandle,
@@ -139,8 +132,8 @@ export class Sandbox implements AsyncDisposable {
     const name = o.name ?? newName();
     const id = `${SYSTEM_ID_PREFIX}${name}-${randomBytes(3).toString('hex')}`;
     const scratchDir = join(store.root, 'scratch', name);
-    const undo = new UndoStack();
-    try {
+    // Each step pushes its undo; a failure anywhere removes what was made, newest first.
+    return withUndo(async (undo) => {
       // The creator and the writable layer's folder are recorded up front, so
       // `gc` can tell a create in progress from one a crash left behind.
       await store.createRecord({
@@ -164,17 +157,10 @@ export class Sandbox implements AsyncDisposable {
         ...(o.persistent && { ownerPid: undefined }),
       });
       const sandbox = new Sandbox(store, record, undefined);
-      if (o.start) {
-        await sandbox.start(call);
-        undo.push('compute system', () => sandbox.#terminate());
-      }
-      undo.commit();
+      // start() cleans up its own compute systems when it fails.
+      if (o.start) await sandbox.start(call);
       return sandbox;
-    } catch (error) {
-      const failures = await undo.rollback();
-      if (failures.length > 0) throw new RollbackError(error, failures);
-      throw error;
-    }
+    });
   }
 
   /**
