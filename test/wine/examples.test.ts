@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,6 +14,13 @@ afterEach(() => {
 });
 
 describe('examples', () => {
+  it("README.md's SDK example is examples/sandbox.mjs (from its import on)", () => {
+    const example = readFileSync(join(repo, 'examples', 'sandbox.mjs'), 'utf8');
+    const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+    const code = example.slice(example.indexOf('import '));
+    expect(readme).toContain(['\n```js\n', code, '```\n'].join(''));
+  });
+
   it('examples/hello-container.mjs prints the command output and the exit code', async () => {
     const run = await runInWine(join(repo, 'examples', 'hello-container.mjs'), [], {
       instance: newInstance('example'),
