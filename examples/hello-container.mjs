@@ -1,9 +1,12 @@
-// Runs one command in a process-isolated Windows container and prints its output.
+// Runs one command in a process-isolated Windows container and prints its output,
+// through the low-level HCS layer (hcs-sandbox/hcs) and the document builders
+// (hcs-sandbox/schema). examples/sandbox.mjs does the same through `Sandbox`.
 //   node examples/hello-container.mjs
 // The layer chain and scratch volume come from HELLO_LAYERS / HELLO_SCRATCH
 // (JSON array of {id, path}, base OS layer last; a mounted scratch volume path).
-// hcs-sandbox's storage layer will find these for you from an image reference.
-import { buildProcessContainer, buildProcessParameters, ComputeSystem, HcsProcess } from 'hcs-sandbox';
+// hcs-sandbox/storage finds the layers from an image reference and mounts scratch volumes.
+import { ComputeSystem, HcsProcess } from 'hcs-sandbox/hcs';
+import { buildProcessContainer, buildProcessParameters } from 'hcs-sandbox/schema';
 
 const layers = JSON.parse(
   process.env.HELLO_LAYERS ??

@@ -1,9 +1,21 @@
 /**
  * hcs-sandbox: isolated Windows sandboxes from code, through the Host Compute
- * Service. This entry exposes the HCS layer (compute systems, processes,
- * errors); the sandbox API builds on it.
+ * Service. This entry is the Sandbox API: `Sandbox`, its options and results,
+ * its errors, and the host helpers (garbage collection, doctor, .wsb files).
+ * Each name is listed on purpose (test/unit/package-exports.test.ts pins them).
+ *
+ * The layers underneath have their own entries: `hcs-sandbox/hcs` (compute
+ * systems, processes, HRESULTs), `hcs-sandbox/storage` (layers, scratch,
+ * images), `hcs-sandbox/network`, `hcs-sandbox/jobs` (job objects) and
+ * `hcs-sandbox/schema` (HCS documents and their builders).
  */
-export * from './hcs/index.js';
+
+export {
+  type CallOptions,
+  HandleClosedError,
+  HcsError,
+  type SystemExitStatus,
+} from './hcs/index.js';
 export {
   ConflictError,
   type ErrorKind,
@@ -13,9 +25,73 @@ export {
   NotFoundError,
   UnavailableError,
 } from './internal/errors.js';
-export * from './jobs/index.js';
-export * from './network/index.js';
-export * from './probe/index.js';
-export * from './sandbox/index.js';
-export * from './schema/index.js';
-export * from './storage/index.js';
+export { formatBytes } from './internal/format-bytes.js';
+export { FunctionUnavailableError, HcsUnavailableError } from './native/index.js';
+export {
+  type DnsOptions,
+  type NetworkMode,
+  NetworkNotFoundError,
+  PortConflictError,
+  type PortMapping,
+} from './network/index.js';
+export {
+  defaultReportPath,
+  type ProbeItemReport,
+  type ProbeOptions,
+  type ProbeOutcome,
+  type ProbeReport,
+  probeItems,
+  probeSummary,
+  runProbe,
+  writeProbeReport,
+} from './probe/index.js';
+export {
+  CommandExitError,
+  CommandHandle,
+  type CommandInput,
+  type CommandOptions,
+  type CommandResult,
+  CommitUnavailableError,
+  type CreateCallOptions,
+  collectGarbage,
+  type DoctorCheck,
+  type GcAction,
+  type GcOptions,
+  LimitUpdateUnsupportedError,
+  type ListFilter,
+  type MappedFolder,
+  NotOwnedError,
+  parseWsb,
+  type RunOptions,
+  readWsbFile,
+  runDoctor,
+  SANDBOX_ISOLATIONS,
+  Sandbox,
+  SandboxBusyError,
+  SandboxExistsError,
+  SandboxFiles,
+  SandboxFilesUnavailableError,
+  type SandboxInfo,
+  type SandboxIsolation,
+  SandboxNotFoundError,
+  SandboxNotRunningError,
+  type SandboxOptions,
+  type SandboxProcess,
+  SandboxRunningError,
+  type SandboxStats,
+  type SandboxStatus,
+  StateCorruptError,
+  TimeoutError,
+  type WsbConfig,
+  WsbError,
+  wsbToSandboxOptions,
+} from './sandbox/index.js';
+export { defaultStateRoot } from './sandbox/state-store.js';
+export {
+  ImageCompatibilityError,
+  ImageNotFoundError,
+  type ImageRecord,
+  InsufficientSpaceError,
+  type Progress,
+  RegistryError,
+} from './storage/index.js';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type CommandInput, HcsSandboxError, type Progress, StateStore } from '../index.js';
+import { type CommandInput, defaultStateRoot, HcsSandboxError, type Progress } from '../index.js';
 import { type Io, UsageError } from './command.js';
 import { exitCodeOf } from './exit-codes.js';
 
@@ -88,7 +88,7 @@ export function absoluteHostPath(path: string): string {
 
 /** Where `run -d` (and `run`) write a sandbox's output, and its exit code when done. */
 export function logFiles(name: string): { dir: string; log: string; exit: string } {
-  const dir = join(new StateStore().root, 'logs');
+  const dir = join(defaultStateRoot(), 'logs');
   return { dir, log: join(dir, `${name}.log`), exit: join(dir, `${name}.exit.json`) };
 }
 

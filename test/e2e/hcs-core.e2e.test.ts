@@ -5,7 +5,7 @@ import {
   HcsError,
   isFunctionAvailable,
   serviceProperties,
-} from '../../src/index.js';
+} from '../../src/hcs/index.js';
 
 // Real-Windows tier: runs against the real computecore.dll. Needs an elevated
 // shell on Windows 10 1809+ / Server 2019+ with the Containers feature, and

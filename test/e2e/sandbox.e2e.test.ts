@@ -1,6 +1,7 @@
 import { release } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { destroyLayer, importLayer, OwnImageSource, pullImage, runDoctor, Sandbox } from '../../src/index.js';
+import { runDoctor, Sandbox } from '../../src/index.js';
+import { destroyLayer, importLayer, OwnImageSource, pullImage } from '../../src/storage/index.js';
 
 // Real-Windows tier, the product end to end: pull Nano Server for this host's
 // build without Docker, run a process-isolated sandbox, move a file, remove it.

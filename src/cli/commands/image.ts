@@ -1,14 +1,14 @@
 import { release } from 'node:os';
+import { formatBytes } from '../../index.js';
 import {
   destroyLayer,
-  formatBytes,
   type ImageRecord,
   importLayer,
   listImages,
   loadImage,
   OwnImageSource,
   pullImage,
-} from '../../index.js';
+} from '../../storage/index.js';
 import { type CommandModule, type Io, printTable } from '../command.js';
 import { progressReporter } from '../progress.js';
 

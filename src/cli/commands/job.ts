@@ -1,6 +1,6 @@
+import { InvalidArgumentError } from '../../index.js';
 import {
   accountingRows,
-  InvalidArgumentError,
   type JobAccounting,
   type JobLimits,
   PRIORITY_CLASSES,
@@ -9,7 +9,7 @@ import {
   parsePercent,
   type RunInJobOptions,
   runInJob,
-} from '../../index.js';
+} from '../../jobs/index.js';
 import { type CommandModule, parsePositiveInt, printTable, UsageError } from '../command.js';
 
 export type JobRunPlan = {

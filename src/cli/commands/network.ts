@@ -1,12 +1,12 @@
+import { InvalidArgumentError } from '../../index.js';
 import {
   createNetwork,
   formatPortMapping,
-  InvalidArgumentError,
   inspectNetwork,
   listNetworks,
   parseCidr,
   removeNetwork,
-} from '../../index.js';
+} from '../../network/index.js';
 import { type CommandModule, printTable, UsageError } from '../command.js';
 
 export type NetworkPlan =

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { ComputeSystem, HcsProcess } from '../../index.js';
+import { ComputeSystem, HcsProcess } from '../../hcs/index.js';
 import { type CommandModule, parsePositiveInt } from '../command.js';
 
 export type RawRunPlan = {

@@ -1,4 +1,4 @@
-import { enumerateComputeSystems } from '../../index.js';
+import { enumerateComputeSystems } from '../../hcs/index.js';
 import { type CommandModule, collect, printTable } from '../command.js';
 
 export type SystemsPlan = { kind: 'systems'; json: boolean; owners: string[]; ids: string[] };

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import { HcsUnavailableError, serviceProperties } from '../../index.js';
+import { serviceProperties } from '../../hcs/index.js';
+import { HcsUnavailableError } from '../../index.js';
 import type { CommandModule } from '../command.js';
 
 export type VersionPlan = { kind: 'version'; json: boolean };

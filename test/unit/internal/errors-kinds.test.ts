@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import * as root from '../../../src/index.js';
+import * as hcs from '../../../src/hcs/index.js';
+import * as entry from '../../../src/index.js';
 import {
   ConflictError,
   type ErrorKind,
@@ -12,6 +13,13 @@ import {
   UnavailableError,
 } from '../../../src/index.js';
 import { LockBusyError } from '../../../src/internal/file-lock.js';
+import * as jobs from '../../../src/jobs/index.js';
+import * as network from '../../../src/network/index.js';
+import * as schema from '../../../src/schema/index.js';
+import * as storage from '../../../src/storage/index.js';
+
+/** Everything the package exports: the root entry and its subpath entries (package.json "exports"). */
+const root = { ...hcs, ...storage, ...network, ...jobs, ...schema, ...entry };
 
 /**
  * Every error class the package exports must have a kind: the CLI maps kinds to
@@ -114,7 +122,7 @@ const SAMPLES: Record<string, () => Error> = {
   UnsupportedLayerError: () => new root.UnsupportedLayerError('application/zstd', 'zstd'),
 };
 
-/** Errors that are not root exports but can reach a caller. */
+/** Errors that are not exported but can reach a caller. */
 const INTERNAL_SAMPLES: Record<string, () => Error> = {
   LockBusyError: () => new LockBusyError('sandbox box', 10_000, owner),
 };

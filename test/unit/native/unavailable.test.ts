@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ComputeSystem, HcsUnavailableError, hcsDiagnostics, serviceProperties } from '../../../src/index.js';
+import {
+  ComputeSystem,
+  HcsUnavailableError,
+  hcsDiagnostics,
+  serviceProperties,
+} from '../../../src/hcs/index.js';
 import { setNativeBindings } from '../../../src/native/index.js';
 
 // On a machine without HCS (this Linux runner), the library imports cleanly and

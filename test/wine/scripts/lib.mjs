@@ -4,7 +4,15 @@
 import { writeFileSync } from 'node:fs';
 import koffi from 'koffi';
 
-export const product = await import('../../../dist/index.js');
+// The package's public entries (package.json "exports", reached by self-reference):
+// the root and the layer subpaths, merged.
+export const product = Object.assign(
+  {},
+  ...(await Promise.all(
+    ['hcs', 'storage', 'network', 'jobs', 'schema'].map((layer) => import(`hcs-sandbox/${layer}`)),
+  )),
+  await import('hcs-sandbox'),
+);
 
 /**
  * A caller for one simulated DLL's test-only control export
