@@ -49,5 +49,14 @@ await main(async () => {
   const left = storageSim({ Op: 'SetConfig', Config: {} }).DetachRefusals;
   storageSim({ Op: 'Reset' });
   await storage.destroyScratchLayer(dir);
-  return { config, volumePath: layer.volumePath, mounted, refusedThenOk, afterRetry, unmounted, givenUp, left };
+  return {
+    config,
+    volumePath: layer.volumePath,
+    mounted,
+    refusedThenOk,
+    afterRetry,
+    unmounted,
+    givenUp,
+    left,
+  };
 });
