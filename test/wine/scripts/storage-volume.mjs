@@ -6,8 +6,6 @@ import { join } from 'node:path';
 import { describeError, main, storage, storageSim, trace } from './storage-lib.mjs';
 
 const [work] = process.argv.slice(2);
-/** What the knob answers for a refusal (storage_knobs.c; GUESS for the real code). */
-const REFUSED = 0x800700aa | 0;
 
 await main(async () => {
   storageSim({ Op: 'Reset' });
