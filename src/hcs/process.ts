@@ -26,10 +26,23 @@ export interface ProcessStatus {
   LastWaitResult?: number;
 }
 
+/**
+ * How a process ended. `exitCode` is the process's exit code (unsigned, e.g.
+ * 0xC000013A after Ctrl-C), or -1 when HCS did not report one: the status has
+ * no `ExitCode`, or its `LastWaitResult` is not 0. `LastWaitResult` is the
+ * HRESULT of HCS's own wait for the exit; when it is not 0, `ExitCode` is not
+ * valid, and hcsshim (internal/hcs/process.go waitBackground) likewise keeps
+ * its exit code at -1 and logs the wait result.
+ */
 export interface ProcessExit {
   exitCode: number;
+  /** `LastWaitResult` from the status (0 when absent): non-zero means HCS's wait failed. */
+  lastWaitResult: number;
   status: ProcessStatus;
 }
+
+/** The exit code of a process whose exit HCS reported without one (hcsshim's value too). */
+const UNKNOWN_EXIT_CODE = -1;
 
 /** Console signals HCS can deliver (`ProcessSignal` in the schema). */
 export type ProcessSignal = 'CtrlC' | 'CtrlBreak' | 'CtrlClose' | 'CtrlLogOff' | 'CtrlShutdown';
@@ -210,7 +223,13 @@ export class HcsProcess implements AsyncDisposable {
     await this.#run('HcsSignalProcess', JSON.stringify({ Signal: signal }), options);
   }
 
-  /** Kills the process. A process that already exited counts as success (hcsshim does the same). */
+  /**
+   * Kills the process. A process that already exited counts as success
+   * (hcsshim does the same), including one whose exit this terminate caused
+   * and whose ProcessExited arrived before the terminate completed: HCS orders
+   * events and completions in no particular way, and whoever closes the handle
+   * on that exit cancels the terminate still in flight.
+   */
   async terminate(options?: CallOptions): Promise<void> {
     if (this.#exit) return;
     try {
@@ -218,6 +237,9 @@ export class HcsProcess implements AsyncDisposable {
     } catch (error) {
       // A terminate racing with exit reports access denied or already-stopped.
       if (error instanceof HcsError && (error.isAlreadyStopped() || error.isAccessDenied())) return;
+      // The process exited while the terminate was in flight (and the handle
+      // may have been closed under it): the goal is reached.
+      if (this.#exit && !options?.signal?.aborted) return;
       throw error;
     }
   }
@@ -326,7 +348,11 @@ export class HcsProcess implements AsyncDisposable {
 
   #settleExit(status: ProcessStatus): void {
     if (this.#exit) return;
-    this.#exit = { exitCode: (status.ExitCode ?? 0) >>> 0, status };
+    const lastWaitResult = typeof status.LastWaitResult === 'number' ? status.LastWaitResult | 0 : 0;
+    // ExitCode is valid only when LastWaitResult is 0 (HCS-NOTES, HcsEventProcessExited).
+    const exitCode =
+      typeof status.ExitCode === 'number' && lastWaitResult === 0 ? status.ExitCode >>> 0 : UNKNOWN_EXIT_CODE;
+    this.#exit = { exitCode, lastWaitResult, status };
     this.#exited.resolve(this.#exit);
   }
 

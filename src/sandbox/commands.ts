@@ -112,7 +112,11 @@ export class CommandHandle {
     return this.#result;
   }
 
-  /** Kills the command (already exited is fine). */
+  /**
+   * Kills the command. Already exited is fine, and so is an exit that this
+   * kill caused arriving before the kill's own completion (the command then
+   * closes its handle, cancelling that terminate: see `HcsProcess.terminate`).
+   */
   async kill(): Promise<void> {
     await this.#process.terminate();
   }

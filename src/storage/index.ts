@@ -20,6 +20,7 @@ export {
   type CreateScratchLayerOptions,
   createScratchLayer,
   destroyScratchLayer,
+  mountedScratchLayer,
   mountedScratchLayers,
   mountScratchLayer,
   SCRATCH_VHDX,

@@ -11,6 +11,7 @@ import {
   type Win32Error,
 } from '../native/index.js';
 import { InsufficientSpaceError, ScratchLayerStateError } from './errors.js';
+import { detachStorageFilter, isNothingToDetach } from './filter-detach.js';
 import { buildLayerData, checkAbsolutePath, checkHResult, checkLayers, destroyLayer } from './layers.js';
 import { freeSpace } from './space.js';
 import type { LayerRef, Progress } from './types.js';
@@ -43,7 +44,7 @@ export interface ScratchCallOptions {
 export interface ScratchLayer {
   readonly dir: string;
   readonly vhdxPath: string;
-  /** `\\?\Volume{GUID}\` (on the simulated host, a folder). */
+  /** `\\?\Volume{GUID}\`, always with its trailing backslash (on the simulated host, a folder). */
   readonly volumePath: string;
   readonly parents: readonly LayerRef[];
 }
@@ -154,19 +155,18 @@ export async function mountScratchLayer(
  * Unmounts a scratch layer this process mounted: HcsDetachLayerStorageFilter →
  * DetachVirtualDisk → CloseHandle. The disk file stays (mount it again with
  * {@link mountScratchLayer}). Every step is attempted and the handle is always
- * closed; the first failure is thrown. Unmounting twice is a no-op.
+ * closed; the first failure is thrown. Unmounting twice is a no-op. The filter
+ * detach is retried while it refuses, as it does for a few seconds after the
+ * container on the volume stopped (see `DETACH_RETRY` in filter-detach.ts).
  */
 export async function unmountScratchLayer(layer: ScratchLayer): Promise<void> {
   const entry = mounted.get(key(layer.dir));
   if (!entry) return;
   mounted.delete(key(layer.dir));
-  const { storage, virtDisk } = storageBindings();
+  const { virtDisk } = storageBindings();
   const errors: unknown[] = [];
   try {
-    checkHResult(
-      await storage.detachLayerStorageFilter(entry.layer.volumePath),
-      'HcsDetachLayerStorageFilter',
-    );
+    checkHResult(await detachStorageFilter(entry.layer.volumePath), 'HcsDetachLayerStorageFilter');
   } catch (error) {
     errors.push(error);
   }
@@ -206,6 +206,15 @@ export async function scratchSize(dir: string): Promise<number> {
   return typeof s.blocks === 'number' && s.blocks > 0 ? s.blocks * 512 : s.size;
 }
 
+/**
+ * The scratch layer in `dir` if this process has it mounted. Check it before
+ * probing the volume to decide whether to mount again: a layer mounted here is
+ * in use, whatever a look at its volume path says.
+ */
+export function mountedScratchLayer(dir: string): ScratchLayer | undefined {
+  return mounted.get(key(dir))?.layer;
+}
+
 /** The scratch layers this process has mounted (diagnostics). */
 export function mountedScratchLayers(): ScratchLayer[] {
   return [...mounted.values()].map((m) => m.layer);
@@ -236,7 +245,7 @@ async function mountSteps(
   const mount = await storage.getLayerVhdMountPath(handle);
   checkHResult(mount.hr, 'HcsGetLayerVhdMountPath');
   if (!mount.path) throw new HcsError({ hresult: E_UNEXPECTED, operation: 'HcsGetLayerVhdMountPath' });
-  const volumePath = mount.path;
+  const volumePath = withTrailingSeparator(mount.path);
 
   if (initialize) {
     progress('initialize');
@@ -264,8 +273,10 @@ async function detachLeftover(vhdxPath: string): Promise<void> {
   try {
     const mount = await storage.getLayerVhdMountPath(handle);
     if (mount.hr < 0 || !mount.path) return; // not attached
-    // Best effort: the filter may already be gone with its process.
-    await storage.detachLayerStorageFilter(mount.path);
+    // The filter may already be gone with its process; if it is still there it
+    // may refuse for a while after its container stopped (rm right after stop).
+    const hr = await detachStorageFilter(withTrailingSeparator(mount.path));
+    if (hr < 0 && !isNothingToDetach(hr)) checkHResult(hr, 'HcsDetachLayerStorageFilter');
     checkWin32(await virtDisk.detachVirtualDisk(handle), 'DetachVirtualDisk');
   } finally {
     await closeDisk(handle);
@@ -296,6 +307,19 @@ async function removeCreated(dir: string, created: string | undefined, vhdxPath:
 }
 
 const E_UNEXPECTED = 0x8000ffff | 0;
+
+/**
+ * A volume GUID path names the volume's root directory only with its trailing
+ * backslash: without it, `\\?\Volume{GUID}` is the volume device, which a stat
+ * or a `Storage.Path` does not treat as the folder. hcsctl appends it to every
+ * volume path it is given (internal/storage/storage.go volumeJoin,
+ * internal/cim/cim.go parseVolumePath); hcsshim strips it before opening the
+ * device (internal/wclayer/expandscratchsize.go). Whether HcsGetLayerVhdMountPath
+ * includes it is not documented, so make sure.
+ */
+function withTrailingSeparator(path: string): string {
+  return path.endsWith('\\') || path.endsWith('/') ? path : `${path}\\`;
+}
 
 function checkCreateOptions(options: CreateScratchLayerOptions): CreateScratchLayerOptions {
   if (!options || typeof options !== 'object') {

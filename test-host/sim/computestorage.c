@@ -12,6 +12,7 @@
 #include "storage_restart.h"
 #include "storage_common.h"
 #include "transport.h"
+#include "storage_knobs.h"
 
 #define EXPORT __declspec(dllexport)
 #define HR_W32(e) HRESULT_FROM_WIN32(e)
@@ -507,6 +508,7 @@ HRESULT WINAPI HcsDetachLayerStorageFilter(PCWSTR layerPath) {
     if (stc_read_json(mk, &m)) hr = HCSSIM_E_INVALID_LAYER;
     else {
         if (!jgetb(m, "FilterAttached", 0)) hr = HCSSIM_E_FLT_INSTANCE_NOT_FOUND;
+        else if (stk_refuse_detach(&hr)) { /* knob: the filter is still busy (storage_knobs.c) */ }
         else {
             jset(m, "FilterAttached", jbool(0));
             jset(m, "FilterPid", jnew_int(0));
@@ -560,7 +562,8 @@ HRESULT WINAPI HcsGetLayerVhdMountPath(HANDLE vhdHandle, PWSTR *mountPath) {
         else {
             WCHAR vol[STC_PATH], withSep[STC_PATH];
             stc_disk_data_dir(jgets(meta, "DiskId"), 1, vol);
-            _snwprintf(withSep, STC_PATH, L"%ls\\", vol); withSep[STC_PATH - 1] = 0;
+            /* knob MountPathTrailingBackslash (storage_knobs.c) */
+            _snwprintf(withSep, STC_PATH, stk_mount_path_separator() ? L"%ls\\" : L"%ls", vol); withSep[STC_PATH - 1] = 0;
             *mountPath = out_string(withSep, 1);
             if (!*mountPath) hr = E_OUTOFMEMORY;
         }
@@ -733,7 +736,11 @@ EXPORT HRESULT WINAPI HcsSimStorageControl(PCWSTR request, PWSTR *response) {
         for (int k = 0; k < g_ndisks; k++) g_disks[k].warned = 1; /* do not report attaches made before the reset */
         LeaveCriticalSection(&g_cs);
         out = xstrdup("{}");
+    } else if (!strcmp(op, "SetConfig")) {
+        stk_set_config(jget(req, "Config"));
+        out = stk_config_doc();
     } else if (!strcmp(op, "Reset")) {
+        stk_reset();
         out = do_reset();
     } else if (!strcmp(op, "HostRestart")) { /* storage_restart.c; this process's tables forget theirs too */
         out = stc_host_restart();

@@ -95,6 +95,7 @@ typedef struct pending {
     char *failDoc;
     char *raw;          /* deferred reply of a synchronous function (Delay / Hang faults) */
     ULONGLONG reqId;
+    int workDone;       /* knob TerminateCompletionDelayMs: the work ran, only the completion is left */
 } pending;
 
 typedef struct fault {
@@ -130,6 +131,15 @@ static ULONGLONG g_lastClient, g_orphanExitMs; /* HCSSIM_ORPHAN_EXIT_MS: exit ev
 static long long cfg_delayMs = 2;
 static int cfg_cancelNotImpl = 0;
 static char *cfg_schemaVersions = NULL; /* JSON array text */
+/* Knob: a terminate that ends the process completes this much later, after ProcessExited went out.
+   HCS documents no order between a process's events and its operations' completions (HCS-NOTES,
+   "Abandon"; hcsshim's v2 process code waits on either), so the exit may come first. */
+static long long cfg_termLateMs = 0;
+/* Knobs: ProcessStatus without ExitCode, and a non-zero LastWaitResult. HCS-NOTES (HcsEventProcessExited):
+   ExitCode is valid only when LastWaitResult is 0; hcsshim internal/hcs/process.go waitBackground keeps
+   exit code -1 when LastWaitResult != 0. GUESS: when a real host leaves ExitCode out. */
+static int cfg_exitOmitCode = 0;
+static long long cfg_exitLastWait = 0;
 static const char *DEFAULT_VERSIONS =
     "[{\"Major\":2,\"Minor\":0},{\"Major\":2,\"Minor\":1},{\"Major\":2,\"Minor\":2},{\"Major\":2,\"Minor\":3},{\"Major\":2,\"Minor\":4},{\"Major\":2,\"Minor\":5}]";
 
@@ -753,10 +763,18 @@ static void close_child_stdin(proc *p) {
     LeaveCriticalSection(&p->io);
 }
 
+/* ProcessStatus without its closing brace (the exit knobs apply once the process exited). */
+static void process_status_fields(sb *b, proc *p) {
+    int omit = p->exited && cfg_exitOmitCode;
+    sb_printf(b, "{\"ProcessId\":%lu,\"Exited\":%s", (unsigned long)p->pid, p->exited ? "true" : "false");
+    if (!omit) sb_printf(b, ",\"ExitCode\":%lu", (unsigned long)(p->exited ? p->exitCode : 0));
+    sb_printf(b, ",\"LastWaitResult\":%ld", (long)(p->exited ? (LONG)cfg_exitLastWait : 0));
+}
+
 static char *process_status_doc(proc *p) {
     sb b; sb_init(&b);
-    sb_printf(&b, "{\"ProcessId\":%lu,\"Exited\":%s,\"ExitCode\":%lu,\"LastWaitResult\":0}", (unsigned long)p->pid,
-              p->exited ? "true" : "false", (unsigned long)(p->exited ? p->exitCode : 0));
+    process_status_fields(&b, p);
+    sb_puts(&b, "}");
     return sb_take(&b);
 }
 
@@ -977,8 +995,7 @@ static void process_op(pending *pd, result_t *r) {
         r->pid = p->pid;
     } else if (!strcmp(fn, "HcsGetProcessProperties")) {
         sb b; sb_init(&b);
-        sb_printf(&b, "{\"ProcessId\":%lu,\"Exited\":%s,\"ExitCode\":%lu,\"LastWaitResult\":0", (unsigned long)p->pid,
-                  p->exited ? "true" : "false", (unsigned long)(p->exited ? p->exitCode : 0));
+        process_status_fields(&b, p);
         if (p->consoleW || p->consoleH) sb_printf(&b, ",\"ConsoleSize\":{\"Height\":%d,\"Width\":%d}", p->consoleH, p->consoleW);
         sb_puts(&b, ",\"CommandLine\":"); sb_jstr(&b, p->cmdline);
         sb_puts(&b, "}");
@@ -1036,7 +1053,16 @@ static DWORD WINAPI scheduler_thread(void *arg) {
             if (pd->raw) {
                 if (!pd->c->gone) { send_msg(pd->c, pd->raw); pd->raw = NULL; }
             } else if (!pd->c->gone) {
-                execute(pd, &r);
+                if (!pd->workDone) execute(pd, &r);
+                if (!pd->workDone && cfg_termLateMs > 0 && r.hr == S_OK && !strcmp(pd->fn, "HcsTerminateProcess")) {
+                    /* knob TerminateCompletionDelayMs: the process is killed now, the op completes later */
+                    pd->workDone = 1;
+                    pd->due = now_ms() + (ULONGLONG)cfg_termLateMs;
+                    schedule(pd);
+                    free(r.doc);
+                    now = now_ms();
+                    continue;
+                }
                 send_done(pd->c, pd->opid, &r);
             }
             free(r.doc);
@@ -1086,6 +1112,7 @@ static void reset_all(void) {
     clear_faults();
     cfg_delayMs = 2;
     cfg_cancelNotImpl = 0;
+    cfg_termLateMs = 0; cfg_exitOmitCode = 0; cfg_exitLastWait = 0;
     free(cfg_schemaVersions); cfg_schemaVersions = NULL;
     vm_rules_reset();
     slog("reset");
@@ -1140,8 +1167,10 @@ static char *service_state_doc(void) {
     }
     sb_puts(&b, "],\"PendingOperations\":");
     n = 0; for (pending *p = g_pending; p; p = p->next) n++;
-    sb_printf(&b, "%d,\"Config\":{\"CompletionDelayMs\":%lld,\"CancelNotImplemented\":%s,\"SupportedSchemaVersions\":%s%s}}", n, cfg_delayMs,
-              cfg_cancelNotImpl ? "true" : "false", cfg_schemaVersions ? cfg_schemaVersions : DEFAULT_VERSIONS, vm_rules_config_json());
+    sb_printf(&b, "%d,\"Config\":{\"CompletionDelayMs\":%lld,\"CancelNotImplemented\":%s,\"SupportedSchemaVersions\":%s,"
+              "\"TerminateCompletionDelayMs\":%lld,\"ExitStatus\":{\"OmitExitCode\":%s,\"LastWaitResult\":%lld}%s}}", n, cfg_delayMs,
+              cfg_cancelNotImpl ? "true" : "false", cfg_schemaVersions ? cfg_schemaVersions : DEFAULT_VERSIONS,
+              cfg_termLateMs, cfg_exitOmitCode ? "true" : "false", cfg_exitLastWait, vm_rules_config_json());
     return sb_take(&b);
 }
 jv *g_grants;
@@ -1160,6 +1189,9 @@ static HRESULT control(client *c, jv *req, char **out) {
         jv *cfg = jget(req, "Config");
         long long v;
         if (jgeti(cfg, "CompletionDelayMs", &v)) cfg_delayMs = v < 0 ? 0 : v;
+        if (jgeti(cfg, "TerminateCompletionDelayMs", &v)) cfg_termLateMs = v < 0 ? 0 : v;
+        jv *es = jget(cfg, "ExitStatus");
+        if (es) { cfg_exitOmitCode = jgetb(es, "OmitExitCode", 0); cfg_exitLastWait = jgeti(es, "LastWaitResult", &v) ? v : 0; }
         jv *b = jget(cfg, "CancelNotImplemented");
         if (b && b->t == J_BOOL) cfg_cancelNotImpl = b->b;
         jv *sv = jget(cfg, "SupportedSchemaVersions");

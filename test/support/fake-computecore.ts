@@ -111,6 +111,8 @@ export interface FakeProcess {
   readonly parameters: Record<string, unknown>;
   exited: boolean;
   exitCode: number;
+  /** What `ProcessStatus` says about the exit: `ExitCode` left out, a non-zero `LastWaitResult`. */
+  exitStatus?: FakeExitStatus;
   readonly signals: string[];
   readonly consoleSizes: Array<{ Width: number; Height: number }>;
   stdinClosedByHcs: boolean;
@@ -119,6 +121,12 @@ export interface FakeProcess {
   /** The guest's view: write here to produce output. Ended when the process exits. */
   readonly stdout: PassThrough | null;
   readonly stderr: PassThrough | null;
+}
+
+/** How a process's exit is reported (HCS-NOTES: ExitCode is valid only when LastWaitResult is 0). */
+export interface FakeExitStatus {
+  omitExitCode?: boolean;
+  lastWaitResult?: number;
 }
 
 export interface FakeCall {
@@ -352,9 +360,11 @@ export class FakeComputeCore implements ComputeCoreApi, Kernel32Api {
     this.#stop(this.system(id), { Status: status, ExitType: exitType });
   }
 
-  /** The process exits with `exitCode`: stdout/stderr end, ProcessExited fires. */
-  exitProcess(pid: number, exitCode = 0): void {
-    this.#exitProcess(this.process(pid), exitCode);
+  /** The process exits with `exitCode`: stdout/stderr end, ProcessExited fires (with `status` shaping its ProcessStatus). */
+  exitProcess(pid: number, exitCode = 0, status?: FakeExitStatus): void {
+    const process = this.process(pid);
+    if (status && !process.exited) process.exitStatus = status;
+    this.#exitProcess(process, exitCode);
   }
 
   /** Delivers an event to every registered callback of system `id`'s handles. */
@@ -1487,10 +1497,11 @@ function systemType(system: FakeSystem): string {
 }
 
 function processStatus(process: FakeProcess) {
+  const { omitExitCode = false, lastWaitResult = 0 } = process.exitStatus ?? {};
   return {
     ProcessId: process.pid,
     Exited: process.exited,
-    ExitCode: process.exitCode,
-    LastWaitResult: 0,
+    ...(!omitExitCode && { ExitCode: process.exitCode }),
+    LastWaitResult: lastWaitResult,
   };
 }

@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import type {
   CreateVirtualDiskOptions,
   DiskHandleResult,
@@ -68,11 +68,20 @@ export class FakeStorage implements StorageBindings {
    * attached), for code that checks or reads the volume.
    */
   readonly #volumeRoot: string | undefined;
+  /** False: HcsGetLayerVhdMountPath answers without the trailing separator. */
+  readonly #trailingSeparator: boolean;
 
-  constructor(options: { volumeRoot?: string } = {}) {
+  constructor(options: { volumeRoot?: string; trailingSeparator?: boolean } = {}) {
     this.#volumeRoot = options.volumeRoot;
+    this.#trailingSeparator = options.trailingSeparator ?? true;
     this.storage = this.#storage();
     this.virtDisk = this.#virtDisk();
+  }
+
+  /** Fails the next `times` calls of `fn` with `code` (as a filter that refuses to detach for a while). */
+  refuse(fn: string, code: number, times: number): void {
+    // A fault counts only the calls that reach it, so each next one fires on its first.
+    for (let i = 0; i < times; i++) this.fail(fn, code, 1);
   }
 
   /** Fails the `nth` (1-based) call of `fn` from now on with `code`. */
@@ -111,7 +120,7 @@ export class FakeStorage implements StorageBindings {
     if (this.#volumeRoot === undefined) return `\\\\?\\Volume{fake-${n}}\\`;
     const volume = join(this.#volumeRoot, `Volume{fake-${n}}`);
     mkdirSync(volume, { recursive: true });
-    return volume;
+    return `${volume}${sep}`; // the root folder of the volume, as Windows' `\\?\Volume{GUID}\`
   }
 
   #record(fn: string, args: unknown[]): number | 'throw' | undefined {
@@ -187,7 +196,8 @@ export class FakeStorage implements StorageBindings {
         if (fault !== undefined) return { hr: fault, path: null };
         const path = this.#pathOf(vhd);
         const volume = path === undefined ? undefined : this.#attached.get(path);
-        return volume === undefined ? { hr: E_NOTFOUND, path: null } : { hr: 0, path: volume };
+        if (volume === undefined) return { hr: E_NOTFOUND, path: null };
+        return { hr: 0, path: this.#trailingSeparator ? volume : volume.replace(/[\\/]$/, '') };
       },
       setupBaseOSVolume: (...args) => call('HcsSetupBaseOSVolume', args, () => 0),
     };

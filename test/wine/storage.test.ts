@@ -196,6 +196,32 @@ describe.runIf(haveSimulatedStorage)('scratch layers through the product', () =>
     expectNoVolumesLeft();
   });
 
+  it('normalises a mount path without its backslash, and retries a detach the filter refuses (sim knobs)', async () => {
+    const r = await runOk<{
+      config: { MountPathTrailingBackslash: boolean };
+      volumePath: string;
+      mounted: StorageAudit;
+      refusedThenOk: { ok: boolean; error?: ErrorInfo };
+      afterRetry: { DetachRefusals: number };
+      unmounted: StorageAudit;
+      givenUp: ErrorInfo | undefined;
+      left: number;
+    }>('storage-volume.mjs', [winPath(work)], {
+      instance: newInstance('st'),
+      // The documented 10 tries, 20 ms apart instead of 1 s.
+      env: { HCSSIM_STORAGE_ROOT: winPath(storageRoot), HCS_SANDBOX_DETACH_INTERVAL_MS: '20' },
+      timeoutMs: 120_000,
+    });
+    expect(r.config.MountPathTrailingBackslash).toBe(false);
+    expect(r.volumePath.endsWith('\\')).toBe(true);
+    expect(r.mounted.AttachedFilters).toHaveLength(1);
+    expect(r.refusedThenOk).toEqual({ ok: true });
+    expect(r.afterRetry.DetachRefusals).toBe(0);
+    expectClean(r.unmounted);
+    expect(r.givenUp).toMatchObject({ operation: 'HcsDetachLayerStorageFilter', hresultHex: '0x800700AA' });
+    expect(r.left).toBe(90); // refused 10 times: the product's DETACH_RETRY.attempts
+  });
+
   it('refuses a scratch disk bigger than the free space, and bad input, before any native call', async () => {
     const r = await run<{
       space: { error?: ErrorInfo; dirExists: boolean };

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { type CallOptions, ComputeSystem } from '../../hcs/index.js';
 import { buildProcessContainer } from '../../schema/index.js';
-import { destroyScratchLayer, mountScratchLayer } from '../../storage/index.js';
+import { destroyScratchLayer, mountedScratchLayer, mountScratchLayer } from '../../storage/index.js';
 import { SandboxNotFoundError } from '../errors.js';
 import type { SandboxRecord } from '../record.js';
 import {
@@ -38,10 +38,14 @@ export const processDriver: IsolationDriver = {
 
   async start(record: SandboxRecord, call: CallOptions): Promise<StartedSandbox> {
     if (!record.scratchDir || !record.layers) throw new SandboxNotFoundError(record.name);
-    let volumePath = record.volumePath;
-    // After a host restart the writable layer is no longer attached: mount it again.
-    if (!volumePath || !existsSync(volumePath)) {
-      volumePath = (await mountScratchLayer(record.scratchDir, record.layers)).volumePath;
+    // Mounted by this process (create, then start): use it. Else, after a host
+    // restart the writable layer is no longer attached: mount it again.
+    let volumePath = mountedScratchLayer(record.scratchDir)?.volumePath;
+    if (!volumePath) {
+      volumePath = record.volumePath;
+      if (!volumePath || !existsSync(volumePath)) {
+        volumePath = (await mountScratchLayer(record.scratchDir, record.layers)).volumePath;
+      }
     }
     const qos = storageQoS(record);
     const document = buildProcessContainer({

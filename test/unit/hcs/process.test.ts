@@ -58,6 +58,7 @@ describe('HcsProcess.create', () => {
 
     await expect(proc.wait()).resolves.toEqual({
       exitCode: 3,
+      lastWaitResult: 0,
       status: { ProcessId: 100, Exited: true, ExitCode: 3, LastWaitResult: 0 },
     });
     await expect(proc.exited).resolves.toMatchObject({ exitCode: 3 });
@@ -267,6 +268,34 @@ describe('HcsProcess methods', () => {
     await finish(system);
   });
 
+  it('a terminate whose ProcessExited comes first succeeds even when the handle closes under it', async () => {
+    const system = await running();
+    const proc = await HcsProcess.create(system, { CommandLine: 'x' });
+    // HCS gives no order between the exit event and the terminate's completion.
+    hcs.fake.onNext('HcsTerminateProcess', { kind: 'hang', honourCancel: true });
+    const killing = proc.terminate();
+    await vi.waitFor(() => expect(hcs.fake.nativeCalls('HcsTerminateProcess')).toHaveLength(1));
+    hcs.fake.exitProcess(proc.pid, 1);
+    await proc.wait();
+    await proc.close(); // what a caller does on exit: cancels the terminate still in flight
+    await expect(killing).resolves.toBeUndefined();
+    await finish(system);
+  });
+
+  it('a terminate the caller cancels still rejects, exited or not', async () => {
+    const system = await running();
+    const proc = await HcsProcess.create(system, { CommandLine: 'x' });
+    hcs.fake.onNext('HcsTerminateProcess', { kind: 'hang', honourCancel: true });
+    const controller = new AbortController();
+    const killing = rejectionOf(proc.terminate({ signal: controller.signal }));
+    await vi.waitFor(() => expect(hcs.fake.nativeCalls('HcsTerminateProcess')).toHaveLength(1));
+    controller.abort();
+    expect(((await killing) as HcsError).canceled).toBe(true);
+    await proc.terminate();
+    await proc.close();
+    await finish(system);
+  });
+
   it('resizes the console and validates the size', async () => {
     const system = await running();
     const proc = await HcsProcess.create(system, { CommandLine: 'x', EmulateConsole: true });
@@ -331,6 +360,29 @@ describe('HcsProcess methods', () => {
     const waitingAgain = proc.wait({ timeoutMs: 1000 });
     hcs.fake.exitProcess(proc.pid, 0xc000013a);
     await expect(waitingAgain).resolves.toMatchObject({ exitCode: 0xc000013a });
+    await proc.close();
+    await finish(system);
+  });
+
+  it('an exit reported without ExitCode is -1, not 0', async () => {
+    const system = await running();
+    const proc = await HcsProcess.create(system, { CommandLine: 'x' });
+    hcs.fake.exitProcess(proc.pid, 0, { omitExitCode: true });
+    await expect(proc.wait()).resolves.toEqual({
+      exitCode: -1,
+      lastWaitResult: 0,
+      status: { ProcessId: proc.pid, Exited: true, LastWaitResult: 0 },
+    });
+    expect(proc.exitCode).toBe(-1);
+    await proc.close();
+    await finish(system);
+  });
+
+  it('surfaces a failed LastWaitResult, and its ExitCode does not count', async () => {
+    const system = await running();
+    const proc = await HcsProcess.create(system, { CommandLine: 'x' });
+    hcs.fake.exitProcess(proc.pid, 0, { lastWaitResult: 0x80070006 | 0 });
+    await expect(proc.wait()).resolves.toMatchObject({ exitCode: -1, lastWaitResult: 0x80070006 | 0 });
     await proc.close();
     await finish(system);
   });

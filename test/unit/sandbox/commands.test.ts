@@ -157,6 +157,20 @@ describe('spawned commands', () => {
     });
   });
 
+  it('kill() succeeds when the exit it caused arrives before the terminate completes', async () => {
+    await withSystem(async (system) => {
+      const handle = await spawnCommand(system, 'ping -t localhost');
+      // The exit event first; the command then closes its process handle, which
+      // cancels the terminate still in flight (issue 12 item 17).
+      host.hcs.fake.onNext('HcsTerminateProcess', { kind: 'hang', honourCancel: true });
+      const killing = handle.kill();
+      await vi.waitFor(() => expect(host.hcs.fake.nativeCalls('HcsTerminateProcess')).toHaveLength(1));
+      host.hcs.fake.exitProcess(handle.pid, 1);
+      await expect(handle.wait()).resolves.toMatchObject({ exitCode: 1 });
+      await expect(killing).resolves.toBeUndefined();
+    });
+  });
+
   it('writes stdin, then closes it', async () => {
     host.hcs.fake.processScript = (p) => {
       let input = '';

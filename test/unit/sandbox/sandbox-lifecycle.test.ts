@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { InvalidArgumentError } from '../../../src/internal/errors.js';
@@ -80,11 +80,23 @@ describe('Sandbox.create', () => {
       Container: {
         Storage: {
           Layers: [{ Id: record.layers[0].id, Path: windowsPath(record.layers[0].path) }],
-          Path: `${windowsPath(record.volumePath)}\\`,
+          Path: windowsPath(record.volumePath), // the volume path keeps its trailing separator
         },
       },
     });
     expect(record.scratchDir).toBe(host.scratchDir('sb1'));
+    expect(host.storage.ledger().attachedFilters).toEqual([record.volumePath]);
+    await sandbox.remove();
+  });
+
+  it('process: start after create in the same process uses the layer this process mounted', async () => {
+    const sandbox = await create('process', { start: false });
+    const record = JSON.parse(readFileSync(host.recordPath('sb1'), 'utf8')).record;
+    // A volume path a stat cannot see (on a real host, `\\?\Volume{GUID}` without
+    // its backslash): the layer is still mounted here, so start must not mount it again.
+    rmSync(record.volumePath, { recursive: true });
+    await sandbox.start();
+    expect(host.storage.sequence().filter((f) => f === 'OpenVirtualDisk')).toEqual([]);
     expect(host.storage.ledger().attachedFilters).toEqual([record.volumePath]);
     await sandbox.remove();
   });

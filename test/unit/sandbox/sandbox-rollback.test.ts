@@ -54,7 +54,8 @@ const STEPS: Record<'process' | 'hyperv', Step[]> = {
   hyperv: [
     ...SCRATCH_STEPS,
     // Hyper-V unmounts the writable layer again: the utility VM attaches it itself.
-    storageStep('HcsDetachLayerStorageFilter', E_FAIL),
+    // Not a refusal a retry gets past: the filter is not there (ERROR_NOT_FOUND).
+    storageStep('HcsDetachLayerStorageFilter', 0x80070490 | 0),
     storageStep('DetachVirtualDisk', ERROR_ACCESS_DENIED),
     hcsStep('HcsCreateComputeSystem', 1, 'HcsCreateComputeSystem (utility VM)'),
     hcsStep('HcsStartComputeSystem', 1, 'HcsStartComputeSystem (utility VM)'),
