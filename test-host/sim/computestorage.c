@@ -10,6 +10,7 @@
 #include <wchar.h>
 #include "common.h"
 #include "storage_common.h"
+#include "sim_rules.h"
 
 #define EXPORT __declspec(dllexport)
 #define HR_W32(e) HRESULT_FROM_WIN32(e)
@@ -244,6 +245,8 @@ static HRESULT disk_of_handle(HANDLE h, WCHAR path[STC_PATH], DWORD *flags, jv *
 /* ---------------------------------------------------------------- computestorage.h */
 HRESULT WINAPI HcsImportLayer(PCWSTR layerPath, PCWSTR sourceFolderPath, PCWSTR layerData) {
     FAULT("HcsImportLayer");
+    HRESULT rule = simr_privileges(); /* privileges.c */
+    if (FAILED(rule)) return rule;
     WCHAR layer[STC_PATH], src[STC_PATH], files[STC_PATH];
     HRESULT hr = path_arg(layerPath, layer);
     if (FAILED(hr)) return hr;
@@ -298,6 +301,8 @@ static DWORD export_volume_root(const WCHAR *layer, const WCHAR *dst) {
 
 HRESULT WINAPI HcsExportLayer(PCWSTR layerPath, PCWSTR exportFolderPath, PCWSTR layerData, PCWSTR options) {
     FAULT("HcsExportLayer");
+    HRESULT rule = simr_privileges(); /* privileges.c */
+    if (FAILED(rule)) return rule;
     WCHAR layer[STC_PATH], dst[STC_PATH], files[STC_PATH], hives[STC_PATH], d2[STC_PATH];
     HRESULT hr = path_arg(layerPath, layer);
     if (FAILED(hr)) return hr;
@@ -374,10 +379,12 @@ static DWORD scan_disks(const WCHAR *dir, jv *ids) {
 HRESULT WINAPI HcsDestroyLayer(PCWSTR layerPath) {
     FAULT("HcsDestroyLayer");
     WCHAR layer[STC_PATH];
-    HRESULT hr = path_arg(layerPath, layer);
+    HRESULT hr = simr_privileges(); /* privileges.c */
     if (FAILED(hr)) return hr;
+    if (FAILED(hr = path_arg(layerPath, layer))) return hr;
     if (!stc_exists(layer)) return HR_W32(ERROR_PATH_NOT_FOUND);
     if (!stc_is_dir(layer)) return HR_W32(ERROR_DIRECTORY);
+    if (simr_destroy_leaves_folder()) return S_OK; /* privileges.c: success, folder left behind */
     stc_lock();
     jv *ids = jnew(J_ARR);
     WCHAR mk[STC_PATH]; marker_path(layer, STC_WRITABLE_MARKER, mk);
@@ -406,8 +413,10 @@ HRESULT WINAPI HcsSetupBaseOSLayer(PCWSTR layerPath, HANDLE vhdHandle, PCWSTR op
     if (!stc_is_dir(layer)) return HR_W32(ERROR_PATH_NOT_FOUND);
     stc_join(files, layer, L"Files");
     if (!stc_is_dir(files)) return HCSSIM_E_INVALID_LAYER;
+    if (FAILED(hr = simr_setup_base_os(layer, isVm))) return hr; /* privileges.c */
     jv *out = jnew(J_OBJ);
     jset(out, "Type", jnew_str(isVm ? "Vm" : "Container"));
+    { char *lu = w2u(layer); jset(out, "LayerPath", jnew_str(lu)); free(lu); } /* where it was set up */
     if (isVm) {
         jv *meta; DWORD flags;
         if (FAILED(hr = disk_of_handle(vhdHandle, disk, &flags, &meta))) { json_free(out); return hr; }
@@ -471,6 +480,7 @@ HRESULT WINAPI HcsInitializeWritableLayer(PCWSTR writableLayerPath, PCWSTR layer
     json_free(opt);
     jv *parents;
     if (FAILED(hr = parse_layers(layerData, 1, &parents))) return hr;
+    if (FAILED(hr = simr_base_setup(parents))) { json_free(parents); return hr; } /* privileges.c */
     marker_path(layer, STC_WRITABLE_MARKER, mk);
     stc_lock();
     DWORD e = 0;
@@ -501,6 +511,7 @@ HRESULT WINAPI HcsAttachLayerStorageFilter(PCWSTR layerPath, PCWSTR layerData) {
     if (!stc_is_dir(layer)) return HR_W32(ERROR_PATH_NOT_FOUND);
     jv *parents;
     if (FAILED(hr = parse_layers(layerData, 1, &parents))) return hr;
+    if (FAILED(hr = simr_base_setup(parents))) { json_free(parents); return hr; } /* privileges.c */
     marker_path(layer, STC_WRITABLE_MARKER, mk);
     stc_lock();
     jv *m;
@@ -550,6 +561,7 @@ HRESULT WINAPI HcsDetachLayerStorageFilter(PCWSTR layerPath) {
 
 HRESULT WINAPI HcsFormatWritableLayerVhd(HANDLE vhdHandle) {
     FAULT("HcsFormatWritableLayerVhd");
+    if (simr_unelevated()) return HR_W32(ERROR_ACCESS_DENIED); /* privileges.c */
     WCHAR disk[STC_PATH]; DWORD flags = 0; jv *meta;
     stc_lock();
     HRESULT hr = disk_of_handle(vhdHandle, disk, &flags, &meta);
@@ -584,7 +596,10 @@ HRESULT WINAPI HcsGetLayerVhdMountPath(HANDLE vhdHandle, PWSTR *mountPath) {
     if (!FAILED(hr)) {
         if (!jgetb(meta, "Attached", 0)) hr = HR_W32(ERROR_NOT_READY);
         else if (!jgetb(meta, "Formatted", 0)) hr = HR_W32(ERROR_UNRECOGNIZED_VOLUME);
-        else {
+        else if (simr_unelevated()) { /* privileges.c: a filtered token gets success and an empty path */
+            *mountPath = out_string(L"", 1);
+            if (!*mountPath) hr = E_OUTOFMEMORY;
+        } else {
             WCHAR vol[STC_PATH], withSep[STC_PATH];
             stc_disk_data_dir(jgets(meta, "DiskId"), 1, vol);
             _snwprintf(withSep, STC_PATH, L"%ls\\", vol); withSep[STC_PATH - 1] = 0;
@@ -748,6 +763,8 @@ EXPORT HRESULT WINAPI HcsSimStorageControl(PCWSTR request, PWSTR *response) {
         hr = E_INVALIDARG;
     } else if (!strcmp(op, "InjectFault")) {
         hr = inject_fault(jget(req, "Fault"), &out);
+    } else if (!strcmp(op, "SetConfig")) {
+        hr = simr_set_config(jget(req, "Config"), &out); /* privileges.c */
     } else if (!strcmp(op, "ClearFaults")) {
         EnterCriticalSection(&g_cs); g_nfaults = 0; LeaveCriticalSection(&g_cs);
         out = xstrdup("{}");

@@ -183,6 +183,17 @@ static DWORD run_child(const WCHAR *args) {
 }
 
 /* ---------------------------------------------------------------- main */
+static void enable_backup_restore(void) {
+    static const WCHAR *names[] = { L"SeBackupPrivilege", L"SeRestorePrivilege" };
+    HANDLE t;
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_ADJUST_PRIVILEGES, &t)) return;
+    for (int i = 0; i < 2; i++) {
+        TOKEN_PRIVILEGES tp = { 1, { { { 0, 0 }, SE_PRIVILEGE_ENABLED } } };
+        if (LookupPrivilegeValueW(NULL, names[i], &tp.Privileges[0].Luid)) AdjustTokenPrivileges(t, FALSE, &tp, 0, NULL, NULL);
+    }
+    CloseHandle(t);
+}
+
 int wmain(int argc, WCHAR **argv) {
     if (argc >= 4 && !wcscmp(argv[1], L"child-attach")) return child_attach(argv[2], argv[3]);
 
@@ -192,6 +203,11 @@ int wmain(int argc, WCHAR **argv) {
     mkdirs(dir);
     free(control("{\"Op\":\"Reset\"}"));
     free(control("{\"Op\":\"ResetAudit\"}"));
+    /* The host rules of privileges.c: this suite exercises the folder model, so it enables the backup and restore
+       privileges as the product does, and lets unset-up base layers be parents (the rules have their own tests
+       in test/wine/storage-rules.test.ts). */
+    enable_backup_restore();
+    free(control("{\"Op\":\"SetConfig\",\"Config\":{\"RequireBaseSetup\":false}}"));
 
     /* which virtdisk.dll is this? */
     HMODULE vd = GetModuleHandleW(L"virtdisk.dll");
@@ -432,7 +448,10 @@ int wmain(int argc, WCHAR **argv) {
     CHECK_HR(HcsSetupBaseOSLayer(imp, NULL, L"{\"Type\":\"Nope\"}"), E_INVALID_JSON, "HcsSetupBaseOSLayer: bad Type -> HCS_E_INVALID_JSON");
     CHECK_HR(HcsSetupBaseOSLayer(noFiles, NULL, L"{\"Type\":\"Container\"}"), E_INVALID_LAYER, "HcsSetupBaseOSLayer: no Files -> HCS_E_INVALID_LAYER");
     CHECK_HR(HcsSetupBaseOSLayer(wf(L"%ls\\nolayer", dir), NULL, L"{\"Type\":\"Container\"}"), HRW(ERROR_PATH_NOT_FOUND), "HcsSetupBaseOSLayer: missing -> ERROR_PATH_NOT_FOUND");
+    CHECK_HR(HcsSetupBaseOSLayer(imp, NULL, L"{\"Type\":\"Container\"}"), HRW(ERROR_ALREADY_EXISTS), "HcsSetupBaseOSLayer with Hives\\ present -> ERROR_ALREADY_EXISTS");
+    rmtree(wf(L"%ls\\Hives", imp)); /* what hcsshim's SetupContainerBaseLayer does first */
     CHECK_HR(HcsSetupBaseOSLayer(imp, NULL, L"{\"Type\":\"Container\"}"), S_OK, "HcsSetupBaseOSLayer Container -> S_OK");
+    CHECK_HR(HcsSetupBaseOSLayer(imp, NULL, L"{\"Type\":\"Container\"}"), HRW(ERROR_ALREADY_EXISTS), "HcsSetupBaseOSLayer twice -> ERROR_ALREADY_EXISTS (it made Hives\\)");
     CHECK(exists(wf(L"%ls\\.hcssim-baseos.json", imp)), "base OS marker written");
     {
         WCHAR uvm[MAX_PATH], tv[MAX_PATH]; HANDLE ht;
