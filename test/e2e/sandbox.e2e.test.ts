@@ -1,6 +1,14 @@
 import { release } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { destroyLayer, importLayer, OwnImageSource, pullImage, runDoctor, Sandbox } from '../../src/index.js';
+import {
+  destroyLayer,
+  importLayer,
+  OwnImageSource,
+  pullImage,
+  runDoctor,
+  Sandbox,
+  setupBaseLayer,
+} from '../../src/index.js';
 
 // Real-Windows tier, the product end to end: pull Nano Server for this host's
 // build without Docker, run a process-isolated sandbox, move a file, remove it.
@@ -31,6 +39,7 @@ describe.runIf(enabled)('sandboxes on real Windows', () => {
     const result = await pullImage(image, {
       store: new OwnImageSource(),
       importLayer,
+      setupBaseLayer,
       destroyLayer,
       hostBuild: build,
       // Windows 11 runs Server 2022 images with process isolation: accept the older build there.
