@@ -7,8 +7,8 @@ export { type NativeBindings, nativeBindings, setNativeBindings } from './core/p
 export * from './core/types.js';
 export * from './jobs/index.js';
 export * from './network/provider.js';
+export * from './security/index.js';
 export { FunctionUnavailableError, HcsUnavailableError } from './shared/errors.js';
 export type { HResult, Kernel32Api, Win32Handle } from './shared/types.js';
 export { type StorageBindings, setStorageBindings, storageBindings } from './storage/provider.js';
 export * from './storage/types.js';
-export * from './security/index.js';

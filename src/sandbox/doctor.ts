@@ -2,7 +2,12 @@ import { access, constants, mkdir } from 'node:fs/promises';
 import { release } from 'node:os';
 import { enumerateComputeSystems, HcsError, HcsUnavailableError, serviceProperties } from '../hcs/index.js';
 import { listNetworks } from '../network/index.js';
-import { checkStorageLibraries, findHostBaseImage, listImages, processTokenStatus } from '../storage/index.js';
+import {
+  checkStorageLibraries,
+  findHostBaseImage,
+  listImages,
+  processTokenStatus,
+} from '../storage/index.js';
 import { StateStore } from './state-store.js';
 
 /** One finding of `doctor`: what was checked, whether it is fine, and what to do if not. */
@@ -175,7 +180,9 @@ function tokenChecks(): DoctorCheck[] {
     {
       check: 'SeManageVolumePrivilege',
       ok: held('SeManageVolumePrivilege'),
-      detail: held('SeManageVolumePrivilege') ? 'held (scratch disks)' : 'not held: scratch disks cannot be created',
+      detail: held('SeManageVolumePrivilege')
+        ? 'held (scratch disks)'
+        : 'not held: scratch disks cannot be created',
       ...(held('SeManageVolumePrivilege') ? {} : { fix: ELEVATE }),
     },
     {

@@ -12,7 +12,8 @@ export const ADVAPI32_PROTOTYPES = {
     signature: 'int OpenProcessToken(void *ProcessHandle, uint32 DesiredAccess, _Out_ void **TokenHandle)',
   },
   LookupPrivilegeValueW: {
-    signature: 'int LookupPrivilegeValueW(const char16_t *lpSystemName, const char16_t *lpName, _Out_ LUID *lpLuid)',
+    signature:
+      'int LookupPrivilegeValueW(const char16_t *lpSystemName, const char16_t *lpName, _Out_ LUID *lpLuid)',
   },
   AdjustTokenPrivileges: {
     signature:
