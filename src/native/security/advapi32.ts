@@ -111,7 +111,7 @@ export class KoffiAdvapi32 implements SecurityApi {
       const list = this.#tokenInfo(token, TokenPrivileges);
       const count = list.readUInt32LE(0);
       const states: Record<string, PrivilegeState> = {};
-      for (const { name, luid } of wanted) states[name] = { held: false, enabled: false };
+      for (const { name } of wanted) states[name] = { held: false, enabled: false };
       for (let i = 0; i < count; i++) {
         const at = 4 + i * LUID_AND_ATTRIBUTES_SIZE;
         const low = list.readUInt32LE(at);
