@@ -27,6 +27,7 @@ await main(async () => {
   trace('privileges: import, export and destroy with the sim checking the token');
   const basePath = join(work, 'layers', 'base');
   result.import = await outcome(() => storage.importLayer(basePath, source, []));
+  if (!result.import.ok) return result; // the rest needs the layer
 
   trace('a base layer that was not set up cannot be a parent');
   const parents = [storage.layerRef(basePath)];
