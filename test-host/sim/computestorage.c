@@ -411,20 +411,25 @@ HRESULT WINAPI HcsSetupBaseOSLayer(PCWSTR layerPath, HANDLE vhdHandle, PCWSTR op
     int isVm = 0;
     if (FAILED(hr = base_os_type(options, &isVm))) return hr;
     if (!stc_is_dir(layer)) return HR_W32(ERROR_PATH_NOT_FOUND);
+    if (FAILED(hr = simr_setup_base_os(layer, isVm))) return hr; /* privileges.c */
     stc_join(files, layer, L"Files");
     if (!stc_is_dir(files)) return HCSSIM_E_INVALID_LAYER;
-    if (FAILED(hr = simr_setup_base_os(layer, isVm))) return hr; /* privileges.c */
     jv *out = jnew(J_OBJ);
     jset(out, "Type", jnew_str(isVm ? "Vm" : "Container"));
     { char *lu = w2u(layer); jset(out, "LayerPath", jnew_str(lu)); free(lu); } /* where it was set up */
     if (isVm) {
         jv *meta; DWORD flags;
         if (FAILED(hr = disk_of_handle(vhdHandle, disk, &flags, &meta))) { json_free(out); return hr; }
+        /* Attached, not formatted: SetupBaseOSLayer Vm writes the disk itself (hcsshim
+           computestorage/helpers.go SetupUtilityVMBaseLayer: "no need to format it"). */
         if (!jgetb(meta, "Attached", 0)) hr = HR_W32(ERROR_NOT_READY);
-        else if (!jgetb(meta, "Formatted", 0)) hr = HR_W32(ERROR_UNRECOGNIZED_VOLUME);
         if (!FAILED(hr)) {
             WCHAR vol[STC_PATH], vmk[STC_PATH];
             stc_disk_data_dir(jgets(meta, "DiskId"), 1, vol);
+            DWORD me = stc_mkdirs(vol);
+            if (me) hr = HR_W32(me);
+            jset(meta, "Formatted", jbool(1));
+            if (!me && (me = stc_disk_write(disk, meta, NULL))) hr = HR_W32(me);
             char *du = w2u(disk); jset(out, "Disk", jnew_str(du)); free(du);
             char *lu = w2u(layer);
             jv *vm = jnew(J_OBJ); jset(vm, "Type", jnew_str("Vm")); jset(vm, "LayerPath", jnew_str(lu)); free(lu);

@@ -462,6 +462,7 @@ int wmain(int argc, WCHAR **argv) {
         CHECK_HR(HcsSetupBaseOSLayer(uvm, ht, L"{\"Type\":\"Vm\"}"), HRW(ERROR_NOT_READY), "HcsSetupBaseOSLayer Vm with a detached disk -> ERROR_NOT_READY");
         CHECK_HR(HcsSetupBaseOSLayer(uvm, (HANDLE)(ULONG_PTR)0x1234, L"{\"Type\":\"Vm\"}"), E_HANDLE, "HcsSetupBaseOSLayer Vm with a bad handle -> E_HANDLE");
         attach(ht, ATT_FLAGS);
+        CHECK_HR(HcsSetupBaseOSLayer(wf(L"%ls\\Files", uvm), ht, L"{\"Type\":\"Vm\"}"), HRW(ERROR_GEN_FAILURE), "HcsSetupBaseOSLayer Vm on UtilityVM\\Files -> ERROR_GEN_FAILURE (measured by hcsctl)");
         CHECK_HR(HcsSetupBaseOSLayer(uvm, ht, L"{\"Type\":\"Vm\"}"), S_OK, "HcsSetupBaseOSLayer Vm with an attached formatted disk -> S_OK");
         DetachVirtualDisk(ht, 0, 0);
         CloseHandle(ht);
