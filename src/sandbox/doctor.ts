@@ -2,7 +2,12 @@ import { access, constants, mkdir } from 'node:fs/promises';
 import { release } from 'node:os';
 import { enumerateComputeSystems, HcsError, HcsUnavailableError, serviceProperties } from '../hcs/index.js';
 import { listNetworks } from '../network/index.js';
-import { checkStorageLibraries, findHostBaseImage, listImages } from '../storage/index.js';
+import {
+  checkStorageLibraries,
+  findHostBaseImage,
+  listImages,
+  processTokenStatus,
+} from '../storage/index.js';
 import { StateStore } from './state-store.js';
 
 /** One finding of `doctor`: what was checked, whether it is fine, and what to do if not. */
@@ -83,6 +88,8 @@ export async function runDoctor(options: { home?: string } = {}): Promise<Doctor
     });
   }
 
+  checks.push(...tokenChecks());
+
   for (const library of checkStorageLibraries()) {
     checks.push({
       check: library.library,
@@ -147,4 +154,52 @@ export async function runDoctor(options: { home?: string } = {}): Promise<Doctor
     });
   }
   return checks;
+}
+
+const ELEVATE = 'run hcs-sandbox from an elevated shell (Run as administrator)';
+
+/**
+ * What HCS storage asks of the process token (measured: hcsctl
+ * docs/findings.md, "Elevation"): an elevated token with BUILTIN\Administrators
+ * enabled (layer import, PrepareLayer, formatting a scratch disk),
+ * SeManageVolumePrivilege (scratch disks), and SeBackupPrivilege +
+ * SeRestorePrivilege held (layer import, export, destroy; enabled when used).
+ */
+function tokenChecks(): DoctorCheck[] {
+  let token: ReturnType<typeof processTokenStatus>;
+  try {
+    token = processTokenStatus();
+  } catch (error) {
+    return [{ check: 'Elevation', ok: false, detail: (error as Error).message, fix: 'see the error above' }];
+  }
+  const held = (name: string) => token.privileges[name]?.held === true;
+  const elevated = token.elevated && token.administrators;
+  const backupRestore = ['SeBackupPrivilege', 'SeRestorePrivilege'].filter((p) => !held(p));
+  return [
+    {
+      check: 'Elevation',
+      ok: elevated,
+      detail: elevated
+        ? 'elevated, BUILTIN\\Administrators enabled'
+        : `${token.elevated ? 'elevated' : 'not elevated'}, BUILTIN\\Administrators ${token.administrators ? 'enabled' : 'not enabled'}`,
+      ...(elevated ? {} : { fix: ELEVATE }),
+    },
+    {
+      check: 'SeManageVolumePrivilege',
+      ok: held('SeManageVolumePrivilege'),
+      detail: held('SeManageVolumePrivilege')
+        ? 'held (scratch disks)'
+        : 'not held: scratch disks cannot be created',
+      ...(held('SeManageVolumePrivilege') ? {} : { fix: ELEVATE }),
+    },
+    {
+      check: 'Backup and restore privileges',
+      ok: backupRestore.length === 0,
+      detail:
+        backupRestore.length === 0
+          ? 'SeBackupPrivilege and SeRestorePrivilege held (enabled for layer import, export, destroy)'
+          : `not held: ${backupRestore.join(', ')}`,
+      ...(backupRestore.length === 0 ? {} : { fix: ELEVATE }),
+    },
+  ];
 }

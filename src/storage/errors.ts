@@ -1,4 +1,4 @@
-import { HcsSandboxError, InvalidStateError } from '../internal/errors.js';
+import { HcsSandboxError, InvalidStateError, UnavailableError } from '../internal/errors.js';
 import { formatBytes } from '../internal/format-bytes.js';
 
 /**
@@ -62,5 +62,48 @@ export class ScratchLayerStateError extends InvalidStateError {
   constructor(dir: string, message: string) {
     super('SCRATCH_LAYER_STATE', message);
     this.dir = dir;
+  }
+}
+
+/**
+ * HCS storage needs an elevated process: an enabled BUILTIN\Administrators
+ * SID, and for layer import, export and destroy the backup and restore
+ * privileges (measured: hcsctl docs/findings.md, "Elevation"). Raised before
+ * the call, or when HCS answers as it does to a filtered token (an empty
+ * mount path). `missing` names what the token lacks.
+ */
+export class ElevationRequiredError extends UnavailableError {
+  /** The storage step that needs it (`HcsImportLayer`, `createScratchLayer`...). */
+  readonly operation: string;
+  readonly missing: string[];
+
+  constructor(operation: string, missing: string[]) {
+    super(
+      'ELEVATION_REQUIRED',
+      `${operation} needs an elevated process (missing: ${missing.join(', ')}). ` +
+        'Run hcs-sandbox from an elevated shell (Run as administrator); ' +
+        '`hcs-sandbox doctor` lists what this token has.',
+    );
+    this.operation = operation;
+    this.missing = missing;
+  }
+}
+
+/**
+ * `HcsDestroyLayer` reported success but the layer folder is still there (it
+ * can, measured: hcsctl docs/findings.md). Nothing deletes it with plain file
+ * calls: restored security descriptors refuse them, and a half-deleted layer
+ * is worse than a whole one.
+ */
+export class LayerNotRemovedError extends InvalidStateError {
+  readonly path: string;
+
+  constructor(path: string) {
+    super(
+      'LAYER_NOT_REMOVED',
+      `HcsDestroyLayer reported success but ${path} is still there. ` +
+        'Close whatever holds files in it (an explorer window, a scanner, a mounted sandbox) and remove it again.',
+    );
+    this.path = path;
   }
 }

@@ -5,7 +5,14 @@
  */
 
 export { checkStorageLibraries, type LibraryCheck } from './diagnostics.js';
-export { InsufficientSpaceError, RollbackError, ScratchLayerStateError, type UndoFailure } from './errors.js';
+export {
+  ElevationRequiredError,
+  InsufficientSpaceError,
+  LayerNotRemovedError,
+  RollbackError,
+  ScratchLayerStateError,
+  type UndoFailure,
+} from './errors.js';
 export * from './images/index.js';
 export {
   buildLayerData,
@@ -15,7 +22,9 @@ export {
   importLayer,
   layerIdFromPath,
   layerRef,
+  setupBaseLayer,
 } from './layers.js';
+export { processTokenStatus } from './privileges.js';
 export {
   type CreateScratchLayerOptions,
   createScratchLayer,

@@ -1,10 +1,22 @@
-import { isAbsolute } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HcsError } from '../hcs/errors.js';
 import { InvalidArgumentError } from '../internal/errors.js';
-import { type HResult, storageBindings } from '../native/index.js';
+import { exists } from '../internal/fs.js';
+import {
+  FunctionUnavailableError,
+  type HResult,
+  hresultFromWin32,
+  nativeBindings,
+  OpenVirtualDiskFlag,
+  storageBindings,
+  type VirtualDiskHandle,
+} from '../native/index.js';
 import type { Hcs } from '../schema/index.js';
+import { LayerNotRemovedError } from './errors.js';
 import { defaultLayerId } from './images/layer-id.js';
+import { enableBackupRestore, requireElevation } from './privileges.js';
 import type { LayerImporter, LayerRef } from './types.js';
 
 const GUID = /^[0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}$/;
@@ -79,6 +91,7 @@ export const importLayer: LayerImporter = async (layerPath, sourcePath, parents)
   checkAbsolutePath(layerPath, 'layerPath');
   checkAbsolutePath(sourcePath, 'sourcePath');
   checkLayers(parents);
+  enableBackupRestore('HcsImportLayer');
   const hr = await storageBindings().storage.importLayer(
     layerPath,
     sourcePath,
@@ -114,6 +127,7 @@ export async function exportLayer(
     throw new InvalidArgumentError('writable', 'a boolean', options.writable);
   }
   const exportOptions: Hcs.ExportLayerOptions = { IsWritableLayer: options.writable ?? false };
+  enableBackupRestore('HcsExportLayer');
   const hr = await storageBindings().storage.exportLayer(
     layerPath,
     exportPath,
@@ -123,25 +137,163 @@ export async function exportLayer(
   checkHResult(hr, 'HcsExportLayer');
 }
 
+/** Waits between the HcsDestroyLayer calls of one destroy (a transient refusal, or a folder left behind). */
+const DESTROY_RETRY_MS = [50, 200, 800];
+
 /**
  * Deletes a layer folder with the backup/restore rights layer files need
- * (`HcsDestroyLayer`). A folder that does not exist is not an error.
+ * (`HcsDestroyLayer`), then checks that it is gone: HcsDestroyLayer can report
+ * success and leave the tree (measured: hcsctl docs/findings.md), so a folder
+ * still there is destroyed again, briefly, and then reported as
+ * {@link LayerNotRemovedError}. Never a plain delete: restored security
+ * descriptors refuse it. A folder that does not exist is not an error.
  *
  * @see https://learn.microsoft.com/virtualization/api/hcs/reference/hcsdestroylayer
  */
 export async function destroyLayer(path: string): Promise<void> {
   checkAbsolutePath(path, 'path');
-  let hr = await storageBindings().storage.destroyLayer(path);
+  enableBackupRestore('HcsDestroyLayer');
+  const destroy = () => storageBindings().storage.destroyLayer(path);
+  let hr = await destroy();
   // A file whose last handle is closing (a just-detached disk, an indexer or a
   // scanner) keeps its folder "not empty" or "in use" for a moment: retry briefly.
-  for (const waitMs of [50, 200, 800]) {
-    if (!isTransient(hr)) break;
+  for (const waitMs of DESTROY_RETRY_MS) {
+    if (!isTransient(hr) && !(hr >= 0 && (await exists(path)))) break;
     await sleep(waitMs);
-    hr = await storageBindings().storage.destroyLayer(path);
+    hr = await destroy();
   }
   if (isNotFound(hr)) return;
   checkHResult(hr, 'HcsDestroyLayer');
+  if (await exists(path)) throw new LayerNotRemovedError(path);
 }
+
+/** Template disks of a base layer, as hcsshim names them (internal/wclayer/legacy.go). */
+const CONTAINER_BASE_VHD = 'blank-base.vhdx';
+const CONTAINER_DIFF_VHD = 'blank.vhdx';
+const UVM_BASE_VHD = 'SystemTemplateBase.vhdx';
+const UVM_DIFF_VHD = 'SystemTemplate.vhdx';
+/**
+ * GUESS: maximum sizes of the (dynamic) template disks. hcsshim's helpers take
+ * the size from their caller; 20 GiB is what a default scratch gives a
+ * container (measured: hcsctl docs/findings.md, "Scratch sizing").
+ */
+const CONTAINER_TEMPLATE_GB = 20n;
+const UVM_TEMPLATE_GB = 10n;
+const TEMPLATE_BLOCK_BYTES = 1024 * 1024;
+
+/**
+ * Makes a base layer (one without parents) usable, once it is in its final
+ * place: a differencing disk records its parent's absolute path, so this runs
+ * after the layer is moved into the store, never before. The steps of hcsshim's
+ * `computestorage/helpers.go` (SetupContainerBaseLayer, SetupUtilityVMBaseLayer):
+ *
+ * 1. remove `Hives\` and `Layout`, which HcsSetupBaseOSLayer regenerates and
+ *    refuses to overwrite (ERROR_ALREADY_EXISTS, measured by hcsctl);
+ * 2. create and format `blank-base.vhdx`, close it, HcsSetupBaseOSLayer
+ *    `{"Type":"Container"}` on the layer, create the differencing `blank.vhdx`;
+ * 3. when `UtilityVM\Files` exists: create `UtilityVM\SystemTemplateBase.vhdx`,
+ *    attach it, HcsSetupBaseOSLayer `{"Type":"Vm"}` on `<layer>\UtilityVM`
+ *    (`UtilityVM\Files` gives ERROR_GEN_FAILURE, measured by hcsctl), detach,
+ *    create the differencing `SystemTemplate.vhdx`;
+ * 4. HcsGrantVmGroupAccess on each template disk, so a utility VM can open them.
+ */
+export async function setupBaseLayer(path: string): Promise<void> {
+  checkAbsolutePath(path, 'path');
+  requireElevation('HcsSetupBaseOSLayer');
+  const { storage } = storageBindings();
+  await rm(join(path, 'Hives'), { recursive: true, force: true });
+  await rm(join(path, 'Layout'), { recursive: true, force: true });
+
+  const base = join(path, CONTAINER_BASE_VHD);
+  const diff = join(path, CONTAINER_DIFF_VHD);
+  const handle = await createTemplateDisk(base, diff, CONTAINER_TEMPLATE_GB);
+  try {
+    checkHResult(await storage.formatWritableLayerVhd(handle), 'HcsFormatWritableLayerVhd');
+  } finally {
+    await closeTemplateDisk(handle); // closed before setup: Container takes no handle
+  }
+  checkHResult(
+    await storage.setupBaseOSLayer(path, null, JSON.stringify({ Type: 'Container' })),
+    'HcsSetupBaseOSLayer',
+  );
+  await createDiffDisk(diff, base);
+  await grantVmGroupAccess([base, diff]);
+
+  const uvm = join(path, 'UtilityVM');
+  if (!(await exists(join(uvm, 'Files')))) return;
+  const uvmBase = join(uvm, UVM_BASE_VHD);
+  const uvmDiff = join(uvm, UVM_DIFF_VHD);
+  const uvmHandle = await createTemplateDisk(uvmBase, uvmDiff, UVM_TEMPLATE_GB);
+  try {
+    const { virtDisk } = storageBindings();
+    checkWin32(await virtDisk.attachVirtualDisk(uvmHandle, 0), 'AttachVirtualDisk');
+    try {
+      checkHResult(
+        await storage.setupBaseOSLayer(uvm, uvmHandle, JSON.stringify({ Type: 'Vm' })),
+        'HcsSetupBaseOSLayer',
+      );
+    } finally {
+      checkWin32(await virtDisk.detachVirtualDisk(uvmHandle), 'DetachVirtualDisk');
+    }
+  } finally {
+    await closeTemplateDisk(uvmHandle);
+  }
+  await createDiffDisk(uvmDiff, uvmBase);
+  await grantVmGroupAccess([uvmBase, uvmDiff]);
+}
+
+/** Creates a fresh template base disk (any earlier pair is removed first, as hcsshim does). */
+async function createTemplateDisk(base: string, diff: string, sizeGB: bigint): Promise<VirtualDiskHandle> {
+  await rm(base, { force: true });
+  await rm(diff, { force: true });
+  const disk = await storageBindings().virtDisk.createVirtualDisk(base, {
+    maximumSizeBytes: sizeGB * 2n ** 30n,
+    blockSizeBytes: TEMPLATE_BLOCK_BYTES,
+  });
+  checkWin32(disk.error, 'CreateVirtualDisk');
+  if (!disk.handle) throw new HcsError({ hresult: E_UNEXPECTED, operation: 'CreateVirtualDisk' });
+  return disk.handle;
+}
+
+/** A differencing disk over `parent` (go-winio vhd.CreateDiffVhd: ParentPath, 1 MiB blocks, cached parent IO). */
+async function createDiffDisk(path: string, parent: string): Promise<void> {
+  const disk = await storageBindings().virtDisk.createVirtualDisk(path, {
+    maximumSizeBytes: 0n,
+    blockSizeBytes: TEMPLATE_BLOCK_BYTES,
+    parentPath: parent,
+    openFlags: OpenVirtualDiskFlag.CachedIo,
+  });
+  checkWin32(disk.error, 'CreateVirtualDisk');
+  if (disk.handle) await closeTemplateDisk(disk.handle);
+}
+
+async function closeTemplateDisk(handle: VirtualDiskHandle): Promise<void> {
+  if (!(await storageBindings().virtDisk.closeHandle(handle))) {
+    throw new HcsError({ hresult: hresultFromWin32(6 /* ERROR_INVALID_HANDLE */), operation: 'CloseHandle' });
+  }
+}
+
+/**
+ * HcsGrantVmGroupAccess on each file. Builds before 19041 lack it; there only
+ * process isolation can use the layer, which needs no VM access, so it is skipped.
+ */
+async function grantVmGroupAccess(files: readonly string[]): Promise<void> {
+  const { computeCore } = nativeBindings();
+  for (const file of files) {
+    try {
+      checkHResult(await computeCore.grantVmGroupAccess(file), 'HcsGrantVmGroupAccess');
+    } catch (error) {
+      if (error instanceof FunctionUnavailableError) return;
+      throw error;
+    }
+  }
+}
+
+function checkWin32(error: number, operation: string): void {
+  if (error !== 0) throw new HcsError({ hresult: hresultFromWin32(error), operation });
+}
+
+const E_UNEXPECTED = 0x8000ffff | 0;
 
 /** ERROR_DIR_NOT_EMPTY / ERROR_SHARING_VIOLATION as HRESULTs: worth another try. */
 function isTransient(hr: HResult): boolean {

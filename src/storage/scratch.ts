@@ -10,9 +10,10 @@ import {
   type VirtualDiskHandle,
   type Win32Error,
 } from '../native/index.js';
-import { InsufficientSpaceError, ScratchLayerStateError } from './errors.js';
+import { ElevationRequiredError, InsufficientSpaceError, ScratchLayerStateError } from './errors.js';
 import { detachStorageFilter, isNothingToDetach } from './filter-detach.js';
 import { buildLayerData, checkAbsolutePath, checkHResult, checkLayers, destroyLayer } from './layers.js';
+import { requireElevation } from './privileges.js';
 import { freeSpace } from './space.js';
 import type { LayerRef, Progress } from './types.js';
 import { type UndoStack, withUndo } from './undo.js';
@@ -75,6 +76,7 @@ export async function createScratchLayer(
 ): Promise<ScratchLayer> {
   const { dir, sizeGB, parents } = checkCreateOptions(options);
   call.signal?.throwIfAborted();
+  requireElevation('createScratchLayer');
   const requestedBytes = sizeGB * 2 ** 30;
   const space = await freeSpace(dir);
   if (space.freeBytes < requestedBytes) {
@@ -127,6 +129,7 @@ export async function mountScratchLayer(
   checkAbsolutePath(dir, 'dir');
   checkLayers(parents);
   call.signal?.throwIfAborted();
+  requireElevation('mountScratchLayer');
   const vhdxPath = join(dir, SCRATCH_VHDX);
   if (mounted.has(key(dir))) {
     throw new ScratchLayerStateError(dir, `The scratch layer in ${dir} is already mounted by this process.`);
@@ -244,7 +247,8 @@ async function mountSteps(
   progress('mount-path');
   const mount = await storage.getLayerVhdMountPath(handle);
   checkHResult(mount.hr, 'HcsGetLayerVhdMountPath');
-  if (!mount.path) throw new HcsError({ hresult: E_UNEXPECTED, operation: 'HcsGetLayerVhdMountPath' });
+  // A filtered (unelevated) token gets success and an empty path (measured by hcsctl).
+  if (!mount.path) throw new ElevationRequiredError('HcsGetLayerVhdMountPath', ['an elevated token']);
   const volumePath = withTrailingSeparator(mount.path);
 
   if (initialize) {

@@ -13,6 +13,7 @@
 #include "storage_common.h"
 #include "transport.h"
 #include "storage_knobs.h"
+#include "sim_rules.h"
 
 #define EXPORT __declspec(dllexport)
 #define HR_W32(e) HRESULT_FROM_WIN32(e)
@@ -247,6 +248,8 @@ static HRESULT disk_of_handle(HANDLE h, WCHAR path[STC_PATH], DWORD *flags, jv *
 /* ---------------------------------------------------------------- computestorage.h */
 HRESULT WINAPI HcsImportLayer(PCWSTR layerPath, PCWSTR sourceFolderPath, PCWSTR layerData) {
     FAULT("HcsImportLayer");
+    HRESULT rule = simr_privileges(); /* privileges.c */
+    if (FAILED(rule)) return rule;
     WCHAR layer[STC_PATH], src[STC_PATH], files[STC_PATH];
     HRESULT hr = path_arg(layerPath, layer);
     if (FAILED(hr)) return hr;
@@ -276,6 +279,8 @@ HRESULT WINAPI HcsImportLayer(PCWSTR layerPath, PCWSTR sourceFolderPath, PCWSTR 
 
 HRESULT WINAPI HcsExportLayer(PCWSTR layerPath, PCWSTR exportFolderPath, PCWSTR layerData, PCWSTR options) {
     FAULT("HcsExportLayer");
+    HRESULT rule = simr_privileges(); /* privileges.c */
+    if (FAILED(rule)) return rule;
     WCHAR layer[STC_PATH], dst[STC_PATH], files[STC_PATH];
     HRESULT hr = path_arg(layerPath, layer);
     if (FAILED(hr)) return hr;
@@ -348,10 +353,12 @@ static DWORD scan_disks(const WCHAR *dir, jv *ids) {
 HRESULT WINAPI HcsDestroyLayer(PCWSTR layerPath) {
     FAULT("HcsDestroyLayer");
     WCHAR layer[STC_PATH];
-    HRESULT hr = path_arg(layerPath, layer);
+    HRESULT hr = simr_privileges(); /* privileges.c */
     if (FAILED(hr)) return hr;
+    if (FAILED(hr = path_arg(layerPath, layer))) return hr;
     if (!stc_exists(layer)) return HR_W32(ERROR_PATH_NOT_FOUND);
     if (!stc_is_dir(layer)) return HR_W32(ERROR_DIRECTORY);
+    if (simr_destroy_leaves_folder()) return S_OK; /* privileges.c: success, folder left behind */
     stc_lock();
     jv *ids = jnew(J_ARR);
     WCHAR mk[STC_PATH]; marker_path(layer, STC_WRITABLE_MARKER, mk);
@@ -378,18 +385,25 @@ HRESULT WINAPI HcsSetupBaseOSLayer(PCWSTR layerPath, HANDLE vhdHandle, PCWSTR op
     int isVm = 0;
     if (FAILED(hr = base_os_type(options, &isVm))) return hr;
     if (!stc_is_dir(layer)) return HR_W32(ERROR_PATH_NOT_FOUND);
+    if (FAILED(hr = simr_setup_base_os(layer, isVm))) return hr; /* privileges.c */
     stc_join(files, layer, L"Files");
     if (!stc_is_dir(files)) return HCSSIM_E_INVALID_LAYER;
     jv *out = jnew(J_OBJ);
     jset(out, "Type", jnew_str(isVm ? "Vm" : "Container"));
+    { char *lu = w2u(layer); jset(out, "LayerPath", jnew_str(lu)); free(lu); } /* where it was set up */
     if (isVm) {
         jv *meta; DWORD flags;
         if (FAILED(hr = disk_of_handle(vhdHandle, disk, &flags, &meta))) { json_free(out); return hr; }
+        /* Attached, not formatted: SetupBaseOSLayer Vm writes the disk itself (hcsshim
+           computestorage/helpers.go SetupUtilityVMBaseLayer: "no need to format it"). */
         if (!jgetb(meta, "Attached", 0)) hr = HR_W32(ERROR_NOT_READY);
-        else if (!jgetb(meta, "Formatted", 0)) hr = HR_W32(ERROR_UNRECOGNIZED_VOLUME);
         if (!FAILED(hr)) {
             WCHAR vol[STC_PATH], vmk[STC_PATH];
             stc_disk_data_dir(jgets(meta, "DiskId"), 1, vol);
+            DWORD me = stc_mkdirs(vol);
+            if (me) hr = HR_W32(me);
+            jset(meta, "Formatted", jbool(1));
+            if (!me && (me = stc_disk_write(disk, meta, NULL))) hr = HR_W32(me);
             char *du = w2u(disk); jset(out, "Disk", jnew_str(du)); free(du);
             char *lu = w2u(layer);
             jv *vm = jnew(J_OBJ); jset(vm, "Type", jnew_str("Vm")); jset(vm, "LayerPath", jnew_str(lu)); free(lu);
@@ -445,6 +459,7 @@ HRESULT WINAPI HcsInitializeWritableLayer(PCWSTR writableLayerPath, PCWSTR layer
     json_free(opt);
     jv *parents;
     if (FAILED(hr = parse_layers(layerData, 1, &parents))) return hr;
+    if (FAILED(hr = simr_base_setup(parents))) { json_free(parents); return hr; } /* privileges.c */
     marker_path(layer, STC_WRITABLE_MARKER, mk);
     stc_lock();
     DWORD e = 0;
@@ -475,6 +490,7 @@ HRESULT WINAPI HcsAttachLayerStorageFilter(PCWSTR layerPath, PCWSTR layerData) {
     if (!stc_is_dir(layer)) return HR_W32(ERROR_PATH_NOT_FOUND);
     jv *parents;
     if (FAILED(hr = parse_layers(layerData, 1, &parents))) return hr;
+    if (FAILED(hr = simr_base_setup(parents))) { json_free(parents); return hr; } /* privileges.c */
     marker_path(layer, STC_WRITABLE_MARKER, mk);
     stc_lock();
     jv *m;
@@ -525,6 +541,7 @@ HRESULT WINAPI HcsDetachLayerStorageFilter(PCWSTR layerPath) {
 
 HRESULT WINAPI HcsFormatWritableLayerVhd(HANDLE vhdHandle) {
     FAULT("HcsFormatWritableLayerVhd");
+    if (simr_unelevated()) return HR_W32(ERROR_ACCESS_DENIED); /* privileges.c */
     WCHAR disk[STC_PATH]; DWORD flags = 0; jv *meta;
     stc_lock();
     HRESULT hr = disk_of_handle(vhdHandle, disk, &flags, &meta);
@@ -559,7 +576,10 @@ HRESULT WINAPI HcsGetLayerVhdMountPath(HANDLE vhdHandle, PWSTR *mountPath) {
     if (!FAILED(hr)) {
         if (!jgetb(meta, "Attached", 0)) hr = HR_W32(ERROR_NOT_READY);
         else if (!jgetb(meta, "Formatted", 0)) hr = HR_W32(ERROR_UNRECOGNIZED_VOLUME);
-        else {
+        else if (simr_unelevated()) { /* privileges.c: a filtered token gets success and an empty path */
+            *mountPath = out_string(L"", 1);
+            if (!*mountPath) hr = E_OUTOFMEMORY;
+        } else {
             WCHAR vol[STC_PATH], withSep[STC_PATH];
             stc_disk_data_dir(jgets(meta, "DiskId"), 1, vol);
             /* knob MountPathTrailingBackslash (storage_knobs.c) */
@@ -724,6 +744,8 @@ EXPORT HRESULT WINAPI HcsSimStorageControl(PCWSTR request, PWSTR *response) {
         hr = E_INVALIDARG;
     } else if (!strcmp(op, "InjectFault")) {
         hr = inject_fault(jget(req, "Fault"), &out);
+    } else if (!strcmp(op, "SetConfig")) {
+        hr = simr_set_config(jget(req, "Config"), &out); /* privileges.c */
     } else if (!strcmp(op, "ClearFaults")) {
         EnterCriticalSection(&g_cs); g_nfaults = 0; LeaveCriticalSection(&g_cs);
         out = xstrdup("{}");

@@ -1,7 +1,13 @@
 import { release } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { runDoctor, Sandbox } from '../../src/index.js';
-import { destroyLayer, importLayer, OwnImageSource, pullImage } from '../../src/storage/index.js';
+import {
+  destroyLayer,
+  importLayer,
+  OwnImageSource,
+  pullImage,
+  setupBaseLayer,
+} from '../../src/storage/index.js';
 
 // Real-Windows tier, the product end to end: pull Nano Server for this host's
 // build without Docker, run a process-isolated sandbox, move a file, remove it.
@@ -32,6 +38,7 @@ describe.runIf(enabled)('sandboxes on real Windows', () => {
     const result = await pullImage(image, {
       store: new OwnImageSource(),
       importLayer,
+      setupBaseLayer,
       destroyLayer,
       hostBuild: build,
       // Windows 11 runs Server 2022 images with process isolation: accept the older build there.

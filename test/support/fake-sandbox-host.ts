@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect } from 'vitest';
 // The one place the sandbox tests reach into native/: fix this import if native/ moves.
-import { setStorageBindings } from '../../src/native/index.js';
+import { setSecurityBindings, setStorageBindings } from '../../src/native/index.js';
 import type * as Schema from '../../src/schema/index.js';
 import {
   layerRef,
@@ -47,11 +47,13 @@ export function useFakeSandboxHost(): FakeSandboxHost {
     // Volumes outside home, so nothing there looks like a sandbox's files.
     storage = new FakeStorage({ volumeRoot: join(root, 'volumes') });
     setStorageBindings(storage);
+    setSecurityBindings(storage.security);
   });
   afterEach(async () => {
     // A failed test may leave a layer mounted in this process's table: forget it before the next test.
     for (const layer of mountedScratchLayers()) await unmountScratchLayer(layer).catch(() => {});
     setStorageBindings(undefined);
+    setSecurityBindings(undefined);
     if (root) rmSync(root, { recursive: true, force: true });
     storage = undefined;
     root = undefined;

@@ -5,6 +5,7 @@ import type {
   DiskHandleResult,
   HResult,
   OpenVirtualDiskOptions,
+  SecurityApi,
   StorageApi,
   StorageBindings,
   VirtDiskApi,
@@ -25,6 +26,7 @@ export const ERROR_NOT_FOUND = 1168;
 export const ERROR_FILE_EXISTS = 80;
 const E_NOTFOUND = 0x80070490 | 0;
 const E_INVALIDARG = 0x80070057 | 0;
+const E_PRIVILEGE_NOT_HELD = 0x80070522 | 0;
 
 export interface FakeCall {
   fn: string;
@@ -48,6 +50,8 @@ export interface FakeStorageLedger {
 
 export class FakeStorage implements StorageBindings {
   readonly calls: FakeCall[] = [];
+  /** The advapi32 calls (kept apart so storage call sequences read as before). */
+  readonly securityCalls: FakeCall[] = [];
   readonly #handles = new Map<bigint, string>();
   #nextHandle = 0x1000n;
   #handlesOpened = 0;
@@ -61,6 +65,17 @@ export class FakeStorage implements StorageBindings {
 
   readonly storage: StorageApi;
   readonly virtDisk: VirtDiskApi;
+  /** The process token (advapi32); install it with `setSecurityBindings(fake.security)`. */
+  readonly security: SecurityApi;
+  /** What the fake token is: elevated administrator holding every privilege unless a test says otherwise. */
+  readonly token = {
+    elevated: true,
+    administrators: true,
+    held: new Set(['SeBackupPrivilege', 'SeRestorePrivilege', 'SeManageVolumePrivilege']),
+    enabled: new Set<string>(),
+  };
+  /** Paths whose next `n` HcsDestroyLayer calls succeed and leave the folder (hcsctl: it can). */
+  readonly destroyLeaves = new Map<string, number>();
 
   /**
    * With a folder, attached disks get real volume folders under it (what a
@@ -76,6 +91,33 @@ export class FakeStorage implements StorageBindings {
     this.#trailingSeparator = options.trailingSeparator ?? true;
     this.storage = this.#storage();
     this.virtDisk = this.#virtDisk();
+    this.security = this.#security();
+  }
+
+  #security(): SecurityApi {
+    return {
+      processToken: (privileges) => {
+        this.securityCalls.push({ fn: 'GetTokenInformation', args: [...privileges] });
+        const { elevated, administrators, held, enabled } = this.token;
+        return {
+          elevated,
+          administrators,
+          privileges: Object.fromEntries(
+            privileges.map((p) => [p, { held: held.has(p), enabled: enabled.has(p) }]),
+          ),
+        };
+      },
+      enableProcessPrivileges: (privileges) => {
+        this.securityCalls.push({ fn: 'AdjustTokenPrivileges', args: [...privileges] });
+        for (const p of privileges) if (this.token.held.has(p)) this.token.enabled.add(p);
+        return privileges.filter((p) => !this.token.held.has(p));
+      },
+    };
+  }
+
+  /** Whether both backup and restore are enabled: real HCS refuses import/export/destroy otherwise. */
+  #privileged(): boolean {
+    return this.token.enabled.has('SeBackupPrivilege') && this.token.enabled.has('SeRestorePrivilege');
   }
 
   /** Fails the next `times` calls of `fn` with `code` (as a filter that refuses to detach for a while). */
@@ -153,12 +195,14 @@ export class FakeStorage implements StorageBindings {
       hasFunction: (name) => !this.missing.has(name),
       importLayer: (layerPath, source, layerData) =>
         call('HcsImportLayer', [layerPath, source, layerData], () => {
+          if (!this.#privileged()) return E_PRIVILEGE_NOT_HELD;
           mkdirSync(join(layerPath, 'Files'), { recursive: true });
           writeFileSync(join(layerPath, 'imported-from'), source);
           return 0;
         }),
       exportLayer: (layerPath, exportPath, layerData, options) =>
         call('HcsExportLayer', [layerPath, exportPath, layerData, options], () => {
+          if (!this.#privileged()) return E_PRIVILEGE_NOT_HELD;
           mkdirSync(join(exportPath, 'Files'), { recursive: true });
           writeFileSync(join(exportPath, 'exported-from'), layerPath);
           return 0;
@@ -166,10 +210,16 @@ export class FakeStorage implements StorageBindings {
       exportLegacyWritableLayer: (...args) => call('HcsExportLegacyWritableLayer', args, () => 0),
       destroyLayer: (layerPath) =>
         call('HcsDestroyLayer', [layerPath], () => {
+          if (!this.#privileged()) return E_PRIVILEGE_NOT_HELD;
           try {
             statSync(layerPath);
           } catch {
             return 0x80070003 | 0; // ERROR_PATH_NOT_FOUND
+          }
+          const leaves = this.destroyLeaves.get(layerPath) ?? 0;
+          if (leaves > 0) {
+            this.destroyLeaves.set(layerPath, leaves - 1);
+            return 0;
           }
           rmSync(layerPath, { recursive: true, force: true });
           return 0;

@@ -8,6 +8,7 @@ import {
   loadImage,
   OwnImageSource,
   pullImage,
+  setupBaseLayer,
 } from '../../storage/index.js';
 import { type CommandModule, type Io, printTable } from '../command.js';
 import { progressReporter } from '../progress.js';
@@ -93,6 +94,7 @@ export const imageCommand: CommandModule<ImagePlan> = {
           const result = await pullImage(plan.reference, {
             store: new OwnImageSource(),
             importLayer,
+            setupBaseLayer,
             destroyLayer,
             hostBuild: hostBuild(),
             allowOlderBuild: plan.allowOlderBuild,
@@ -112,6 +114,7 @@ export const imageCommand: CommandModule<ImagePlan> = {
           const images = await loadImage(plan.path, {
             store: new OwnImageSource(),
             importLayer,
+            setupBaseLayer,
             destroyLayer,
             hostBuild: hostBuild(),
             ...(plan.reference !== undefined && { reference: plan.reference }),

@@ -32,6 +32,12 @@ export interface ImageStoreTarget {
 export interface ImportOptions {
   store: ImageStoreTarget;
   importLayer: LayerImporter;
+  /**
+   * Sets up a base layer once it is in its final folder (on Windows: the
+   * storage module's `setupBaseLayer`; a real host cannot use a base layer
+   * without it). Default: nothing, for importers that are not HCS.
+   */
+  setupBaseLayer?: (path: string) => Promise<void>;
   /** Removes an imported layer folder (on Windows: HcsDestroyLayer; layer ACLs defeat a plain delete). Default: `fs.rm`. */
   destroyLayer?: (path: string) => Promise<void>;
   onProgress?: (progress: Progress) => void;
@@ -140,6 +146,8 @@ export async function importImage(
       } else {
         await rename(s.path, final);
         placed.push(final);
+        // After the move: its differencing disks record this absolute path.
+        if (s.index === 0) await options.setupBaseLayer?.(final);
       }
       refs[s.index] = { id: idOf(chainId), path: final };
     }

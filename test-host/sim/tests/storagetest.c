@@ -206,6 +206,17 @@ static DWORD run_child(const WCHAR *args) {
 }
 
 /* ---------------------------------------------------------------- main */
+static void enable_backup_restore(void) {
+    static const WCHAR *names[] = { L"SeBackupPrivilege", L"SeRestorePrivilege" };
+    HANDLE t;
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_ADJUST_PRIVILEGES, &t)) return;
+    for (int i = 0; i < 2; i++) {
+        TOKEN_PRIVILEGES tp = { 1, { { { 0, 0 }, SE_PRIVILEGE_ENABLED } } };
+        if (LookupPrivilegeValueW(NULL, names[i], &tp.Privileges[0].Luid)) AdjustTokenPrivileges(t, FALSE, &tp, 0, NULL, NULL);
+    }
+    CloseHandle(t);
+}
+
 int wmain(int argc, WCHAR **argv) {
     if (argc >= 4 && !wcscmp(argv[1], L"child-attach")) return child_attach(argv[2], argv[3]);
 
@@ -215,6 +226,11 @@ int wmain(int argc, WCHAR **argv) {
     mkdirs(dir);
     free(control("{\"Op\":\"Reset\"}"));
     free(control("{\"Op\":\"ResetAudit\"}"));
+    /* The host rules of privileges.c: this suite exercises the folder model, so it enables the backup and restore
+       privileges as the product does, and lets unset-up base layers be parents (the rules have their own tests
+       in test/wine/storage-rules.test.ts). */
+    enable_backup_restore();
+    free(control("{\"Op\":\"SetConfig\",\"Config\":{\"RequireBaseSetup\":false}}"));
 
     /* which virtdisk.dll is this? */
     HMODULE vd = GetModuleHandleW(L"virtdisk.dll");
@@ -489,7 +505,10 @@ int wmain(int argc, WCHAR **argv) {
     CHECK_HR(HcsSetupBaseOSLayer(imp, NULL, L"{\"Type\":\"Nope\"}"), E_INVALID_JSON, "HcsSetupBaseOSLayer: bad Type -> HCS_E_INVALID_JSON");
     CHECK_HR(HcsSetupBaseOSLayer(noFiles, NULL, L"{\"Type\":\"Container\"}"), E_INVALID_LAYER, "HcsSetupBaseOSLayer: no Files -> HCS_E_INVALID_LAYER");
     CHECK_HR(HcsSetupBaseOSLayer(wf(L"%ls\\nolayer", dir), NULL, L"{\"Type\":\"Container\"}"), HRW(ERROR_PATH_NOT_FOUND), "HcsSetupBaseOSLayer: missing -> ERROR_PATH_NOT_FOUND");
+    CHECK_HR(HcsSetupBaseOSLayer(imp, NULL, L"{\"Type\":\"Container\"}"), HRW(ERROR_ALREADY_EXISTS), "HcsSetupBaseOSLayer with Hives\\ present -> ERROR_ALREADY_EXISTS");
+    rmtree(wf(L"%ls\\Hives", imp)); /* what hcsshim's SetupContainerBaseLayer does first */
     CHECK_HR(HcsSetupBaseOSLayer(imp, NULL, L"{\"Type\":\"Container\"}"), S_OK, "HcsSetupBaseOSLayer Container -> S_OK");
+    CHECK_HR(HcsSetupBaseOSLayer(imp, NULL, L"{\"Type\":\"Container\"}"), HRW(ERROR_ALREADY_EXISTS), "HcsSetupBaseOSLayer twice -> ERROR_ALREADY_EXISTS (it made Hives\\)");
     CHECK(exists(wf(L"%ls\\.hcssim-baseos.json", imp)), "base OS marker written");
     {
         WCHAR uvm[MAX_PATH], tv[MAX_PATH]; HANDLE ht;
@@ -500,6 +519,7 @@ int wmain(int argc, WCHAR **argv) {
         CHECK_HR(HcsSetupBaseOSLayer(uvm, ht, L"{\"Type\":\"Vm\"}"), HRW(ERROR_NOT_READY), "HcsSetupBaseOSLayer Vm with a detached disk -> ERROR_NOT_READY");
         CHECK_HR(HcsSetupBaseOSLayer(uvm, (HANDLE)(ULONG_PTR)0x1234, L"{\"Type\":\"Vm\"}"), E_HANDLE, "HcsSetupBaseOSLayer Vm with a bad handle -> E_HANDLE");
         attach(ht, ATT_FLAGS);
+        CHECK_HR(HcsSetupBaseOSLayer(wf(L"%ls\\Files", uvm), ht, L"{\"Type\":\"Vm\"}"), HRW(ERROR_GEN_FAILURE), "HcsSetupBaseOSLayer Vm on UtilityVM\\Files -> ERROR_GEN_FAILURE (measured by hcsctl)");
         CHECK_HR(HcsSetupBaseOSLayer(uvm, ht, L"{\"Type\":\"Vm\"}"), S_OK, "HcsSetupBaseOSLayer Vm with an attached formatted disk -> S_OK");
         DetachVirtualDisk(ht, 0, 0);
         CloseHandle(ht);

@@ -99,6 +99,8 @@ const SAMPLES: Record<string, () => Error> = {
   InsufficientSpaceError: () => new root.InsufficientSpaceError('C:\\', 1e9, 2e10),
   RollbackError: () => new root.RollbackError(new Error('attach failed'), []),
   ScratchLayerStateError: () => new root.ScratchLayerStateError('C:\\s', 'already there'),
+  ElevationRequiredError: () => new root.ElevationRequiredError('HcsImportLayer', ['an elevated token']),
+  LayerNotRemovedError: () => new root.LayerNotRemovedError('C:\\layers\\a'),
   BoltFormatError: () => new root.BoltFormatError('bad magic'),
   DigestMismatchError: () => new root.DigestMismatchError('blob', sha, `sha256:${'b'.repeat(64)}`),
   ImageCompatibilityError: () =>

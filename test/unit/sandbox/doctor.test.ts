@@ -70,6 +70,9 @@ describe('runDoctor', () => {
       ['Windows build', true],
       ['Host Compute Service', true],
       ['Privileges', true],
+      ['Elevation', true],
+      ['SeManageVolumePrivilege', true],
+      ['Backup and restore privileges', true],
       ['computestorage.dll', true],
       ['virtdisk.dll', true],
       ['Host Network Service', true],
@@ -86,6 +89,29 @@ describe('runDoctor', () => {
     healthyHost();
     const build = (await runDoctor({ home: host.home })).find((c) => c.check === 'Windows build');
     expect(build).toMatchObject({ ok: false, detail: 'build 17763 (Server 2019 / 1809) is not supported' });
+  });
+
+  it('checks the token: elevated with Administrators enabled, SeManageVolume, backup and restore', async () => {
+    onWindows();
+    healthyHost();
+    host.storage.token.elevated = false;
+    host.storage.token.administrators = false;
+    host.storage.token.held.delete('SeManageVolumePrivilege');
+    host.storage.token.held.delete('SeBackupPrivilege');
+    const checks = await runDoctor({ home: host.home });
+    const byName = Object.fromEntries(checks.map((c) => [c.check, c]));
+    expect(byName.Elevation).toMatchObject({
+      ok: false,
+      detail: 'not elevated, BUILTIN\\Administrators not enabled',
+      fix: 'run hcs-sandbox from an elevated shell (Run as administrator)',
+    });
+    expect(byName.SeManageVolumePrivilege?.ok).toBe(false);
+    expect(byName['Backup and restore privileges']).toMatchObject({
+      ok: false,
+      detail: 'not held: SeBackupPrivilege',
+    });
+    // Doctor reads the token; it enables nothing.
+    expect(host.storage.securityCalls.map((c) => c.fn)).not.toContain('AdjustTokenPrivileges');
   });
 
   it('names what is wrong and how to fix it', async () => {

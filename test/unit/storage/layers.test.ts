@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HcsError } from '../../../src/hcs/errors.js';
 import { InvalidArgumentError } from '../../../src/internal/errors.js';
-import { setStorageBindings } from '../../../src/native/index.js';
+import { setSecurityBindings, setStorageBindings } from '../../../src/native/index.js';
 import { defaultLayerId } from '../../../src/storage/images/layer-id.js';
 import {
   buildLayerData,
@@ -25,10 +25,12 @@ const app = { id: '8a3cbd3c-6b7e-5d1f-9c3e-2a1f4b5c6d7e', path: '/layers/app' };
 beforeEach(() => {
   fake = new FakeStorage();
   setStorageBindings(fake);
+  setSecurityBindings(fake.security);
   root = mkdtempSync(join(tmpdir(), 'hcs-layers-'));
 });
 afterEach(() => {
   setStorageBindings(undefined);
+  setSecurityBindings(undefined);
   rmSync(root, { recursive: true, force: true });
 });
 

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { setStorageBindings } from '../../../src/native/index.js';
+import { setSecurityBindings, setStorageBindings } from '../../../src/native/index.js';
 import { DETACH_RETRY, detachRetry } from '../../../src/storage/filter-detach.js';
 import {
   createScratchLayer,
@@ -33,6 +33,8 @@ let dir: string;
 function use(storage: FakeStorage): void {
   fake = storage;
   setStorageBindings(fake);
+  // Storage calls check the token first (elevation, privileges): the fake's is elevated.
+  setSecurityBindings(fake.security);
 }
 
 beforeEach(() => {
@@ -46,6 +48,7 @@ beforeEach(() => {
 afterEach(async () => {
   for (const layer of mountedScratchLayers()) await unmountScratchLayer(layer).catch(() => {});
   setStorageBindings(undefined);
+  setSecurityBindings(undefined);
   vi.unstubAllEnvs();
   rmSync(root, { recursive: true, force: true });
 });

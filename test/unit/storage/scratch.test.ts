@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HcsError } from '../../../src/hcs/errors.js';
 import { InvalidArgumentError } from '../../../src/internal/errors.js';
-import { AttachVirtualDiskFlag, setStorageBindings } from '../../../src/native/index.js';
+import { AttachVirtualDiskFlag, setSecurityBindings, setStorageBindings } from '../../../src/native/index.js';
 import {
   InsufficientSpaceError,
   RollbackError,
@@ -58,6 +58,7 @@ let dir: string;
 beforeEach(() => {
   fake = new FakeStorage();
   setStorageBindings(fake);
+  setSecurityBindings(fake.security);
   root = mkdtempSync(join(tmpdir(), 'hcs-scratch-'));
   dir = join(root, 'sandboxes', 'sb1');
 });
@@ -65,6 +66,7 @@ beforeEach(() => {
 afterEach(async () => {
   for (const layer of mountedScratchLayers()) await unmountScratchLayer(layer).catch(() => {});
   setStorageBindings(undefined);
+  setSecurityBindings(undefined);
   rmSync(root, { recursive: true, force: true });
   vi.mocked(freeSpace).mockClear();
 });

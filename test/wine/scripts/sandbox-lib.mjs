@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { product } from './lib.mjs';
 import { writeTransportLayer } from './transport-lib.mjs';
 
-const { OwnImageSource, importLayer, layerRef } = product;
+const { OwnImageSource, importLayer, layerRef, setupBaseLayer } = product;
 
 /** Adds `reference` (a one-layer image for this host's build) to the store under `home`. */
 export async function seedImage(home, reference = 'local/base:1', { utilityVm = false } = {}) {
@@ -27,6 +27,8 @@ export async function seedImage(home, reference = 'local/base:1', { utilityVm = 
   // One layer per reference, so concurrent seeders of different images never collide.
   const layerDir = store.layerDir(createHash('sha256').update(reference).digest('hex'));
   await importLayer(layerDir, source, []);
+  // A base layer is usable once set up where it lives (the simulated host enforces it): the product's own step.
+  await setupBaseLayer(layerDir);
   const build = Number(process.env.HCS_TEST_BUILD ?? 18362);
   await store.addImage({
     reference,

@@ -29,6 +29,7 @@ await main(async () => {
   await writeTransportLayer(source, { 'Files/f.txt': 'x' });
   const basePath = join(work, 'layers', 'base');
   await storage.importLayer(basePath, source, []);
+  await storage.setupBaseLayer(basePath);
   const parents = [storage.layerRef(basePath)];
 
   const create = {};

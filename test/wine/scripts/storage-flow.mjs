@@ -18,6 +18,7 @@ await main(async () => {
   trace('import base');
   const basePath = join(work, 'layers', 'base');
   await storage.importLayer(basePath, source, []);
+  await storage.setupBaseLayer(basePath);
   const parents = [storage.layerRef(basePath)];
   result.baseFiles = scan(join(basePath, 'Files'));
 

@@ -154,6 +154,25 @@ describe('loadImage', () => {
     expect(await scan(join(root, 'tmp'))).toEqual([]);
   });
 
+  it('sets up the base layer once it is in its final folder, and only the base', async () => {
+    const base = await windowsLayer('base', { gzip: false });
+    const app = await windowsLayer('app', { gzip: false });
+    const tar = await dockerSave([{ tag: 'x/app:1', layers: [base, app], osVersion: LTSC2022 }]);
+    const setups: { path: string; inPlace: boolean }[] = [];
+    const setupBaseLayer = async (path: string) => {
+      setups.push({ path, inPlace: existsSync(join(path, 'Files')) });
+    };
+    const { importLayer } = fakeImporter();
+    await loadImage(await file('save.tar', tar), { store, importLayer, setupBaseLayer, hostBuild: 20348 });
+    const chain = chainIds([base.diffId, app.diffId]);
+    expect(setups).toEqual([{ path: store.layerDir(chain[0]!), inPlace: true }]);
+    // A second image on the same base: the base is in the store already, set up then.
+    const tool = await windowsLayer('tool', { gzip: false });
+    const tar2 = await dockerSave([{ tag: 'x/tool:1', layers: [base, tool], osVersion: LTSC2022 }]);
+    await loadImage(await file('save2.tar', tar2), { store, importLayer, setupBaseLayer, hostBuild: 20348 });
+    expect(setups).toHaveLength(1);
+  });
+
   it('loads a gzip-compressed docker save tar', async () => {
     const base = await windowsLayer('base', { gzip: false });
     const tar = gzipSync(await dockerSave([{ tag: 'x/y:z', layers: [base], osVersion: LTSC2022 }]));

@@ -1,0 +1,2 @@
+export { securityBindings, setSecurityBindings } from './provider.js';
+export * from './types.js';

@@ -1,0 +1,42 @@
+/**
+ * What hcs-sandbox asks of its own process token (advapi32.dll).
+ * `advapi32.ts` implements it with koffi; tests implement it in memory
+ * (`test/support/fake-storage.ts`). Nothing here mentions koffi.
+ *
+ * The calls are synchronous: they return at once, and `GetLastError` must be
+ * read on the thread that made the call.
+ */
+
+/** A privilege of the process token: listed in it at all, and enabled. */
+export interface PrivilegeState {
+  held: boolean;
+  enabled: boolean;
+}
+
+/** The process token as far as HCS storage cares. */
+export interface TokenStatus {
+  /** `TokenElevation.TokenIsElevated`: not a UAC-filtered token. */
+  elevated: boolean;
+  /** `CheckTokenMembership` with BUILTIN\Administrators: the SID is present and enabled. */
+  administrators: boolean;
+  /** By privilege name (`SeBackupPrivilege`...), for the names asked about. */
+  privileges: Record<string, PrivilegeState>;
+}
+
+export interface SecurityApi {
+  /** Reads the process token: elevation, the Administrators group, and the named privileges. */
+  processToken(privileges: readonly string[]): TokenStatus;
+  /**
+   * Enables the named privileges on the process token (AdjustTokenPrivileges).
+   * Returns the names the token does not hold (ERROR_NOT_ALL_ASSIGNED); throws
+   * `Win32CallError` when a call fails outright.
+   */
+  enableProcessPrivileges(privileges: readonly string[]): string[];
+}
+
+/** Privilege names (winnt.h `SE_*_NAME`). */
+export const Privilege = {
+  Backup: 'SeBackupPrivilege',
+  Restore: 'SeRestorePrivilege',
+  ManageVolume: 'SeManageVolumePrivilege',
+} as const;
