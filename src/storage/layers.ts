@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HcsError } from '../hcs/errors.js';
 import { InvalidArgumentError } from '../internal/errors.js';
 import { exists } from '../internal/fs.js';
+import { asLongCall } from '../internal/long-calls.js';
 import {
   FunctionUnavailableError,
   type HResult,
@@ -92,10 +93,8 @@ export const importLayer: LayerImporter = async (layerPath, sourcePath, parents)
   checkAbsolutePath(sourcePath, 'sourcePath');
   checkLayers(parents);
   enableBackupRestore('HcsImportLayer');
-  const hr = await storageBindings().storage.importLayer(
-    layerPath,
-    sourcePath,
-    JSON.stringify(buildLayerData(parents)),
+  const hr = await asLongCall(() =>
+    storageBindings().storage.importLayer(layerPath, sourcePath, JSON.stringify(buildLayerData(parents))),
   );
   checkHResult(hr, 'HcsImportLayer');
 };
@@ -128,11 +127,13 @@ export async function exportLayer(
   }
   const exportOptions: Hcs.ExportLayerOptions = { IsWritableLayer: options.writable ?? false };
   enableBackupRestore('HcsExportLayer');
-  const hr = await storageBindings().storage.exportLayer(
-    layerPath,
-    exportPath,
-    JSON.stringify(buildLayerData(parents)),
-    JSON.stringify(exportOptions),
+  const hr = await asLongCall(() =>
+    storageBindings().storage.exportLayer(
+      layerPath,
+      exportPath,
+      JSON.stringify(buildLayerData(parents)),
+      JSON.stringify(exportOptions),
+    ),
   );
   checkHResult(hr, 'HcsExportLayer');
 }
@@ -213,7 +214,7 @@ export async function setupBaseLayer(path: string): Promise<void> {
     await closeTemplateDisk(handle); // closed before setup: Container takes no handle
   }
   checkHResult(
-    await storage.setupBaseOSLayer(path, null, JSON.stringify({ Type: 'Container' })),
+    await asLongCall(() => storage.setupBaseOSLayer(path, null, JSON.stringify({ Type: 'Container' }))),
     'HcsSetupBaseOSLayer',
   );
   await createDiffDisk(diff, base);
@@ -229,7 +230,7 @@ export async function setupBaseLayer(path: string): Promise<void> {
     checkWin32(await virtDisk.attachVirtualDisk(uvmHandle, 0), 'AttachVirtualDisk');
     try {
       checkHResult(
-        await storage.setupBaseOSLayer(uvm, uvmHandle, JSON.stringify({ Type: 'Vm' })),
+        await asLongCall(() => storage.setupBaseOSLayer(uvm, uvmHandle, JSON.stringify({ Type: 'Vm' }))),
         'HcsSetupBaseOSLayer',
       );
     } finally {
