@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { hresultName } from '../../hcs/index.js';
 import { hostFacts } from '../../native/index.js';
 import * as storage from '../../storage/index.js';
-import { fail, type ProbeContext, type ProbeItem, pass, skip } from '../types.js';
+import { fail, type ProbeContext, type ProbeItem, pass } from '../types.js';
 import { anyImage, needsElevation } from './images.js';
 
 /** hcsshim issue #1072 quotes `NameToGuid("4")` as this GUID. */
@@ -14,8 +15,6 @@ const ISSUE_1072 = { name: '4', guid: 'bd9c3ef9-f239-59b5-a27e-15c523b1d149' };
  * The base-layer setup the product may export (issue 12, item 4). Looked up by
  * name so this probe runs on trees with and without it.
  */
-type SetupBaseLayer = (layerPath: string, options?: { signal?: AbortSignal }) => Promise<unknown>;
-
 /** Creates, mounts and registers the undo of a 1 GiB scratch layer over `image`'s layers. */
 async function scratchOver(ctx: ProbeContext, name: string, parents: storage.LayerRef[]) {
   const dir = join(ctx.workDir, name);
@@ -142,16 +141,26 @@ export const layerItems: ProbeItem[] = [
     timeoutMs: 180_000,
     async run(ctx) {
       needsElevation(ctx);
-      const setup = (storage as Record<string, unknown>).setupBaseLayer as SetupBaseLayer | undefined;
-      if (typeof setup !== 'function') skip('this build of hcs-sandbox exports no setupBaseLayer');
+      // The tiny base goes through the same transport writer a pull uses, since
+      // HcsImportLayer takes nothing else (A1), then through the same setup (A4).
       const source = join(ctx.workDir, 'tiny-base-src');
-      await mkdir(join(source, 'Files', 'Windows', 'System32'), { recursive: true });
-      await mkdir(join(source, 'Hives'), { recursive: true });
-      await writeFile(join(source, 'Files', 'probe.txt'), 'tiny base');
+      await mkdir(source, { recursive: true });
+      const writer = new storage.TransportLayerWriter(source, { name: 'probe tiny base' });
+      await writer.directory(['Files']);
+      await writer.directory(['Files', 'Windows']);
+      await writer.directory(['Hives']);
+      const entries: [string[], Buffer][] = [
+        [['Files', 'probe.txt'], Buffer.from('tiny base')],
+        ...storage.HIVE_DELTAS.map((h): [string[], Buffer] => [['Hives', h], Buffer.from(`probe ${h}`)]),
+      ];
+      for (const [segments, data] of entries) {
+        await writer.file(segments, { attributes: 0x20 }, Readable.from([data]), data.length);
+      }
+      await writer.finish();
       const layer = join(ctx.workDir, 'tiny-base');
       ctx.defer(`destroy ${layer}`, () => storage.destroyLayer(layer));
       await storage.importLayer(layer, source, []);
-      await setup(layer, { signal: ctx.signal });
+      await storage.setupBaseLayer(layer);
       const details = {
         'blank-base.vhdx': existsSync(join(layer, 'blank-base.vhdx')),
         'blank.vhdx': existsSync(join(layer, 'blank.vhdx')),

@@ -85,3 +85,9 @@ export {
   SOURCE_ORDER,
   type SourceFailure,
 } from './sources.js';
+export {
+  HIVE_DELTAS,
+  TransportLayerWriter,
+  type TransportMeta,
+  type TransportSummary,
+} from './transport-writer.js';

@@ -2,9 +2,10 @@
 // against the product's storage layer: privileges for import/export/destroy,
 // base-layer setup where the layer lives, the "unelevated" knob, and
 // HcsDestroyLayer leaving its folder behind.
-import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError, main, scan, storage, storageSim, trace } from './storage-lib.mjs';
+import { writeTransportLayer } from './transport-lib.mjs';
 
 const [work] = process.argv.slice(2);
 
@@ -20,8 +21,7 @@ await main(async () => {
   storageSim({ Op: 'ResetAudit' });
   const result = {};
   const source = join(work, 'extracted');
-  mkdirSync(join(source, 'Files', 'Windows'), { recursive: true });
-  writeFileSync(join(source, 'Files', 'Windows', 'base.txt'), 'base');
+  await writeTransportLayer(source, { 'Files/Windows/base.txt': 'base' });
   result.config = storageSim({ Op: 'SetConfig', Config: {} });
 
   trace('privileges: import, export and destroy with the sim checking the token');

@@ -1,9 +1,9 @@
 // The simulated host's storage knobs against the product (issue 12 items 8
 // and 9): a mount path returned without its trailing backslash, and a storage
 // filter that refuses to detach a few times after its container stopped.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError, main, storage, storageSim, trace } from './storage-lib.mjs';
+import { writeTransportLayer } from './transport-lib.mjs';
 
 const [work] = process.argv.slice(2);
 
@@ -11,10 +11,10 @@ await main(async () => {
   storageSim({ Op: 'Reset' });
   storageSim({ Op: 'ResetAudit' });
   const source = join(work, 'extracted');
-  mkdirSync(join(source, 'Files'), { recursive: true });
-  writeFileSync(join(source, 'Files', 'f.txt'), 'x');
+  await writeTransportLayer(source, { 'Files/f.txt': 'x' });
   const basePath = join(work, 'layers', 'base');
   await storage.importLayer(basePath, source, []);
+  await storage.setupBaseLayer(basePath); // a base is set up after import, as a pull does
   const parents = [storage.layerRef(basePath)];
   const dir = join(work, 'sandboxes', 'sb');
 

@@ -2,11 +2,11 @@
 // holds a libuv pool thread as a real multi-minute import does) must not delay
 // a command run in a sandbox by the same process. argv: work folder, number of
 // imports, delay in ms. The pool size is whatever the environment gave this
-// process (the Wine test preloads the CLI's threadpool.cjs, or not).
-import { mkdirSync, writeFileSync } from 'node:fs';
+// process started with.
 import { join } from 'node:path';
 import { containerDocument, main, product, sim, trace } from './lib.mjs';
 import { storage, storageSim } from './storage-lib.mjs';
+import { writeTransportLayer } from './transport-lib.mjs';
 
 const { runCommand } = await import('../../../dist/sandbox/commands.js');
 const [work, count, delayMs] = process.argv.slice(2);
@@ -17,8 +17,7 @@ await main(async () => {
   try {
     await system.start();
     const source = join(work, 'extracted');
-    mkdirSync(join(source, 'Files'), { recursive: true });
-    writeFileSync(join(source, 'Files', 'f.txt'), 'x');
+    await writeTransportLayer(source, { 'Files/f.txt': 'x' });
     storageSim({
       Op: 'InjectFault',
       Fault: { Function: 'HcsImportLayer', Action: 'Delay', DelayMs: Number(delayMs), Count: 0 },
