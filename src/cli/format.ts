@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type CommandInput, HcsSandboxError, type Progress, StateStore } from '../index.js';
+import { type CommandInput, HcsSandboxError, StateStore } from '../index.js';
 import { type Io, UsageError } from './command.js';
 import { exitCodeOf } from './exit-codes.js';
 
@@ -156,38 +156,4 @@ export function ago(iso: string, now = Date.now()): string {
     }
   }
   return iso;
-}
-
-export function printJson(io: Io, value: unknown): void {
-  io.out(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-/**
- * Progress of making and starting a sandbox, on stderr: one line rewritten in
- * place on a terminal (cleared when done), a line per step otherwise; nothing
- * with `quiet`.
- */
-export function stepReporter(io: Io, mode: { tty: boolean; quiet: boolean }, name?: string) {
-  let last = '';
-  let shown = false;
-  const show = (text: string) => {
-    if (mode.quiet || text === last) return;
-    last = text;
-    if (mode.tty) {
-      io.err(`\r\x1b[2K${text}`);
-      shown = true;
-    } else io.err(`${text}\n`);
-  };
-  return {
-    /** Storage progress of the writable layer (its item is the layer's folder, named after the sandbox). */
-    onProgress: (p: Progress) => {
-      const label = name ?? p.item.split(/[\\/]/).pop() ?? 'sandbox';
-      show(`creating ${label}: ${p.phase}`);
-    },
-    step: show,
-    stop: () => {
-      if (shown) io.err('\r\x1b[2K');
-      shown = false;
-    },
-  };
 }

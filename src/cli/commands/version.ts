@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { HcsUnavailableError, serviceProperties } from '../../index.js';
 import type { CommandModule } from '../command.js';
+import { printJson } from '../json.js';
 
 export type VersionPlan = { kind: 'version'; json: boolean };
 
@@ -33,7 +34,7 @@ export const versionCommand: CommandModule<VersionPlan> = {
       hcs,
     };
     if (plan.json) {
-      io.out(`${JSON.stringify(info, null, 2)}\n`);
+      printJson(io, info);
       return 0;
     }
     io.out(`hcs-sandbox ${info.version} (node ${info.node}, ${info.platform})\n`);
