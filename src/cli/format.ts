@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type CommandInput, HcsSandboxError, StateStore } from '../index.js';
-import { type Io, UsageError } from './command.js';
+import { flagValue, type Io, UsageError } from './command.js';
 import { exitCodeOf } from './exit-codes.js';
 
 /**
@@ -66,12 +66,12 @@ export function parseCpOperand(value: string): { name: string; path: string } | 
   return { name: match[1], path: match[2] };
 }
 
-export function parseNonNegativeInt(value: string): number {
+export const parseNonNegativeInt = flagValue((value: string): number => {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n))
-    throw new UsageError(`expected a whole number (0 or more), got "${value}"`);
+    throw new UsageError('expected a whole number (0 or more)');
   return n;
-}
+});
 
 /**
  * The command after `--`: one argument is a whole command line (`"cmd /c echo
