@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError as CommanderArgumentError } from 'commander';
+import { HcsSandboxError, InvalidArgumentError } from '../index.js';
 
 /** Where a command writes. Tests pass an in-memory one. */
 export interface Io {
@@ -20,21 +21,48 @@ export interface CommandModule<P extends { kind: string }> {
   run(plan: P, io: Io): Promise<number>;
 }
 
-/** Bad command-line usage: printed with the usage hint, exit code 2. */
+/**
+ * Bad command-line usage: printed with the usage hint naming the verb's own
+ * help (`verb` is its path, `image pull`, once the parser knows it).
+ */
 export class UsageError extends Error {
   override name = 'UsageError';
+  /** For `--json` and scripts: bad usage has one code and its own kind. */
+  readonly code = 'USAGE';
+  readonly kind = 'usage';
+  verb: string | undefined;
+}
+
+/**
+ * Wraps a flag's value parser so a refusal names the flag: commander turns
+ * its own InvalidArgumentError into "option '--memory <size>' argument 'x' is
+ * invalid. <why>", so every parser may throw our UsageError or the SDK's
+ * InvalidArgumentError and still name the flag it was given to.
+ */
+export function flagValue<T>(parse: (value: string) => T): (value: string, previous?: unknown) => T {
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (error) {
+      // The SDK's refusal names its own field; the flag's name is what the user typed.
+      if (error instanceof InvalidArgumentError)
+        throw new CommanderArgumentError(`expected ${error.allowed}`);
+      if (error instanceof UsageError || error instanceof HcsSandboxError)
+        throw new CommanderArgumentError(error.message);
+      throw error;
+    }
+  };
 }
 
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-export function parsePositiveInt(value: string): number {
+export const parsePositiveInt = flagValue((value: string): number => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new UsageError(`expected a positive whole number, got "${value}"`);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError('expected a positive whole number');
   return n;
-}
+});
 
 /** Prints rows as an aligned table (header first). */
 export function printTable(io: Io, rows: string[][]): void {

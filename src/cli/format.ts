@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type CommandInput, defaultStateRoot, HcsSandboxError, type Progress } from '../index.js';
-import { type Io, UsageError } from './command.js';
+import { type CommandInput, defaultStateRoot, HcsSandboxError } from '../index.js';
+import { flagValue, type Io, UsageError } from './command.js';
 import { exitCodeOf } from './exit-codes.js';
 
 /**
@@ -66,12 +66,12 @@ export function parseCpOperand(value: string): { name: string; path: string } | 
   return { name: match[1], path: match[2] };
 }
 
-export function parseNonNegativeInt(value: string): number {
+export const parseNonNegativeInt = flagValue((value: string): number => {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n))
-    throw new UsageError(`expected a whole number (0 or more), got "${value}"`);
+    throw new UsageError('expected a whole number (0 or more)');
   return n;
-}
+});
 
 /**
  * The command after `--`: one argument is a whole command line (`"cmd /c echo
@@ -156,38 +156,4 @@ export function ago(iso: string, now = Date.now()): string {
     }
   }
   return iso;
-}
-
-export function printJson(io: Io, value: unknown): void {
-  io.out(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-/**
- * Progress of making and starting a sandbox, on stderr: one line rewritten in
- * place on a terminal (cleared when done), a line per step otherwise; nothing
- * with `quiet`.
- */
-export function stepReporter(io: Io, mode: { tty: boolean; quiet: boolean }, name?: string) {
-  let last = '';
-  let shown = false;
-  const show = (text: string) => {
-    if (mode.quiet || text === last) return;
-    last = text;
-    if (mode.tty) {
-      io.err(`\r\x1b[2K${text}`);
-      shown = true;
-    } else io.err(`${text}\n`);
-  };
-  return {
-    /** Storage progress of the writable layer (its item is the layer's folder, named after the sandbox). */
-    onProgress: (p: Progress) => {
-      const label = name ?? p.item.split(/[\\/]/).pop() ?? 'sandbox';
-      show(`creating ${label}: ${p.phase}`);
-    },
-    step: show,
-    stop: () => {
-      if (shown) io.err('\r\x1b[2K');
-      shown = false;
-    },
-  };
 }

@@ -1,23 +1,25 @@
 #!/usr/bin/env node
-import { HcsSandboxError } from '../index.js';
 import { execute } from './execute.js';
-import { exitCodeOf } from './exit-codes.js';
-import { parsePlan, UsageError } from './plan.js';
+import { exitCodeOf, exitSchemeOf } from './exit-codes.js';
+import { printJson } from './json.js';
+import { globalFlags, type Plan, parsePlan, UsageError } from './plan.js';
+import { errorText, jsonError } from './report.js';
 
 async function main(): Promise<number> {
   const io = { out: (s: string) => process.stdout.write(s), err: (s: string) => process.stderr.write(s) };
+  const argv = process.argv.slice(2);
+  const flags = globalFlags(argv);
+  let plan: Plan | undefined;
   try {
-    return await execute(parsePlan(process.argv.slice(2)), io);
+    plan = parsePlan(argv);
+    return await execute(plan, io);
   } catch (error) {
-    // The one place that decides how errors print; exit-codes.ts decides the code.
-    if (error instanceof UsageError) {
-      io.err(`hcs-sandbox: ${error.message}\nRun 'hcs-sandbox --help' for usage.\n`);
-    } else if (error instanceof HcsSandboxError) {
-      io.err(`hcs-sandbox: ${error.message}\n`);
-    } else {
-      io.err(`hcs-sandbox: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
-    }
-    return exitCodeOf(error);
+    // The one place that decides how errors print (report.ts says how);
+    // exit-codes.ts decides the code. With --json the error is the one document on stdout.
+    const json = plan !== undefined && 'json' in plan ? plan.json === true : flags.json;
+    if (json) printJson(io, jsonError(error));
+    else io.err(errorText(error, flags.debug));
+    return exitCodeOf(error, exitSchemeOf(plan?.kind, error instanceof UsageError ? error.verb : undefined));
   }
 }
 

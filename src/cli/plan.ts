@@ -1,40 +1,108 @@
+import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { UsageError } from './command.js';
 import { COMMANDS, type CommandPlan } from './commands/index.js';
+import { arrangeHelp } from './help.js';
 
 export { UsageError } from './command.js';
 
 /** What the user asked for, as plain data: parsed here, executed in execute.ts. */
 export type Plan = CommandPlan | { kind: 'help'; text: string };
 
+/** Flags of the whole program, read before the verb's own parsing (main.ts's error printing needs them). */
+export interface GlobalFlags {
+  /** `--json` anywhere before `--`: errors print as JSON too. */
+  json: boolean;
+  /** `--debug`: an unexpected error prints its stack. */
+  debug: boolean;
+}
+
+/** The program's own flags among `argv` (not the command's after `--`). */
+export function globalFlags(argv: readonly string[]): GlobalFlags {
+  const end = argv.indexOf('--');
+  const own = end < 0 ? argv : argv.slice(0, end);
+  return { json: own.includes('--json'), debug: own.includes('--debug') };
+}
+
+function packageVersion(): string {
+  // src/cli and dist/cli are both two folders below package.json.
+  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+}
+
+/** The commander program with every verb registered; `accept` receives the parsed plan. */
+export function buildProgram(accept: (plan: CommandPlan) => void, write: (text: string) => void): Command {
+  const program = new Command('hcs-sandbox')
+    .description('Isolated Windows sandboxes through the Host Compute Service.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .option('--debug', 'print the stack of an unexpected error')
+    .helpOption('-h, --help', 'print help')
+    .exitOverride()
+    .configureOutput({ writeOut: write, writeErr: write })
+    .showSuggestionAfterError(true);
+  for (const command of COMMANDS) command.register(program, accept);
+  program.addHelpCommand(
+    program
+      .createCommand('help')
+      .argument('[verb]', 'the verb to explain')
+      .description('print help for a verb')
+      .helpOption(false)
+      .helpGroup('Host:'),
+  );
+  arrangeHelp(program);
+  return program;
+}
+
+/** `image pull` for `hcs-sandbox image pull x --bogus`: the verbs argv names, as far as they exist. */
+function verbOf(program: Command, argv: readonly string[]): string | undefined {
+  const path: string[] = [];
+  let command = program;
+  for (const token of argv) {
+    if (token === '--') break;
+    if (token.startsWith('-')) continue;
+    const sub = command.commands.find((c) => c.name() === token || c.aliases().includes(token));
+    if (!sub) break;
+    path.push(sub.name());
+    command = sub;
+  }
+  return path.length ? path.join(' ') : undefined;
+}
+
 /**
  * Parses argv (without the node and script entries) into a {@link Plan}. Pure:
- * runs nothing, prints nothing, so it is unit-tested on its own.
+ * runs nothing, prints nothing, so it is unit-tested on its own. A UsageError
+ * names the verb (`error.verb`) so the hint can point to its own help.
  */
 export function parsePlan(argv: readonly string[]): Plan {
   let plan: Plan | undefined;
   let helpText = '';
-  const program = new Command('hcs-sandbox')
-    .description('Isolated Windows sandboxes through the Host Compute Service.')
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => (helpText += s), writeErr: (s) => (helpText += s) })
-    .showSuggestionAfterError(true);
-  for (const command of COMMANDS) {
-    command.register(program, (p: CommandPlan) => {
+  const program = buildProgram(
+    (p) => {
       plan = p;
-    });
-  }
-
+    },
+    (s) => {
+      helpText += s;
+    },
+  );
+  const end = argv.indexOf('--');
+  // --debug is read by main.ts (globalFlags); it may stand after the verb too.
+  const args = [...argv.slice(0, end < 0 ? argv.length : end).filter((a) => a !== '--debug')];
+  if (end >= 0) args.push(...argv.slice(end));
   try {
-    program.parse([...argv], { from: 'user' });
+    program.parse(args, { from: 'user' });
   } catch (error) {
-    if (error instanceof CommanderError) {
-      if (['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code)) {
-        return { kind: 'help', text: helpText };
-      }
-      throw new UsageError(error.message.replace(/^error: /, ''));
-    }
-    throw error;
+    const usage = usageError(error);
+    if (usage === undefined) return { kind: 'help', text: helpText };
+    usage.verb ??= verbOf(program, args);
+    throw usage;
   }
   return plan ?? { kind: 'help', text: program.helpInformation() };
+}
+
+/** The UsageError a parse failure means, or undefined for help and version (printed, exit 0). */
+function usageError(error: unknown): UsageError | undefined {
+  if (error instanceof UsageError) return error;
+  if (!(error instanceof CommanderError)) throw error;
+  if (['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code))
+    return undefined;
+  return new UsageError(error.message.replace(/^error: /, ''));
 }

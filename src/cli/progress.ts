@@ -50,3 +50,54 @@ const BYTE_PHASES = new Set(['download', 'extract', 'read']);
 function shortItem(item: string): string {
   return item.startsWith('sha256:') ? item.slice(7, 19) : item;
 }
+
+const SPINNER = ['|', '/', '-', '\\'];
+
+/**
+ * Progress of making and starting a sandbox, on stderr. By default one line:
+ * a spinner with the current step on a terminal (cleared when done), nothing
+ * in a log (CI). `verbose` adds the create's internal phases (create-disk,
+ * format, ...), rewritten in place on a terminal, a line each otherwise.
+ * Nothing with `quiet`.
+ */
+export function stepReporter(
+  io: Io,
+  mode: { tty: boolean; quiet: boolean; verbose?: boolean },
+  name?: string,
+) {
+  const verbose = mode.verbose === true && !mode.quiet;
+  const spin = mode.tty && !mode.quiet && !verbose;
+  let last = '';
+  let shown = false;
+  let frame = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const draw = () => {
+    io.err(`\r\x1b[2K${SPINNER[frame++ % SPINNER.length]} ${last}`);
+    shown = true;
+  };
+  const show = (text: string) => {
+    if (text === last) return;
+    last = text;
+    if (spin) {
+      draw();
+      timer ??= setInterval(draw, 120).unref();
+    } else if (verbose && mode.tty) {
+      io.err(`\r\x1b[2K${text}`);
+      shown = true;
+    } else if (verbose) io.err(`${text}\n`);
+  };
+  return {
+    /** Storage progress of the writable layer (its item is the layer's folder, named after the sandbox). */
+    onProgress: (p: Progress) => {
+      const label = name ?? p.item.split(/[\\/]/).pop() ?? 'sandbox';
+      show(verbose ? `creating ${label}: ${p.phase}` : `creating ${label}`);
+    },
+    step: show,
+    stop: () => {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      if (shown) io.err('\r\x1b[2K');
+      shown = false;
+    },
+  };
+}

@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,5 +107,64 @@ describe('hcs-sandbox image (CLI under Wine)', () => {
     expect(pull.stderr).toMatch(/18362/);
     expect(pull.stderr).toMatch(/17763/);
     expect(readdirSync(join(home, 'layers'))).toEqual([]);
+  });
+
+  it("run pulls a missing image first (docker run), with image pull's progress", async () => {
+    const own = mkdtempSync(join(tmpdir(), 'hcs-home-'));
+    try {
+      const options = {
+        instance: newInstance('img'),
+        env: { HCS_SANDBOX_HOME: winePath(own), HCSSIM_STORAGE_ROOT: winePath(join(own, 'sim-storage')) },
+        timeoutMs: 180_000,
+      };
+      const reference = `${registry.host}/demo/hello:1.0`;
+      const never = await runCli(
+        ['run', '--rm', '--pull', 'never', reference, '--', 'cmd /c echo x'],
+        options,
+      );
+      expect([never.exitCode, never.stderr]).toEqual([
+        125,
+        `hcs-sandbox: No image ${reference}; pull it with: hcs-sandbox image pull ${reference}\n`,
+      ]);
+      const run = await runCli(['run', '--rm', reference, '--', 'cmd /c echo pulled and ran'], options);
+      expect(run.exitCode, run.stderr).toBe(0);
+      expect(run.stdout).toBe('pulled and ran\r\n');
+      expect(run.stderr).toContain(`Unable to find image '${reference}' locally; pulling it\n`);
+      // Not a terminal: a line per layer and phase, as image pull prints them.
+      expect(run.stderr).toMatch(/^download\s+\w{12}/m);
+      expect(readdirSync(join(own, 'layers'))).toHaveLength(2);
+      // Present now: no pull the second time.
+      const again = await runCli(['run', '--rm', reference, '--', 'cmd /c echo again'], options);
+      expect([again.exitCode, again.stdout, again.stderr]).toEqual([0, 'again\r\n', '']);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+
+  it('an unreachable registry is one line naming it and the cause, no stack (JSON with --json)', async () => {
+    const options = { instance: newInstance('img'), env: { HCS_SANDBOX_HOME: winePath(home) } };
+    // A port nothing listens on (taken, then released).
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise((resolve) => server.close(resolve));
+    const reference = `127.0.0.1:${port}/demo/none:1`;
+    const pull = await runCli(['image', 'pull', reference], options);
+    expect(pull.exitCode).toBe(1);
+    expect(pull.stderr).toContain(
+      `\nhcs-sandbox: Cannot pull ${reference}: registry 127.0.0.1:${port}: fetch failed: connect ECONNREFUSED`,
+    );
+    expect(pull.stderr).not.toMatch(/\n\s+at /);
+    const json = await runCli(['image', 'pull', '--json', reference], options);
+    expect([json.exitCode, json.stderr]).toEqual([1, '']);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      error: {
+        code: 'REGISTRY_UNREACHABLE',
+        kind: 'failure',
+        message: expect.stringContaining(`registry 127.0.0.1:${port}`),
+      },
+    });
+    const debug = await runCli(['image', 'pull', '--debug', reference], options);
+    expect(debug.stderr).toMatch(/\n\s+at /);
   });
 });

@@ -233,7 +233,7 @@ describe('hcs-sandbox job run (CLI)', () => {
     expect(run.stdout).toMatch(/^io\s+not reported by this host$/m);
   });
 
-  it('refuses bad limits with usage (2) and the CPU cap Wine cannot set with a Win32 error (4, Windows refused)', async () => {
+  it("refuses bad limits and the CPU cap Wine cannot set with 125 (job run exits with its command's code, so its own failures are docker's 125)", async () => {
     const usage = await runInWine('dist/cli/main.js', [
       'job',
       'run',
@@ -244,8 +244,11 @@ describe('hcs-sandbox job run (CLI)', () => {
       '/c',
       'exit',
     ]);
-    expect(usage.exitCode).toBe(2);
-    expect(usage.stderr).toMatch(/--cpu-rate: expected a percentage from 0.01 to 100/);
+    expect(usage.exitCode).toBe(125);
+    expect(usage.stderr).toMatch(
+      /option '--cpu-rate <pct>' argument '150' is invalid\. expected a percentage from 0\.01 to 100/,
+    );
+    expect(usage.stderr).toContain("Run 'hcs-sandbox job run --help' for usage.");
     const cpu = await runInWine('dist/cli/main.js', [
       'job',
       'run',
@@ -256,7 +259,7 @@ describe('hcs-sandbox job run (CLI)', () => {
       '/c',
       'exit',
     ]);
-    expect(cpu.exitCode).toBe(4);
+    expect(cpu.exitCode).toBe(125);
     expect(cpu.stderr).toMatch(/SetInformationJobObject failed with Win32 error 87/);
   });
 });

@@ -66,6 +66,7 @@ describe('hcs-sandbox sandbox verbs (CLI under Wine)', () => {
 
     const run = await cli(
       'run',
+      '--verbose',
       '--name',
       'box1',
       '-e',
@@ -77,7 +78,8 @@ describe('hcs-sandbox sandbox verbs (CLI under Wine)', () => {
     expect(run.exitCode).toBe(3);
     expect(run.stdout).toBe('hi from box1\r\n');
     expect(run.stderr).toContain('oops');
-    expect(run.stderr).toContain('creating box1: ');
+    // --verbose: the create's phases, a line each when stderr is not a terminal.
+    expect(run.stderr).toContain('creating box1: create-disk\n');
     expect(run.stderr).toContain('starting box1\n');
 
     // Its command ended, so it stopped (files kept): only `ls --all` shows it.
@@ -93,9 +95,13 @@ describe('hcs-sandbox sandbox verbs (CLI under Wine)', () => {
     expect(log).toContain('oops');
 
     const start = await cli('start', 'box1');
-    expect([start.exitCode, start.stdout]).toEqual([0, 'box1\n']);
+    // Not a terminal and not --verbose: no progress at all.
+    expect([start.exitCode, start.stdout, start.stderr]).toEqual([0, 'box1\n', '']);
+    expect((await cli('ls', '-q')).stdout).toBe('box1\n');
     expect(lsRows(await cli('list'))[0]?.slice(0, 2)).toEqual(['box1', 'running']);
-    const info = json(await cli('inspect', '--json', 'box1'));
+    // inspect --json is always an array, one object per name.
+    const [info = {}, ...more] = json<Record<string, unknown>[]>(await cli('inspect', '--json', 'box1'));
+    expect(more).toEqual([]);
     expect(info).toMatchObject({
       name: 'box1',
       status: 'running',
@@ -160,35 +166,56 @@ describe('hcs-sandbox sandbox verbs (CLI under Wine)', () => {
     expect(leftovers(home)).toEqual([]);
   });
 
-  it('run --rm leaves nothing behind, and bad input gets distinct exit codes', async () => {
+  it("run --rm leaves nothing behind, and docker's exit codes: 125 the tool, 126/127 the command, 1 and 2 other verbs", async () => {
     const { home, cli, options } = await setup();
-    const run = await cli('run', '--rm', '-q', IMAGE, '--', 'cmd', '/c', 'echo', 'gone');
+    const run = await cli('run', '--rm', IMAGE, '--', 'cmd', '/c', 'echo', 'gone');
     expect([run.exitCode, run.stdout, run.stderr]).toEqual([0, 'gone\r\n', '']);
     expect(leftovers(home)).toEqual([]);
     const systems = json<{ Id: string }[]>(await runCli(['systems', '--json'], options));
     expect(systems.filter((s) => s.Id.startsWith('hcssb-'))).toEqual([]);
 
     const usage = await cli('run', '--bogus', IMAGE, '--', 'x');
-    expect(usage.exitCode).toBe(2);
-    expect(usage.stderr).toMatch(/unknown option '--bogus'/);
+    expect(usage.exitCode).toBe(125);
+    expect(usage.stderr).toBe(
+      "hcs-sandbox: unknown option '--bogus'\nRun 'hcs-sandbox run --help' for usage.\n",
+    );
+    const lsUsage = await cli('ls', '--bogus');
+    expect([lsUsage.exitCode, lsUsage.stderr]).toEqual([
+      2,
+      "hcs-sandbox: unknown option '--bogus'\nRun 'hcs-sandbox ls --help' for usage.\n",
+    ]);
     const memory = await cli('run', '--memory', '12', IMAGE, '--', 'x');
-    expect(memory.exitCode).toBe(5);
+    expect(memory.exitCode).toBe(125);
     expect(memory.stderr).toMatch(/^hcs-sandbox: Invalid memoryMB: /);
+    const units = await cli('run', '--memory', 'lots', IMAGE, '--', 'x');
+    expect(units.exitCode).toBe(125);
+    expect(units.stderr).toMatch(/^hcs-sandbox: option '--memory <size>' argument 'lots' is invalid\. /);
     const volume = await cli('run', '-v', 'Z:\\tmp', IMAGE, '--', 'x');
-    expect(volume.exitCode).toBe(2);
+    expect(volume.exitCode).toBe(125);
+    const notFound = await cli('run', '--rm', '-q', IMAGE, '--', 'no-such-program.exe');
+    expect(notFound.exitCode).toBe(127);
+    expect(notFound.stderr).toMatch(/^hcs-sandbox: .*ERROR_FILE_NOT_FOUND/);
     const vm = await cli('create', '--isolation', 'vm', IMAGE);
-    expect(vm.exitCode).toBe(5);
+    expect(vm.exitCode).toBe(1);
     expect(vm.stderr).toMatch(/not available yet/);
     const offline = await cli('run', '--rm', '-q', '--network', 'none', IMAGE, '--', 'cmd /c echo offline');
     expect([offline.exitCode, offline.stdout]).toEqual([0, 'offline\r\n']);
     const portsOffline = await cli('run', '--network', 'none', '-p', '8080:80', IMAGE, '--', 'x');
-    expect(portsOffline.exitCode).toBe(5);
+    expect(portsOffline.exitCode).toBe(125);
     expect(portsOffline.stderr).toMatch(/^hcs-sandbox: Invalid ports: /);
-    const noImage = await cli('run', 'local/nope:1', '--', 'x');
-    expect(noImage.exitCode).toBe(1);
-    expect(noImage.stderr.trim().split('\n')).toHaveLength(1);
+    const noImage = await cli('run', '--pull', 'never', 'local/nope:1', '--', 'x');
+    expect([noImage.exitCode, noImage.stderr]).toEqual([
+      125,
+      'hcs-sandbox: No image local/nope:1; pull it with: hcs-sandbox image pull local/nope:1\n',
+    ]);
     const missing = await cli('exec', 'nosuch', '--', 'cmd /c echo x');
-    expect([missing.exitCode, missing.stderr]).toEqual([1, 'hcs-sandbox: No sandbox named "nosuch".\n']);
+    expect([missing.exitCode, missing.stderr]).toEqual([125, 'hcs-sandbox: No sandbox named "nosuch".\n']);
+    // --json: the error is the one document on stdout, with the verb's exit code.
+    const inspectMissing = await cli('inspect', '--json', 'nosuch');
+    expect([inspectMissing.exitCode, inspectMissing.stderr]).toEqual([1, '']);
+    expect(JSON.parse(inspectMissing.stdout)).toEqual({
+      error: { code: 'SANDBOX_NOT_FOUND', kind: 'not-found', message: 'No sandbox named "nosuch".' },
+    });
     expect(leftovers(home)).toEqual([]);
   });
 
@@ -204,7 +231,9 @@ describe('hcs-sandbox sandbox verbs (CLI under Wine)', () => {
       '--name',
       'made',
       '--memory',
-      '512',
+      '512m',
+      '--storage-opt',
+      'size=30G',
       '-v',
       `${winePath(host)}:C:\\data:ro`,
       IMAGE,
@@ -225,12 +254,15 @@ describe('hcs-sandbox sandbox verbs (CLI under Wine)', () => {
     expect(noFile.stderr).toBe('hcs-sandbox: made:C:\\nope.txt: no such file or folder.\n');
     const bothHost = await cli('cp', 'a', 'b');
     expect(bothHost.exitCode).toBe(2);
+    expect(bothHost.stderr).toContain("Run 'hcs-sandbox cp --help' for usage.");
 
     const share = await cli('share', '--ro', 'made', winePath(host), 'C:\\shared');
     expect(share.stdout).toBe(`${winePath(host)} -> made:C:\\shared (read-only)\n`);
-    const info = json<{ memoryMB: number; mappedFolders: unknown[] }>(await cli('inspect', '--json', 'made'));
-    expect(info.memoryMB).toBe(512);
-    expect(info.mappedFolders).toEqual([
+    const [info] = json<{ memoryMB: number; mappedFolders: unknown[] }[]>(
+      await cli('inspect', '--json', 'made'),
+    );
+    expect(info?.memoryMB).toBe(512);
+    expect(info?.mappedFolders).toEqual([
       { hostPath: winePath(host), sandboxPath: 'C:\\data', readOnly: true },
       { hostPath: winePath(host), sandboxPath: 'C:\\shared', readOnly: true },
     ]);
@@ -308,8 +340,9 @@ describe('hcs-sandbox sandbox verbs (CLI under Wine)', () => {
       ].join('\r\n'),
     );
 
+    // start x.wsb exits with the logon command's code, so its own failures are 125.
     const vm = await cli('start', winePath(wsb));
-    expect(vm.exitCode).toBe(5);
+    expect(vm.exitCode).toBe(125);
     expect(vm.stderr).toMatch(
       /^hcs-sandbox: Invalid isolation: .*'vm' isolation by default, and that is not available yet\)\.\n$/,
     );
@@ -333,12 +366,12 @@ describe('hcs-sandbox sandbox verbs (CLI under Wine)', () => {
     expect(run.stderr).toContain(
       `warning: ${winePath(wsb)}:11:3: The logon command runs when the process-isolated container has started`,
     );
-    const info = json<{ status: string; memoryMB: number; mappedFolders: unknown[] }>(
+    const [info] = json<{ status: string; memoryMB: number; mappedFolders: unknown[] }[]>(
       await cli('inspect', '--json', 'wsbbox'),
     );
-    expect(info.status).toBe('running');
-    expect(info.memoryMB).toBe(1024);
-    expect(info.mappedFolders).toEqual([
+    expect(info?.status).toBe('running');
+    expect(info?.memoryMB).toBe(1024);
+    expect(info?.mappedFolders).toEqual([
       { hostPath: winePath(shared), sandboxPath: 'C:\\shared', readOnly: true },
     ]);
     expect((await cli('logs', 'wsbbox')).stdout).toBe('logon ran\r\n');
@@ -355,7 +388,7 @@ describe('hcs-sandbox sandbox verbs (CLI under Wine)', () => {
       '--image',
       IMAGE,
     );
-    expect(bad.exitCode).toBe(1);
+    expect(bad.exitCode).toBe(125);
     expect(bad.stderr).toMatch(/^hcs-sandbox: .*bad\.wsb:2:\d+: .*\n$/);
     const none = await cli(
       'start',
@@ -366,7 +399,7 @@ describe('hcs-sandbox sandbox verbs (CLI under Wine)', () => {
       IMAGE,
     );
     expect([none.exitCode, none.stderr]).toEqual([
-      1,
+      125,
       `hcs-sandbox: ${winePath(join(home, 'none.wsb'))}: no such file or folder.\n`,
     ]);
 

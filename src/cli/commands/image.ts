@@ -1,4 +1,3 @@
-import { release } from 'node:os';
 import { formatBytes } from '../../index.js';
 import {
   destroyLayer,
@@ -7,22 +6,18 @@ import {
   listImages,
   loadImage,
   OwnImageSource,
-  pullImage,
   setupBaseLayer,
 } from '../../storage/index.js';
 import { type CommandModule, type Io, printTable } from '../command.js';
+import { printJson } from '../json.js';
 import { progressReporter } from '../progress.js';
+import { hostBuild, pullWithProgress } from '../pull.js';
 
 export type ImagePlan =
   | { kind: 'image-ls'; json: boolean }
   | { kind: 'image-pull'; reference: string; allowOlderBuild: boolean; json: boolean }
   | { kind: 'image-load'; path: string; reference: string | undefined; json: boolean }
   | { kind: 'image-rm'; references: string[]; json: boolean };
-
-/** The host's Windows build (`10.0.20348` → 20348). */
-function hostBuild(): number {
-  return Number(release().split('.')[2] ?? 0);
-}
 
 function printImages(io: Io, images: ImageRecord[]): void {
   printTable(io, [
@@ -74,7 +69,7 @@ export const imageCommand: CommandModule<ImagePlan> = {
       .command('rm')
       .alias('remove')
       .description("remove images from hcs-sandbox's own store (never Docker's or containerd's)")
-      .argument('<reference...>')
+      .argument('<reference...>', 'image references, as `image ls` shows them')
       .option('--json', 'machine-readable output', false)
       .action((references: string[], opts: { json: boolean }) =>
         accept({ kind: 'image-rm', references, json: opts.json }),
@@ -84,28 +79,17 @@ export const imageCommand: CommandModule<ImagePlan> = {
     switch (plan.kind) {
       case 'image-ls': {
         const images = await listImages();
-        if (plan.json) io.out(`${JSON.stringify(images, null, 2)}\n`);
+        if (plan.json) printJson(io, images);
         else printImages(io, images);
         return 0;
       }
       case 'image-pull': {
-        const progress = progressReporter(io, { json: plan.json, tty: Boolean(process.stderr.isTTY) });
-        try {
-          const result = await pullImage(plan.reference, {
-            store: new OwnImageSource(),
-            importLayer,
-            setupBaseLayer,
-            destroyLayer,
-            hostBuild: hostBuild(),
-            allowOlderBuild: plan.allowOlderBuild,
-            onProgress: progress.onProgress,
-          });
-          progress.stop();
-          if (plan.json) io.out(`${JSON.stringify(result.image, null, 2)}\n`);
-          else io.out(`pulled ${result.image.reference} (${result.image.osVersion ?? 'unknown build'})\n`);
-        } finally {
-          progress.stop();
-        }
+        const image = await pullWithProgress(io, plan.reference, {
+          silent: plan.json,
+          allowOlderBuild: plan.allowOlderBuild,
+        });
+        if (plan.json) printJson(io, image);
+        else io.out(`pulled ${image.reference} (${image.osVersion ?? 'unknown build'})\n`);
         return 0;
       }
       case 'image-load': {
@@ -121,7 +105,7 @@ export const imageCommand: CommandModule<ImagePlan> = {
             onProgress: progress.onProgress,
           });
           progress.stop();
-          if (plan.json) io.out(`${JSON.stringify(images, null, 2)}\n`);
+          if (plan.json) printJson(io, images);
           else for (const image of images) io.out(`loaded ${image.reference}\n`);
         } finally {
           progress.stop();
@@ -136,7 +120,7 @@ export const imageCommand: CommandModule<ImagePlan> = {
           results.push({ reference, ...result });
           if (!plan.json) io.out(`removed ${reference}\n`);
         }
-        if (plan.json) io.out(`${JSON.stringify(results, null, 2)}\n`);
+        if (plan.json) printJson(io, results);
         return 0;
       }
     }

@@ -1,3 +1,4 @@
+import { completionCommand } from './completion.js';
 import { imageCommand } from './image.js';
 import { jobCommand } from './job.js';
 import { maintenanceCommand } from './maintenance.js';
@@ -33,6 +34,7 @@ export const COMMANDS = [
   maintenanceCommand,
   sandboxStatsCommand,
   sandboxCommitCommand,
+  completionCommand,
 ] as const;
 
 /** The plan any command can produce. */

@@ -1,16 +1,16 @@
-import { InvalidArgumentError } from '../../index.js';
 import {
   accountingRows,
   type JobAccounting,
   type JobLimits,
   PRIORITY_CLASSES,
   type PriorityClass,
-  parseBytes,
   parsePercent,
   type RunInJobOptions,
   runInJob,
 } from '../../jobs/index.js';
-import { type CommandModule, parsePositiveInt, printTable, UsageError } from '../command.js';
+import { type CommandModule, flagValue, parsePositiveInt, printTable, UsageError } from '../command.js';
+import { printJson } from '../json.js';
+import { parseByteFlag } from '../units.js';
 
 export type JobRunPlan = {
   kind: 'job-run';
@@ -23,24 +23,11 @@ export type JobRunPlan = {
   stderr: string | undefined;
 };
 
-/** Converts a unit parse failure into a usage error naming the option. */
-function option<T>(flag: string, parse: (v: string) => T): (v: string) => T {
-  return (value) => {
-    try {
-      return parse(value);
-    } catch (error) {
-      if (error instanceof InvalidArgumentError)
-        throw new UsageError(`${flag}: expected ${error.allowed}, got "${value}"`);
-      throw error;
-    }
-  };
-}
-
-function parsePriority(value: string): PriorityClass {
+const parsePriority = flagValue((value: string): PriorityClass => {
   if (!(PRIORITY_CLASSES as string[]).includes(value))
-    throw new UsageError(`--priority: expected one of ${PRIORITY_CLASSES.join(', ')}, got "${value}"`);
+    throw new UsageError(`expected one of ${PRIORITY_CLASSES.join(', ')}`);
   return value as PriorityClass;
-}
+});
 
 interface JobRunOptions {
   cpuRate?: number;
@@ -70,14 +57,14 @@ export const jobCommand: CommandModule<JobRunPlan> = {
       .option(
         '--cpu-rate <pct>',
         'hard CPU cap, percent of the whole machine (0.01-100)',
-        option('--cpu-rate', parsePercent),
+        flagValue((v) => parsePercent(v)),
       )
       .option(
         '--memory <size>',
-        'memory per process, e.g. 512MiB (KB/MB/GB = 1000^n, KiB/MiB/GiB = 1024^n)',
-        option('--memory', parseBytes),
+        'memory per process: 512m, 2g (docker units, powers of 1024), 512MiB, 500MB (powers of 1000), or bytes',
+        parseByteFlag,
       )
-      .option('--job-memory <size>', 'memory of all processes together', option('--job-memory', parseBytes))
+      .option('--job-memory <size>', 'memory of all processes together (units as --memory)', parseByteFlag)
       .option('--processes <n>', 'most processes alive at once', parsePositiveInt)
       .option('--priority <class>', `priority class: ${PRIORITY_CLASSES.join(', ')}`, parsePriority)
       .option('--name <name>', 'name the job (other tools can open it while it runs)')
@@ -121,12 +108,17 @@ export const jobCommand: CommandModule<JobRunPlan> = {
 
 /** The report printed after `job run` (pure). */
 export function formatJobRun(exitCode: number, accounting: JobAccounting, json: boolean): string {
-  if (json) return `${JSON.stringify({ exitCode, accounting }, null, 2)}\n`;
   let text = '';
-  printTable({ out: (s) => (text += s), err: () => {} }, [
-    ['JOB', 'USED'],
-    ['exit code', String(exitCode)],
-    ...accountingRows(accounting),
-  ]);
+  const io = {
+    out: (s: string) => {
+      text += s;
+    },
+    err: () => {},
+  };
+  if (json) {
+    printJson(io, { exitCode, accounting });
+    return text;
+  }
+  printTable(io, [['JOB', 'USED'], ['exit code', String(exitCode)], ...accountingRows(accounting)]);
   return text;
 }

@@ -8,6 +8,7 @@ import {
   removeNetwork,
 } from '../../network/index.js';
 import { type CommandModule, printTable, UsageError } from '../command.js';
+import { printJson } from '../json.js';
 
 export type NetworkPlan =
   | { kind: 'network-ls'; json: boolean }
@@ -86,7 +87,7 @@ export const networkCommand: CommandModule<NetworkPlan> = {
       case 'network-ls': {
         const list = await listNetworks();
         if (plan.json) {
-          io.out(`${JSON.stringify(list, null, 2)}\n`);
+          printJson(io, list);
           return 0;
         }
         printTable(io, [
@@ -109,7 +110,7 @@ export const networkCommand: CommandModule<NetworkPlan> = {
           type: plan.type,
           ...(plan.subnet ? { subnet: plan.subnet } : {}),
         });
-        if (plan.json) io.out(`${JSON.stringify({ ...network, created }, null, 2)}\n`);
+        if (plan.json) printJson(io, { ...network, created });
         else
           io.out(
             `${created ? 'created' : 'exists'} ${network.name} ${network.type} ${network.subnet ?? ''} ${network.id}\n`,
@@ -133,7 +134,7 @@ export const networkCommand: CommandModule<NetworkPlan> = {
       case 'network-inspect': {
         const n = await inspectNetwork(plan.name);
         if (plan.json) {
-          io.out(`${JSON.stringify(n, null, 2)}\n`);
+          printJson(io, n);
           return 0;
         }
         io.out(

@@ -1,5 +1,6 @@
 import { Sandbox } from '../../index.js';
 import type { CommandModule } from '../command.js';
+import { printJson } from '../json.js';
 
 export type CommitPlan = { kind: 'commit'; name: string; reference: string; json: boolean };
 
@@ -11,7 +12,7 @@ export const sandboxCommitCommand: CommandModule<CommitPlan> = {
       .description(
         "make a new image from a stopped sandbox's changes (its writable layer on top of its image)",
       )
-      .argument('<sandbox>')
+      .argument('<sandbox>', 'a stopped sandbox')
       .argument('<reference>', 'the new image, e.g. local/prepared:1')
       .option('--json', 'print the new image as JSON', false)
       .action((name: string, reference: string, opts: { json: boolean }) =>
@@ -22,7 +23,7 @@ export const sandboxCommitCommand: CommandModule<CommitPlan> = {
     const sandbox = await Sandbox.open(plan.name);
     try {
       const image = await sandbox.commit(plan.reference);
-      if (plan.json) io.out(`${JSON.stringify(image, null, 2)}\n`);
+      if (plan.json) printJson(io, image);
       else io.out(`${image.reference} (${image.layers.length} layers)\n`);
       return 0;
     } finally {

@@ -2,11 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatBytes, Sandbox, type SandboxInfo } from '../../index.js';
-import { type CommandModule, type Io, printTable } from '../command.js';
-import { ago, eachName, logFiles, printJson } from '../format.js';
+import { type CommandModule, type Io, printTable, UsageError } from '../command.js';
+import { ago, eachName, logFiles } from '../format.js';
+import { printJson } from '../json.js';
 
 export type SandboxReadPlan =
-  | { kind: 'sandbox-ls'; all: boolean; json: boolean }
+  | { kind: 'sandbox-ls'; all: boolean; json: boolean; quiet: boolean }
   | { kind: 'sandbox-inspect'; names: string[]; json: boolean }
   | { kind: 'sandbox-logs'; name: string; follow: boolean; json: boolean };
 
@@ -102,15 +103,17 @@ export const sandboxReadCommand: CommandModule<SandboxReadPlan> = {
       .alias('list')
       .description('list sandboxes (running and paused; --all for every one)')
       .option('-a, --all', 'also created and stopped sandboxes', false)
-      .option('--json', 'machine-readable output', false)
-      .action((opts: { all: boolean; json: boolean }) =>
-        accept({ kind: 'sandbox-ls', all: opts.all, json: opts.json }),
-      );
+      .option('-q, --quiet', 'only the names, one a line', false)
+      .option('--json', 'machine-readable output (an array)', false)
+      .action((opts: { all: boolean; json: boolean; quiet: boolean }) => {
+        if (opts.quiet && opts.json) throw new UsageError('-q and --json: give one');
+        accept({ kind: 'sandbox-ls', all: opts.all, json: opts.json, quiet: opts.quiet });
+      });
     program
       .command('inspect')
       .description("a sandbox's details: id, status, isolation, image, options, folders, disk use")
       .argument('<sandbox...>', 'sandbox names')
-      .option('--json', 'machine-readable output (an array with --json and several names)', false)
+      .option('--json', 'machine-readable output: always an array, one object per name', false)
       .action((names: string[], opts: { json: boolean }) =>
         accept({ kind: 'sandbox-inspect', names, json: opts.json }),
       );
@@ -132,6 +135,10 @@ export const sandboxReadCommand: CommandModule<SandboxReadPlan> = {
           printJson(io, list);
           return 0;
         }
+        if (plan.quiet) {
+          for (const s of list) io.out(`${s.name}\n`);
+          return 0;
+        }
         printTable(io, [
           ['NAME', 'STATUS', 'ISOLATION', 'IMAGE', 'CREATED'],
           ...list.map((s) => [s.name, s.status, s.isolation, s.image ?? '', ago(s.createdAt)]),
@@ -142,7 +149,7 @@ export const sandboxReadCommand: CommandModule<SandboxReadPlan> = {
         if (plan.json) {
           const infos = [];
           for (const name of plan.names) infos.push(await infoOf(name));
-          printJson(io, plan.names.length === 1 ? infos[0] : infos);
+          printJson(io, infos);
           return 0;
         }
         let first = true;

@@ -1,15 +1,9 @@
 import { spawn } from 'node:child_process';
 import { type CommandModule, UsageError } from '../command.js';
 import { freshLog, writeExit } from './command-log.js';
+import { createWithProgress } from './sandbox-create.js';
 import { streamCommand } from './sandbox-exec.js';
-import {
-  createWithProgress,
-  type SandboxSpec,
-  type SpecFlags,
-  sandboxOptions,
-  specFlags,
-  specOf,
-} from './sandbox-spec.js';
+import { type SandboxSpec, type SpecFlags, sandboxOptions, specFlags, specOf } from './sandbox-spec.js';
 
 export type SandboxRunPlan =
   | ({
@@ -93,13 +87,13 @@ export const sandboxRunCommand: CommandModule<SandboxRunPlan> = {
   async run(plan, io) {
     switch (plan.kind) {
       case 'sandbox-create': {
-        const sandbox = await createWithProgress(io, sandboxOptions(plan, true, false), plan.quiet);
+        const sandbox = await createWithProgress(io, sandboxOptions(plan, true, false), plan);
         await sandbox.close();
         io.out(`${sandbox.name}\n`);
         return 0;
       }
       case 'sandbox-run': {
-        const sandbox = await createWithProgress(io, sandboxOptions(plan, !plan.rm, true), plan.quiet);
+        const sandbox = await createWithProgress(io, sandboxOptions(plan, !plan.rm, true), plan);
         if (plan.detach) {
           try {
             freshLog(sandbox.name);

@@ -1,13 +1,26 @@
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import { SANDBOX_ISOLATIONS, Sandbox, type SandboxIsolation, type SandboxOptions } from '../../index.js';
-import { collect, type Io, parsePositiveInt, UsageError } from '../command.js';
-import { absoluteHostPath, parseEnv, parseVolume, stepReporter, type VolumeSpec } from '../format.js';
+import { SANDBOX_ISOLATIONS, type SandboxIsolation, type SandboxOptions } from '../../index.js';
+import { collect, flagValue, parsePositiveInt, UsageError } from '../command.js';
+import { absoluteHostPath, parseEnv, parseVolume, type VolumeSpec } from '../format.js';
+import {
+  cpusOption,
+  parseByteFlag,
+  parseCpuPercent,
+  parseCpus,
+  parseMemoryMB,
+  parseStorageOpt,
+} from '../units.js';
 
 /**
- * How `run`, `create` and `start x.wsb` make a sandbox: the shared flags, the
- * plan fields they parse into, the SDK options those become, and the create
- * (then start) with progress on stderr.
+ * How `run` and `create` make a sandbox: the shared flags (docker's names
+ * where the SDK has the option), the plan fields they parse into, and the SDK
+ * options those become. The create itself is in sandbox-create.ts.
  */
+
+/** When `run`/`create` pull the image (docker's `--pull`). */
+export const PULL_POLICIES = ['missing', 'always', 'never'] as const;
+export type PullPolicy = (typeof PULL_POLICIES)[number];
 
 /** What `create` and `run` share: how the sandbox is made. */
 export interface SandboxSpec {
@@ -15,6 +28,7 @@ export interface SandboxSpec {
   name: string | undefined;
   isolation: 'process' | 'hyperv' | 'vm';
   memoryMB: number | undefined;
+  /** Processors; a fraction becomes a CPU cap (cpuLimit) when the options are made. */
   cpus: number | undefined;
   volumes: VolumeSpec[];
   env: Record<string, string>;
@@ -31,8 +45,18 @@ export interface SandboxSpec {
   dnsSearch?: string[] | undefined;
   /** CPU cap, percent of the host. */
   cpuLimit?: number | undefined;
-  /** No progress lines on stderr. */
+  ioMaxIops?: number | undefined;
+  /** Bytes per second. */
+  ioMaxBandwidth?: number | undefined;
+  hostname?: string | undefined;
+  /** The writable layer's size (`--storage-opt size=`). */
+  scratchSizeGB?: number | undefined;
+  /** When to pull the image first (default `missing`). */
+  pull: PullPolicy;
+  /** No progress on stderr. */
   quiet: boolean;
+  /** The create's internal phases as lines on stderr. */
+  verbose: boolean;
 }
 
 export function isolationOf(value: string | undefined): SandboxIsolation | undefined {
@@ -58,15 +82,42 @@ export interface SpecFlags {
   dns: string[];
   dnsSearch: string[];
   cpuLimit?: number;
-  quiet: boolean;
+  cpuPercent?: number;
+  ioMaxiops?: number;
+  ioMaxbandwidth?: number;
+  hostname?: string;
+  storageOpt?: number;
+  pull?: PullPolicy;
+  quiet?: boolean;
+  verbose?: boolean;
 }
+
+const parsePull = flagValue((value: string): PullPolicy => {
+  if (!(PULL_POLICIES as readonly string[]).includes(value))
+    throw new UsageError(`expected ${PULL_POLICIES.join(', ')}`);
+  return value as PullPolicy;
+});
 
 export function specFlags(command: Command): Command {
   return command
     .option('--name <name>', 'name the sandbox (default: a generated sb-xxxxxxxx)')
     .option('--isolation <isolation>', 'process (default) or hyperv')
-    .option('--memory <MB>', 'memory limit in MB', parsePositiveInt)
-    .option('--cpus <n>', 'processor count', parsePositiveInt)
+    .option(
+      '--memory <size>',
+      'memory limit: 512m, 2g (docker units, powers of 1024), or a whole number of MB',
+      parseMemoryMB,
+    )
+    .option('--cpus <n>', 'processors: a whole number, or a fraction (1.5) as a CPU cap', parseCpus)
+    .option('--cpu-percent <pct>', 'CPU cap, percent of the host (1-100)', parseCpuPercent)
+    .option('--cpu-limit <pct>', 'the same as --cpu-percent', parseCpuPercent)
+    .option('--io-maxiops <n>', 'storage limit: IO operations per second', parsePositiveInt)
+    .option('--io-maxbandwidth <size>', 'storage limit: bytes per second, e.g. 50m', parseByteFlag)
+    .option(
+      '--storage-opt <size=SIZE>',
+      'size of the writable layer, whole GB (default size=20G)',
+      parseStorageOpt,
+    )
+    .option('--hostname <name>', "the sandbox's host name")
     .option('-v, --volume <host:sandbox[:ro]>', 'map a host folder (repeatable)', collect, [])
     .option('-e, --env <K=V>', 'environment of every command (repeatable)', collect, [])
     .option('-w, --workdir <dir>', 'working directory of every command (C:\\...)')
@@ -81,20 +132,16 @@ export function specFlags(command: Command): Command {
     .option('--allow <cidr>', 'with --network isolated: a range still reachable (repeatable)', collect, [])
     .option('--dns <ip>', 'DNS server (repeatable)', collect, [])
     .option('--dns-search <suffix>', 'DNS search suffix (repeatable)', collect, [])
-    .option('--cpu-limit <pct>', 'CPU cap, percent of the host (1-100)', parseCpuLimit)
-    .option('-q, --quiet', 'no progress lines on stderr', false);
-}
-
-function parseCpuLimit(value: string): number {
-  const n = Number(value.replace(/%$/, ''));
-  if (!Number.isFinite(n) || n < 1 || n > 100)
-    throw new UsageError(`--cpu-limit expects 1 to 100, got "${value}"`);
-  return n;
+    .option('--pull <policy>', 'pull the image: missing (default), always or never', parsePull)
+    .option('-q, --quiet', 'no progress on stderr')
+    .option('--verbose', "also print the create's internal steps on stderr");
 }
 
 const nonEmpty = (values: string[]): string[] | undefined => (values.length ? values : undefined);
 
 export function specOf(image: string, opts: SpecFlags): SandboxSpec {
+  if (opts.cpuPercent !== undefined && opts.cpuLimit !== undefined)
+    throw new UsageError('--cpu-percent and --cpu-limit are the same setting: give one');
   return {
     image,
     name: opts.name,
@@ -110,8 +157,14 @@ export function specOf(image: string, opts: SpecFlags): SandboxSpec {
     allow: nonEmpty(opts.allow),
     dns: nonEmpty(opts.dns),
     dnsSearch: nonEmpty(opts.dnsSearch),
-    cpuLimit: opts.cpuLimit,
-    quiet: opts.quiet,
+    cpuLimit: opts.cpuPercent ?? opts.cpuLimit,
+    ioMaxIops: opts.ioMaxiops,
+    ioMaxBandwidth: opts.ioMaxbandwidth,
+    hostname: opts.hostname,
+    scratchSizeGB: opts.storageOpt,
+    pull: opts.pull ?? 'missing',
+    quiet: opts.quiet === true,
+    verbose: opts.verbose === true,
   };
 }
 
@@ -123,7 +176,7 @@ export function sandboxOptions(spec: SandboxSpec, persistent: boolean, start: bo
     start,
     ...(spec.name !== undefined && { name: spec.name }),
     ...(spec.memoryMB !== undefined && { memoryMB: spec.memoryMB }),
-    ...(spec.cpus !== undefined && { cpus: spec.cpus }),
+    ...(spec.cpus !== undefined && cpusOption(spec.cpus, availableParallelism())),
     ...(spec.workingDir !== undefined && { workingDir: spec.workingDir }),
     ...(spec.network !== undefined && { network: spec.network as NonNullable<SandboxOptions['network']> }),
     ...(spec.ports.length > 0 && { ports: spec.ports }),
@@ -133,29 +186,11 @@ export function sandboxOptions(spec: SandboxSpec, persistent: boolean, start: bo
       dns: { ...(spec.dns && { servers: spec.dns }), ...(spec.dnsSearch && { search: spec.dnsSearch }) },
     }),
     ...(spec.cpuLimit !== undefined && { cpuLimit: spec.cpuLimit }),
+    ...(spec.ioMaxIops !== undefined && { ioMaxIops: spec.ioMaxIops }),
+    ...(spec.ioMaxBandwidth !== undefined && { ioMaxBandwidth: spec.ioMaxBandwidth }),
+    ...(spec.hostname !== undefined && { hostName: spec.hostname }),
+    ...(spec.scratchSizeGB !== undefined && { scratchSizeGB: spec.scratchSizeGB }),
     env: spec.env,
     mappedFolders: spec.volumes.map((v) => ({ ...v, hostPath: absoluteHostPath(v.hostPath) })),
   };
-}
-
-/**
- * Creates the sandbox, then (with `start`) starts it, reporting both steps; a
- * sandbox this call created is removed again if it cannot start.
- */
-export async function createWithProgress(io: Io, options: SandboxOptions, quiet: boolean): Promise<Sandbox> {
-  const progress = stepReporter(io, { tty: Boolean(process.stderr.isTTY), quiet }, options.name);
-  try {
-    const sandbox = await Sandbox.create({ ...options, start: false }, { onProgress: progress.onProgress });
-    if (options.start === false) return sandbox;
-    progress.step(`starting ${sandbox.name}`);
-    try {
-      await sandbox.start();
-    } catch (error) {
-      await sandbox.remove().catch(() => undefined);
-      throw error;
-    }
-    return sandbox;
-  } finally {
-    progress.stop();
-  }
 }

@@ -6,13 +6,15 @@ import {
   wsbToSandboxOptions,
 } from '../../index.js';
 import { type CommandModule, type Io, UsageError } from '../command.js';
-import { eachName, fileError, stepReporter } from '../format.js';
+import { eachName, fileError } from '../format.js';
+import { stepReporter } from '../progress.js';
 import { freshLog, writeExit } from './command-log.js';
+import { createWithProgress } from './sandbox-create.js';
 import { streamCommand } from './sandbox-exec.js';
-import { createWithProgress, isolationOf } from './sandbox-spec.js';
+import { isolationOf } from './sandbox-spec.js';
 
 export type SandboxStartPlan =
-  | { kind: 'sandbox-start'; names: string[]; quiet: boolean }
+  | { kind: 'sandbox-start'; names: string[]; quiet: boolean; verbose: boolean }
   | {
       kind: 'sandbox-start-wsb';
       path: string;
@@ -20,6 +22,7 @@ export type SandboxStartPlan =
       image: string | undefined;
       name: string | undefined;
       quiet: boolean;
+      verbose: boolean;
     };
 
 /** `start`: created or stopped sandboxes by name, or a new one from a Windows Sandbox `.wsb` file. */
@@ -33,16 +36,22 @@ export const sandboxStartCommand: CommandModule<SandboxStartPlan> = {
       .option('--isolation <isolation>', 'with a .wsb: process or hyperv (vm is not available yet)')
       .option('--image <ref>', 'with a .wsb: the image to run it in')
       .option('--name <name>', 'with a .wsb: name the sandbox')
-      .option('-q, --quiet', 'no progress lines on stderr', false)
+      .option('-q, --quiet', 'no progress on stderr')
+      .option('--verbose', "also print the create's internal steps (with a .wsb) on stderr")
       .action(
-        (targets: string[], opts: { isolation?: string; image?: string; name?: string; quiet: boolean }) => {
+        (
+          targets: string[],
+          opts: { isolation?: string; image?: string; name?: string; quiet?: boolean; verbose?: boolean },
+        ) => {
+          const quiet = opts.quiet === true;
+          const verbose = opts.verbose === true;
           const wsb = targets.filter((t) => /\.wsb$/i.test(t));
           if (wsb.length === 0) {
             for (const flag of ['isolation', 'image', 'name'] as const) {
               if (opts[flag] !== undefined)
                 throw new UsageError(`--${flag} is only for starting a .wsb file`);
             }
-            accept({ kind: 'sandbox-start', names: targets, quiet: opts.quiet });
+            accept({ kind: 'sandbox-start', names: targets, quiet, verbose });
             return;
           }
           if (targets.length > 1)
@@ -53,7 +62,8 @@ export const sandboxStartCommand: CommandModule<SandboxStartPlan> = {
             isolation: isolationOf(opts.isolation),
             image: opts.image,
             name: opts.name,
-            quiet: opts.quiet,
+            quiet,
+            verbose,
           });
         },
       );
@@ -63,7 +73,11 @@ export const sandboxStartCommand: CommandModule<SandboxStartPlan> = {
       case 'sandbox-start':
         return eachName(io, plan.names, async (name) => {
           const sandbox = await Sandbox.open(name);
-          const progress = stepReporter(io, { tty: Boolean(process.stderr.isTTY), quiet: plan.quiet }, name);
+          const progress = stepReporter(
+            io,
+            { tty: Boolean(process.stderr.isTTY), quiet: plan.quiet, verbose: plan.verbose },
+            name,
+          );
           try {
             progress.step(`starting ${name}`);
             await sandbox.start();
@@ -111,7 +125,7 @@ async function startWsb(
       ...(options.memoryMB !== undefined && { memoryMB: options.memoryMB }),
       mappedFolders: options.mappedFolders,
     },
-    plan.quiet,
+    plan,
   );
   try {
     io.out(`${sandbox.name}\n`);

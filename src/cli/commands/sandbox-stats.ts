@@ -1,5 +1,7 @@
 import { formatBytes, Sandbox, type SandboxStats } from '../../index.js';
-import { type CommandModule, type Io, parsePositiveInt, printTable, UsageError } from '../command.js';
+import { type CommandModule, type Io, parsePositiveInt, printTable } from '../command.js';
+import { printJson, printJsonLine } from '../json.js';
+import { parseCpuPercent, parseMemoryMB } from '../units.js';
 
 export type StatsPlan =
   | { kind: 'stats'; names: string[]; stream: boolean; json: boolean; intervalMs: number }
@@ -12,13 +14,6 @@ export type StatsPlan =
       cpuLimit: number | undefined;
     }
   | { kind: 'ip'; name: string; json: boolean };
-
-function parsePercent(value: string): number {
-  const n = Number(value.replace(/%$/, ''));
-  if (!Number.isFinite(n) || n <= 0 || n > 100)
-    throw new UsageError(`expected a percentage from 1 to 100, got "${value}"`);
-  return n;
-}
 
 function statsRows(rows: SandboxStats[]): string[][] {
   return [
@@ -50,9 +45,9 @@ export const sandboxStatsCommand: CommandModule<StatsPlan> = {
     program
       .command('stats')
       .description('live CPU, memory, storage and process count of sandboxes (all running ones by default)')
-      .argument('[names...]')
+      .argument('[names...]', 'sandbox names (default: every running one)')
       .option('--no-stream', 'print one reading and exit')
-      .option('--json', 'machine-readable output (one JSON array per reading)', false)
+      .option('--json', 'NDJSON: one line per reading, each a JSON array of the sandboxes', false)
       .option('--interval <ms>', 'time between readings', parsePositiveInt, 1000)
       .action((names: string[], opts: { stream: boolean; json: boolean; interval: number }) =>
         accept({ kind: 'stats', names, stream: opts.stream, json: opts.json, intervalMs: opts.interval }),
@@ -60,23 +55,31 @@ export const sandboxStatsCommand: CommandModule<StatsPlan> = {
     program
       .command('top')
       .description('the processes inside a sandbox')
-      .argument('<name>')
+      .argument('<name>', 'sandbox name')
       .option('--json', 'machine-readable output', false)
       .action((name: string, opts: { json: boolean }) => accept({ kind: 'top', name, json: opts.json }));
     program
       .command('update')
       .description('change the limits of a running sandbox where HCS allows it')
-      .argument('<name>')
-      .option('--memory <MB>', 'memory limit in MB', parsePositiveInt)
+      .argument('<name>', 'sandbox name')
+      .option('--memory <size>', 'memory limit: 512m, 2g, or a whole number of MB', parseMemoryMB)
       .option('--cpus <N>', 'number of processors', parsePositiveInt)
-      .option('--cpu-limit <PCT>', 'CPU cap, percent of the host', parsePercent)
-      .action((name: string, opts: { memory?: number; cpus?: number; cpuLimit?: number }) =>
-        accept({ kind: 'update', name, memoryMB: opts.memory, cpus: opts.cpus, cpuLimit: opts.cpuLimit }),
+      .option('--cpu-percent <PCT>', 'CPU cap, percent of the host (1-100)', parseCpuPercent)
+      .option('--cpu-limit <PCT>', 'the same as --cpu-percent', parseCpuPercent)
+      .action(
+        (name: string, opts: { memory?: number; cpus?: number; cpuPercent?: number; cpuLimit?: number }) =>
+          accept({
+            kind: 'update',
+            name,
+            memoryMB: opts.memory,
+            cpus: opts.cpus,
+            cpuLimit: opts.cpuPercent ?? opts.cpuLimit,
+          }),
       );
     program
       .command('ip')
       .description("a sandbox's IP address (as `wsb ip` prints it)")
-      .argument('<name>')
+      .argument('<name>', 'sandbox name')
       .option('--json', 'machine-readable output', false)
       .action((name: string, opts: { json: boolean }) => accept({ kind: 'ip', name, json: opts.json }));
   },
@@ -88,7 +91,7 @@ export const sandboxStatsCommand: CommandModule<StatsPlan> = {
         const sandbox = await Sandbox.open(plan.name);
         try {
           const processes = await sandbox.top();
-          if (plan.json) io.out(`${JSON.stringify(processes, null, 2)}\n`);
+          if (plan.json) printJson(io, processes);
           else
             printTable(io, [
               ['PID', 'IMAGE', 'CPU TIME', 'WORKING SET'],
@@ -122,7 +125,7 @@ export const sandboxStatsCommand: CommandModule<StatsPlan> = {
         const sandbox = await Sandbox.open(plan.name);
         try {
           const ip = await sandbox.ip();
-          if (plan.json) io.out(`${JSON.stringify({ name: plan.name, ip: ip ?? null })}\n`);
+          if (plan.json) printJson(io, { name: plan.name, ip: ip ?? null });
           else io.out(`${ip ?? '(no network)'}\n`);
           return ip ? 0 : 1;
         } finally {
@@ -148,7 +151,7 @@ async function runStats(plan: Extract<StatsPlan, { kind: 'stats' }>, io: Io): Pr
     const tty = Boolean(process.stdout.isTTY) && !plan.json;
     do {
       const readings = await readOnce(iterators);
-      if (plan.json) io.out(`${JSON.stringify(readings)}\n`);
+      if (plan.json) printJsonLine(io, readings);
       else {
         if (tty && plan.stream) io.out('\x1b[H\x1b[2J');
         printTable(io, statsRows(readings));

@@ -1,5 +1,6 @@
 import { enumerateComputeSystems } from '../../hcs/index.js';
 import { type CommandModule, collect, printTable } from '../command.js';
+import { printJson } from '../json.js';
 
 export type SystemsPlan = { kind: 'systems'; json: boolean; owners: string[]; ids: string[] };
 
@@ -22,7 +23,7 @@ export const systemsCommand: CommandModule<SystemsPlan> = {
     if (plan.ids.length) query.Ids = plan.ids;
     const list = await enumerateComputeSystems(query);
     if (plan.json) {
-      io.out(`${JSON.stringify(list, null, 2)}\n`);
+      printJson(io, list);
       return 0;
     }
     printTable(io, [

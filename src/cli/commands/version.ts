@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { serviceProperties } from '../../hcs/index.js';
 import { HcsUnavailableError } from '../../index.js';
 import type { CommandModule } from '../command.js';
+import { printJson } from '../json.js';
 
 export type VersionPlan = { kind: 'version'; json: boolean };
 
@@ -34,7 +35,7 @@ export const versionCommand: CommandModule<VersionPlan> = {
       hcs,
     };
     if (plan.json) {
-      io.out(`${JSON.stringify(info, null, 2)}\n`);
+      printJson(io, info);
       return 0;
     }
     io.out(`hcs-sandbox ${info.version} (node ${info.node}, ${info.platform})\n`);

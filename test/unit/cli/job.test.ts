@@ -73,13 +73,19 @@ describe('job run plan', () => {
     [['job', 'run'], /missing required argument 'command'/],
     [
       ['job', 'run', '--cpu-rate', '150', '--', 'x'],
-      /--cpu-rate: expected a percentage from 0.01 to 100 .*got "150"/,
+      /option '--cpu-rate <pct>' argument '150' is invalid\. expected a percentage from 0\.01 to 100/,
     ],
     [['job', 'run', '--cpu-rate', '0', '--', 'x'], /--cpu-rate/],
-    [['job', 'run', '--memory', '20 parsecs', '--', 'x'], /--memory: expected a whole number of bytes/],
+    [
+      ['job', 'run', '--memory', '20 parsecs', '--', 'x'],
+      /option '--memory <size>' argument '20 parsecs' is invalid\. expected a size/,
+    ],
     [['job', 'run', '--memory', '-1', '--', 'x'], /--memory/],
     [['job', 'run', '--processes', '0', '--', 'x'], /positive whole number/],
-    [['job', 'run', '--priority', 'low', '--', 'x'], /--priority: expected one of idle, below-normal/],
+    [
+      ['job', 'run', '--priority', 'low', '--', 'x'],
+      /option '--priority <class>' argument 'low' is invalid\. expected one of idle, below-normal/,
+    ],
     [['job', 'run', '--bogus', '--', 'x'], /unknown option '--bogus'/],
   ])('%j is a usage error', (argv, message) => {
     expect(() => parsePlan(argv)).toThrow(UsageError);

@@ -13,7 +13,9 @@ const spec = {
   workingDir: undefined,
   network: undefined,
   ports: [],
+  pull: 'missing',
   quiet: false,
+  verbose: false,
 };
 
 describe('sandbox verbs: argv → plan', () => {
@@ -78,7 +80,9 @@ describe('sandbox verbs: argv → plan', () => {
         workingDir: 'C:\\work',
         network: 'isolated',
         ports: ['8080:80', '5353:53/udp'],
+        pull: 'missing',
         quiet: true,
+        verbose: false,
         command: ['cmd /c dir'],
         rm: true,
         detach: false,
@@ -128,7 +132,8 @@ describe('sandbox verbs: argv → plan', () => {
       ['create', '--name', 'keeper', '-e', 'X=1', 'local/base:1'],
       { kind: 'sandbox-create', ...spec, name: 'keeper', env: { X: '1' } },
     ],
-    [['start', 'a', 'b'], { kind: 'sandbox-start', names: ['a', 'b'], quiet: false }],
+    [['start', 'a', 'b'], { kind: 'sandbox-start', names: ['a', 'b'], quiet: false, verbose: false }],
+    [['start', '--verbose', 'a'], { kind: 'sandbox-start', names: ['a'], quiet: false, verbose: true }],
     [
       ['start', 'my.wsb', '--isolation', 'process', '--image', 'local/base:1'],
       {
@@ -138,6 +143,7 @@ describe('sandbox verbs: argv → plan', () => {
         image: 'local/base:1',
         name: undefined,
         quiet: false,
+        verbose: false,
       },
     ],
     [
@@ -149,6 +155,7 @@ describe('sandbox verbs: argv → plan', () => {
         image: undefined,
         name: undefined,
         quiet: false,
+        verbose: false,
       },
     ],
     [
@@ -177,9 +184,10 @@ describe('sandbox verbs: argv → plan', () => {
         tty: false,
       },
     ],
-    [['ls'], { kind: 'sandbox-ls', all: false, json: false }],
-    [['list', '--all', '--json'], { kind: 'sandbox-ls', all: true, json: true }],
-    [['ls', '-a'], { kind: 'sandbox-ls', all: true, json: false }],
+    [['ls'], { kind: 'sandbox-ls', all: false, json: false, quiet: false }],
+    [['list', '--all', '--json'], { kind: 'sandbox-ls', all: true, json: true, quiet: false }],
+    [['ls', '-a'], { kind: 'sandbox-ls', all: true, json: false, quiet: false }],
+    [['ls', '-aq'], { kind: 'sandbox-ls', all: true, json: false, quiet: true }],
     [['inspect', 'box1'], { kind: 'sandbox-inspect', names: ['box1'], json: false }],
     [['inspect', '--json', 'a', 'b'], { kind: 'sandbox-inspect', names: ['a', 'b'], json: true }],
     [['stop', 'a', 'b'], { kind: 'sandbox-stop', names: ['a', 'b'], timeSeconds: 10 }],
@@ -228,8 +236,11 @@ describe('sandbox verbs: argv → plan', () => {
   it.each([
     [['run'], /missing required argument 'image'/],
     [['run', 'local/base:1'], /missing required argument 'command'/],
-    [['run', '--memory', 'lots', 'img', '--', 'x'], /positive whole number/],
-    [['run', '--cpus', '0', 'img', '--', 'x'], /positive whole number/],
+    [['run', '--memory', 'lots', 'img', '--', 'x'], /option '--memory <size>' argument 'lots' is invalid/],
+    [
+      ['run', '--cpus', '0', 'img', '--', 'x'],
+      /option '--cpus <n>' argument '0' is invalid\. expected a number/,
+    ],
     [['run', '--isolation', 'container', 'img', '--', 'x'], /--isolation expects process, hyperv, vm/],
     [['run', '-e', 'NOEQUALS', 'img', '--', 'x'], /-e expects NAME=VALUE/],
     [['run', '-e', '=v', 'img', '--', 'x'], /-e expects NAME=VALUE/],
@@ -241,7 +252,7 @@ describe('sandbox verbs: argv → plan', () => {
     [['run', '-d', '-t', 'img', '--', 'x'], /not with --detach/],
     [['run', '-d', '-i', 'img', '--', 'x'], /not with --detach/],
     [['create'], /missing required argument 'image'/],
-    [['create', '--memory', '-1', 'img'], /positive whole number/],
+    [['create', '--memory', '-1', 'img'], /'--memory <size>' argument '-1' is invalid/],
     [['start'], /missing required argument/],
     [['start', 'a', '--image', 'x'], /--image is only for starting a .wsb file/],
     [['start', 'a', '--isolation', 'process'], /--isolation is only for starting a .wsb file/],

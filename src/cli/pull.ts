@@ -1,0 +1,65 @@
+import { release } from 'node:os';
+import { HcsSandboxError } from '../index.js';
+import {
+  destroyLayer,
+  type ImageRecord,
+  importLayer,
+  OwnImageSource,
+  parseReference,
+  pullImage,
+  setupBaseLayer,
+} from '../storage/index.js';
+import type { Io } from './command.js';
+import { CliError } from './format.js';
+import { progressReporter } from './progress.js';
+import { isNetworkError, messageChain } from './report.js';
+
+/** The host's Windows build (`10.0.20348` → 20348). */
+export function hostBuild(): number {
+  return Number(release().split('.')[2] ?? 0);
+}
+
+/** The registry a reference names (`docker.io` when it names none). */
+function registryOf(reference: string): string {
+  try {
+    return parseReference(reference).domain;
+  } catch {
+    return reference.split('/')[0] ?? reference;
+  }
+}
+
+/**
+ * Pulls `reference` into hcs-sandbox's own store with `image pull`'s progress
+ * (bars on a terminal, a line per phase otherwise, nothing when `silent`).
+ * A registry that cannot be reached (fetch's bare `TypeError: fetch failed`)
+ * becomes one line naming the registry and the cause.
+ */
+export async function pullWithProgress(
+  io: Io,
+  reference: string,
+  options: { silent: boolean; allowOlderBuild?: boolean },
+): Promise<ImageRecord> {
+  const progress = progressReporter(io, { json: options.silent, tty: Boolean(process.stderr.isTTY) });
+  try {
+    const result = await pullImage(reference, {
+      store: new OwnImageSource(),
+      importLayer,
+      setupBaseLayer,
+      destroyLayer,
+      hostBuild: hostBuild(),
+      allowOlderBuild: options.allowOlderBuild ?? false,
+      onProgress: progress.onProgress,
+    });
+    return result.image;
+  } catch (error) {
+    if (error instanceof HcsSandboxError || !isNetworkError(error)) throw error;
+    const registry = registryOf(reference);
+    throw new CliError(
+      'REGISTRY_UNREACHABLE',
+      `Cannot pull ${reference}: registry ${registry}: ${messageChain(error)}`,
+      { cause: error },
+    );
+  } finally {
+    progress.stop();
+  }
+}
