@@ -143,7 +143,8 @@ describe('npm pack', () => {
     // The dependencies are in npm's cache after `npm ci`: no network needed.
     run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], project);
     expect(existsSync(join(project, 'node_modules', 'hcs-sandbox', 'dist', 'cli', 'main.js'))).toBe(true);
-    // TODO(issue 16): `npx hcs-sandbox --version` once the CLI has the flag (added in parallel).
+    // What a user types after `npm install <git url>`: the flag, and the verb with its details.
+    expect(run('npx', ['--no-install', 'hcs-sandbox', '--version'], project).trim()).toBe(pkg.version);
     const output = run('npx', ['--no-install', 'hcs-sandbox', 'version'], project);
     expect(output.split('\n')[0]).toMatch(new RegExp(`^hcs-sandbox ${pkg.version.replace(/\./g, '\\.')} `));
   }, 120_000);
