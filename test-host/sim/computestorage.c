@@ -745,7 +745,23 @@ EXPORT HRESULT WINAPI HcsSimStorageControl(PCWSTR request, PWSTR *response) {
     } else if (!strcmp(op, "InjectFault")) {
         hr = inject_fault(jget(req, "Fault"), &out);
     } else if (!strcmp(op, "SetConfig")) {
-        hr = simr_set_config(jget(req, "Config"), &out); /* privileges.c */
+        /* One config object for both knob sets: the host rules (privileges.c) and the
+           mount-path/detach knobs (storage_knobs.c); the answer is the two merged. */
+        char *rules = NULL;
+        hr = simr_set_config(jget(req, "Config"), &rules);
+        if (!FAILED(hr)) {
+            stk_set_config(jget(req, "Config"));
+            char *knobs = stk_config_doc();
+            size_t n = strlen(rules) + strlen(knobs) + 2;
+            out = malloc(n);
+            if (!out) hr = E_OUTOFMEMORY;
+            else {
+                rules[strlen(rules) - 1] = 0; /* drop '}' */
+                snprintf(out, n, "%s%s%s", rules, strcmp(rules, "{") ? "," : "", knobs + 1);
+            }
+            free(knobs);
+        }
+        free(rules);
     } else if (!strcmp(op, "ClearFaults")) {
         EnterCriticalSection(&g_cs); g_nfaults = 0; LeaveCriticalSection(&g_cs);
         out = xstrdup("{}");
@@ -758,9 +774,6 @@ EXPORT HRESULT WINAPI HcsSimStorageControl(PCWSTR request, PWSTR *response) {
         for (int k = 0; k < g_ndisks; k++) g_disks[k].warned = 1; /* do not report attaches made before the reset */
         LeaveCriticalSection(&g_cs);
         out = xstrdup("{}");
-    } else if (!strcmp(op, "SetConfig")) {
-        stk_set_config(jget(req, "Config"));
-        out = stk_config_doc();
     } else if (!strcmp(op, "Reset")) {
         stk_reset();
         out = do_reset();
