@@ -3,7 +3,10 @@
 // N MB to stdout; we time it through `commands.run` (string and
 // `encoding: 'buffer'`) and through `commands.spawn` consuming the handle's
 // stdout Readable. The baseline is `child_process.spawn` of the same program
-// from this same node.exe, consuming its stdout. argv: sizes in MB
+// from this same node.exe, consuming its stdout. A fourth figure, the HCS
+// pipe alone (HcsProcess from the hcs layer, its stdout counted and dropped),
+// is the ceiling the simulated host's pipes allow, so what the command layer
+// itself adds can be told from what the host costs. argv: sizes in MB
 // (comma-separated), rounds per size. Each figure is the median round.
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
@@ -11,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { containerDocument, done, product } from '../../test/wine/scripts/lib.mjs';
 
 const { runCommand, spawnCommand } = await import('../../dist/sandbox/commands.js');
+const { buildProcessParameters, HcsProcess, quoteWindowsArgs } = product;
 const sizes = (process.argv[2] ?? '32,128').split(',').map(Number);
 const rounds = Number(process.argv[3] ?? 3);
 
@@ -51,6 +55,25 @@ const modes = {
     await pipeline(child.stdout, count.sink);
     await exited;
     return count.bytes();
+  },
+  async hcsPipe(system, bytes) {
+    const parameters = buildProcessParameters({
+      commandLine: quoteWindowsArgs(commandLine(bytes)),
+      createStdInPipe: false,
+      createStdOutPipe: true,
+      createStdErrPipe: true,
+    });
+    const child = await HcsProcess.create(system, parameters);
+    try {
+      const count = counter();
+      child.stderr.resume();
+      await pipeline(child.stdout, count.sink);
+      const exit = await child.wait();
+      if (exit.exitCode !== 0) throw Object.assign(new Error('hcsPipe failed'), { exitCode: exit.exitCode });
+      return count.bytes();
+    } finally {
+      await child.close();
+    }
   },
   async run(system, bytes) {
     const result = await runCommand(system, commandLine(bytes));
@@ -111,7 +134,8 @@ try {
       const ms = median(samples);
       row[name] = { ms, mbPerS: bytes / 1024 / 1024 / (ms / 1000) };
     }
-    for (const name of ['run', 'runBuffer', 'stream']) row[name].ratio = row.baseline.ms / row[name].ms;
+    for (const name of ['hcsPipe', 'run', 'runBuffer', 'stream'])
+      row[name].ratio = row.baseline.ms / row[name].ms;
     results.push(row);
   }
 } finally {
