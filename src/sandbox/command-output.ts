@@ -9,13 +9,15 @@ export type OutputEncoding = 'utf8' | 'buffer';
 export type OutputOf<E extends OutputEncoding> = E extends 'buffer' ? Buffer : string;
 
 /**
- * Collects one output stream for `wait()`, as the Buffer chunks it yields,
- * and decodes once at the end (one `Buffer.concat`, so a character split
- * across chunks decodes whole). Listens for `data` rather than reading: a
- * caller who also reads or pipes the stream sees the same chunks (no copy),
- * and a caller's backpressure (`pause()`) holds both. `onChunk` gets each
- * chunk as it arrives: the Buffer itself, or its text through a
- * StringDecoder that carries split characters over to the next chunk.
+ * Collects one output stream for `wait()`. Text is decoded chunk by chunk
+ * while the command still writes (a StringDecoder carries a character split
+ * across chunks over to the next one), so nothing is left to do when the
+ * command ends: joining and decoding 128 MB after the last byte cost more than
+ * the pipe itself (measured under Wine, docs/performance.md). Bytes
+ * (`'buffer'`) are kept as the chunks the pipe gave and joined once. Listens
+ * for `data` rather than reading: a caller who also reads or pipes the stream
+ * sees the same chunks (no copy), and a caller's backpressure (`pause()`)
+ * holds both. `onChunk` gets each chunk as it arrives, as text or bytes.
  * Rejects when the stream errors or closes before its end.
  */
 export async function collectOutput(
@@ -25,26 +27,34 @@ export async function collectOutput(
 ): Promise<string | Buffer> {
   const chunks: Buffer[] = [];
   let length = 0;
+  let text = '';
+  const decoder = encoding === 'utf8' ? new StringDecoder('utf8') : undefined;
   if (stream) {
-    const decoder = onChunk && encoding === 'utf8' ? new StringDecoder('utf8') : undefined;
     stream.on('data', (data: Buffer | string) => {
       // Strings only if the caller set an encoding on the stream itself.
       const chunk = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-      chunks.push(chunk);
-      length += chunk.length;
-      if (!onChunk) return;
-      if (!decoder) onChunk(chunk);
-      else {
-        const text = decoder.write(chunk);
-        if (text) onChunk(text);
+      if (!decoder) {
+        chunks.push(chunk);
+        length += chunk.length;
+        onChunk?.(chunk);
+        return;
       }
+      const part = decoder.write(chunk);
+      if (!part) return;
+      text += part;
+      onChunk?.(part);
     });
     await finished(stream, { writable: false });
-    const rest = decoder?.end();
-    if (rest) onChunk?.(rest);
   }
-  const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length);
-  return encoding === 'buffer' ? bytes : bytes.toString('utf8');
+  if (decoder) {
+    const rest = decoder.end();
+    if (rest) {
+      text += rest;
+      onChunk?.(rest);
+    }
+    return text;
+  }
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length);
 }
 
 /** The last lines of some output, for an error message (reads only its tail). */
