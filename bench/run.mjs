@@ -79,3 +79,24 @@ console.log(
   `  p99 at 64 / p99 at 1: hcs-sandbox ${scaling.toFixed(2)}x, bare koffi ${hostScaling.toFixed(2)}x (target <= 1.5x: ${scaling <= 1.5 ? 'met' : 'NOT met'})`,
 );
 console.log(`  hcs-sandbox p99 / bare p99 at 64 concurrent: ${overhead64.toFixed(2)}x`);
+
+// Exec output throughput (issue 16). BENCH_EXEC_MB (comma-separated sizes in MB,
+// e.g. 1 for a quick run) and BENCH_EXEC_ROUNDS set its size.
+{
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const { execReport } = await import('./exec-report.mjs');
+  const sizes = process.env.BENCH_EXEC_MB ?? '32,128';
+  const execRounds = process.env.BENCH_EXEC_ROUNDS ?? '5';
+  console.log(
+    '\nExec output throughput (a node.exe writing to stdout in a sandbox; baseline: child_process.spawn of it here):',
+  );
+  const { lines, document } = execReport(inWine('exec-throughput.mjs', [sizes, execRounds]), {
+    measuredAt: new Date().toISOString(),
+    host: 'simulated host under Wine',
+  });
+  for (const line of lines) console.log(line);
+  const results = join(repo, 'bench', 'results');
+  mkdirSync(results, { recursive: true });
+  writeFileSync(join(results, 'exec-throughput.json'), `${JSON.stringify(document, null, 2)}\n`);
+  console.log(`  written to ${join('bench', 'results', 'exec-throughput.json')}`);
+}

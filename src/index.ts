@@ -61,6 +61,8 @@ export {
   type ListFilter,
   type MappedFolder,
   NotOwnedError,
+  type OutputEncoding,
+  type OutputOf,
   parseWsb,
   type RunOptions,
   readWsbFile,

@@ -3,8 +3,14 @@ import { type ComputeSystem, HcsProcess } from '../hcs/index.js';
 import { InvalidArgumentError } from '../internal/errors.js';
 import { buildProcessParameters, quoteWindowsArgs } from '../schema/index.js';
 import { CommandExitError, type CommandResult, TimeoutError } from './command-errors.js';
+import { collectOutput, type OutputEncoding, type OutputOf } from './command-output.js';
 
-export interface CommandOptions {
+/**
+ * How to run a command. `E` is the output encoding: `stdout`/`stderr` (and the
+ * `onStdout`/`onStderr` chunks) are strings by default and Buffers with
+ * `encoding: 'buffer'`.
+ */
+export interface CommandOptions<E extends OutputEncoding = 'utf8'> {
   /** Working directory inside the sandbox (absolute Windows path). */
   cwd?: string;
   /** Environment variables for the command. */
@@ -22,12 +28,21 @@ export interface CommandOptions {
   /** Console size with `tty`. */
   cols?: number;
   rows?: number;
-  /** Called with each chunk of output as it arrives. */
-  onStdout?: (chunk: string) => void;
-  onStderr?: (chunk: string) => void;
+  /**
+   * `'utf8'` (default): output as text, decoded once when the command ends.
+   * `'buffer'`: output as the bytes the command wrote, undecoded.
+   */
+  encoding?: E;
+  /**
+   * Called with each chunk of output as it arrives: text (a character split
+   * across chunks arrives whole, in the later one), or a Buffer with
+   * `encoding: 'buffer'`. The same output is still collected for the result.
+   */
+  onStdout?: (chunk: OutputOf<E>) => void;
+  onStderr?: (chunk: OutputOf<E>) => void;
 }
 
-export interface RunOptions extends CommandOptions {
+export interface RunOptions<E extends OutputEncoding = 'utf8'> extends CommandOptions<E> {
   /** Reject with {@link CommandExitError} when the exit code is not 0 (default true). */
   reject?: boolean;
 }
@@ -50,7 +65,7 @@ function commandLineOf(command: CommandInput): string {
   return quoteWindowsArgs(command);
 }
 
-function checkOptions(options: CommandOptions): void {
+function checkOptions(options: CommandOptions<OutputEncoding>): void {
   if (options.timeoutMs !== undefined && !(Number.isFinite(options.timeoutMs) && options.timeoutMs > 0)) {
     throw new InvalidArgumentError('timeoutMs', 'a positive number of milliseconds', options.timeoutMs);
   }
@@ -61,6 +76,9 @@ function checkOptions(options: CommandOptions): void {
     if (value !== undefined && !(Number.isInteger(value) && value > 0 && value <= 0xffff)) {
       throw new InvalidArgumentError(field, 'a whole number of character cells from 1 to 65535', value);
     }
+  }
+  if (options.encoding !== undefined && options.encoding !== 'utf8' && options.encoding !== 'buffer') {
+    throw new InvalidArgumentError('encoding', "'utf8' or 'buffer'", options.encoding);
   }
   if (options.env !== undefined) {
     for (const [key, value] of Object.entries(options.env)) {
@@ -73,23 +91,33 @@ function checkOptions(options: CommandOptions): void {
 
 /**
  * A command running in a sandbox: its streams, `wait()` for the result, and
- * `kill()`. Output is collected for `wait()` as it streams past, whether or
- * not you also read `stdout`/`stderr` yourself.
+ * `kill()`. `Out` is the output type of the result: `string`, or `Buffer`
+ * with `encoding: 'buffer'`.
+ *
+ * `stdout`/`stderr` are Node Readables of Buffer chunks, for `pipeline()` or
+ * `for await`. Output is collected for `wait()` as it streams past (the same
+ * chunks, not copies), whether or not you also read the streams yourself;
+ * start reading right after `spawn()` resolves so that you see every chunk.
+ * Backpressure from your reader holds the command's output, as with
+ * `child_process`.
  */
-export class CommandHandle {
+export class CommandHandle<Out extends string | Buffer = string> {
   readonly command: string;
   readonly #process: HcsProcess;
   readonly #started = performance.now();
-  readonly #result: Promise<CommandResult>;
+  readonly #result: Promise<CommandResult<Out>>;
   #timedOut = false;
   #canceled = false;
 
   /** @internal Use `sandbox.commands.spawn()`. */
-  constructor(command: string, process: HcsProcess, options: CommandOptions) {
+  constructor(command: string, process: HcsProcess, options: CommandOptions<OutputEncoding>) {
     this.command = command;
     this.#process = process;
-    const stdout = collect(process.stdout, options.onStdout);
-    const stderr = collect(process.stderr, options.onStderr);
+    const encoding = options.encoding ?? 'utf8';
+    const onStdout = options.onStdout as ((chunk: string | Buffer) => void) | undefined;
+    const onStderr = options.onStderr as ((chunk: string | Buffer) => void) | undefined;
+    const stdout = collectOutput(process.stdout, encoding, onStdout) as Promise<Out>;
+    const stderr = collectOutput(process.stderr, encoding, onStderr) as Promise<Out>;
     this.#result = this.#settle(stdout, stderr, options);
     this.#result.catch(() => undefined);
   }
@@ -108,7 +136,7 @@ export class CommandHandle {
   }
 
   /** The result once the command has exited and its output is drained. */
-  wait(): Promise<CommandResult> {
+  wait(): Promise<CommandResult<Out>> {
     return this.#result;
   }
 
@@ -127,10 +155,10 @@ export class CommandHandle {
   }
 
   async #settle(
-    stdout: Promise<string>,
-    stderr: Promise<string>,
-    options: CommandOptions,
-  ): Promise<CommandResult> {
+    stdout: Promise<Out>,
+    stderr: Promise<Out>,
+    options: CommandOptions<OutputEncoding>,
+  ): Promise<CommandResult<Out>> {
     const stopTimer = this.#arm(options);
     try {
       const [exit, out, err] = await Promise.all([this.#process.wait(), stdout, stderr]);
@@ -150,7 +178,7 @@ export class CommandHandle {
   }
 
   /** Kills on timeout or abort; returns the disarm function. */
-  #arm(options: CommandOptions): () => void {
+  #arm(options: CommandOptions<OutputEncoding>): () => void {
     const kill = () => void this.#process.terminate().catch(() => undefined);
     const timer =
       options.timeoutMs === undefined
@@ -172,26 +200,12 @@ export class CommandHandle {
   }
 }
 
-async function collect(
-  stream: Readable | null,
-  onChunk: ((chunk: string) => void) | undefined,
-): Promise<string> {
-  if (!stream) return '';
-  stream.setEncoding('utf8');
-  let text = '';
-  for await (const chunk of stream as AsyncIterable<string>) {
-    text += chunk;
-    onChunk?.(chunk);
-  }
-  return text;
-}
-
 /** Starts `command` in `system` with its stdio piped. */
-export async function spawnCommand(
+export async function spawnCommand<E extends OutputEncoding = 'utf8'>(
   system: ComputeSystem,
   command: CommandInput,
-  options: CommandOptions = {},
-): Promise<CommandHandle> {
+  options: CommandOptions<E> = {},
+): Promise<CommandHandle<OutputOf<E>>> {
   const commandLine = commandLineOf(command);
   checkOptions(options);
   const parameters = buildProcessParameters({
@@ -212,7 +226,7 @@ export async function spawnCommand(
     parameters,
     options.signal ? { signal: options.signal } : {},
   );
-  const handle = new CommandHandle(commandLine, process, options);
+  const handle = new CommandHandle<OutputOf<E>>(commandLine, process, options);
   if (options.stdin !== undefined) {
     process.stdin?.end(options.stdin);
   } else if (!options.tty) {
@@ -223,11 +237,11 @@ export async function spawnCommand(
 }
 
 /** Runs `command` to completion and returns (or, by default, rejects on failure with) its result. */
-export async function runCommand(
+export async function runCommand<E extends OutputEncoding = 'utf8'>(
   system: ComputeSystem,
   command: CommandInput,
-  options: RunOptions = {},
-): Promise<CommandResult> {
+  options: RunOptions<E> = {},
+): Promise<CommandResult<OutputOf<E>>> {
   const handle = await spawnCommand(system, command, options);
   const result = await handle.wait();
   if ((options.reject ?? true) && (result.exitCode !== 0 || result.timedOut || result.isCanceled)) {

@@ -1,4 +1,5 @@
 export { CommandExitError, type CommandResult, TimeoutError } from './command-errors.js';
+export type { OutputEncoding, OutputOf } from './command-output.js';
 export { CommandHandle, type CommandInput, type CommandOptions, type RunOptions } from './commands.js';
 export { CommitUnavailableError } from './commit.js';
 export { type DoctorCheck, runDoctor } from './doctor.js';

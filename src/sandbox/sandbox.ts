@@ -5,6 +5,7 @@ import { InvalidArgumentError } from '../internal/errors.js';
 import { sandboxEndpoint } from '../network/index.js';
 import { defaultSources, type ImageRecord, type Progress, resolveImage, withUndo } from '../storage/index.js';
 import type { CommandResult } from './command-errors.js';
+import type { OutputEncoding, OutputOf } from './command-output.js';
 import {
   type CommandHandle,
   type CommandInput,
@@ -80,10 +81,16 @@ export class Sandbox implements AsyncDisposable {
   readonly commands = {
     /** Runs a command to completion: `{ exitCode, stdout, stderr }`; rejects on a non-zero exit unless `reject: false`. */
     // async, so a sandbox that is not running rejects the promise rather than throwing at the call.
-    run: async (command: CommandInput, options: RunOptions = {}): Promise<CommandResult> =>
+    run: async <E extends OutputEncoding = 'utf8'>(
+      command: CommandInput,
+      options: RunOptions<E> = {},
+    ): Promise<CommandResult<OutputOf<E>>> =>
       runCommand(this.#running().system, command, this.#withDefaults(options)),
     /** Starts a command in the background: a handle with its streams, `wait()` and `kill()`. */
-    spawn: async (command: CommandInput, options: CommandOptions = {}): Promise<CommandHandle> =>
+    spawn: async <E extends OutputEncoding = 'utf8'>(
+      command: CommandInput,
+      options: CommandOptions<E> = {},
+    ): Promise<CommandHandle<OutputOf<E>>> =>
       spawnCommand(this.#running().system, command, this.#withDefaults(options)),
   };
   readonly folders = {
@@ -396,7 +403,7 @@ export class Sandbox implements AsyncDisposable {
     return live;
   }
 
-  #withDefaults<T extends CommandOptions>(options: T): T {
+  #withDefaults<T extends Pick<CommandOptions, 'env' | 'cwd'>>(options: T): T {
     const { env, workingDir } = this.#record.options;
     return {
       ...options,
