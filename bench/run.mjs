@@ -79,3 +79,14 @@ console.log(
   `  p99 at 64 / p99 at 1: hcs-sandbox ${scaling.toFixed(2)}x, bare koffi ${hostScaling.toFixed(2)}x (target <= 1.5x: ${scaling <= 1.5 ? 'met' : 'NOT met'})`,
 );
 console.log(`  hcs-sandbox p99 / bare p99 at 64 concurrent: ${overhead64.toFixed(2)}x`);
+
+// CLI cold start (issue 16): its own script, so it can run alone (--runs 2 in the Wine tier's check).
+console.log('');
+execFileSync(
+  process.execPath,
+  [join(import.meta.dirname, 'cold-start.mjs'), '--runs', process.env.BENCH_COLD_RUNS ?? '15'],
+  {
+    cwd: repo,
+    stdio: 'inherit',
+  },
+);
