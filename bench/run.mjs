@@ -100,3 +100,14 @@ console.log(`  hcs-sandbox p99 / bare p99 at 64 concurrent: ${overhead64.toFixed
   writeFileSync(join(results, 'exec-throughput.json'), `${JSON.stringify(document, null, 2)}\n`);
   console.log(`  written to ${join('bench', 'results', 'exec-throughput.json')}`);
 }
+
+// CLI cold start (issue 16): its own script, so it can run alone (--runs 2 in the Wine tier's check).
+console.log('');
+execFileSync(
+  process.execPath,
+  [join(import.meta.dirname, 'cold-start.mjs'), '--runs', process.env.BENCH_COLD_RUNS ?? '15'],
+  {
+    cwd: repo,
+    stdio: 'inherit',
+  },
+);

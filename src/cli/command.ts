@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError as CommanderArgumentError } from 'commander';
-import { HcsSandboxError, InvalidArgumentError } from '../index.js';
+import { sdkIfLoaded } from './sdk.js';
 
 /** Where a command writes. Tests pass an in-memory one. */
 export interface Io {
@@ -44,10 +44,12 @@ export function flagValue<T>(parse: (value: string) => T): (value: string, previ
     try {
       return parse(value);
     } catch (error) {
+      // Only a parser that called the SDK can throw its errors, so the SDK is loaded then.
+      const sdk = sdkIfLoaded();
       // The SDK's refusal names its own field; the flag's name is what the user typed.
-      if (error instanceof InvalidArgumentError)
+      if (sdk && error instanceof sdk.InvalidArgumentError)
         throw new CommanderArgumentError(`expected ${error.allowed}`);
-      if (error instanceof UsageError || error instanceof HcsSandboxError)
+      if (error instanceof UsageError || (sdk && error instanceof sdk.HcsSandboxError))
         throw new CommanderArgumentError(error.message);
       throw error;
     }

@@ -1,7 +1,6 @@
-import { HcsError } from '../hcs/index.js';
-import { HcsSandboxError } from '../index.js';
-import { Win32CallError } from '../jobs/index.js';
+import type { HcsSandboxError } from '../index.js';
 import { UsageError } from './command.js';
+import { isSdkError } from './sdk.js';
 
 /**
  * The process exit code an error gives (docs/cli.md, "Exit codes"), docker's
@@ -65,9 +64,14 @@ const CANNOT_EXECUTE_WIN32 = new Set([5, 193]);
 /** The Win32 error of a failed process start, if `error` (or a cause) is one. */
 function processStartError(error: unknown): number | undefined {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    if (e instanceof HcsError && e.operation === 'HcsCreateProcess' && e.hresult >>> 16 === 0x8007)
+    if (
+      isSdkError(e, (l) => l.hcs.HcsError) &&
+      e.operation === 'HcsCreateProcess' &&
+      e.hresult >>> 16 === 0x8007
+    )
       return e.hresult & 0xffff;
-    if (e instanceof Win32CallError && e.functionName === 'CreateProcessW') return e.errorCode;
+    if (isSdkError(e, (l) => l.jobs.Win32CallError) && e.functionName === 'CreateProcessW')
+      return e.errorCode;
   }
   return undefined;
 }
@@ -81,6 +85,6 @@ export function exitCodeOf(error: unknown, scheme: ExitScheme = 'verb'): number 
   }
   // UsageError is the CLI's own (bad argv), not one of the SDK's kinds.
   if (error instanceof UsageError) return EXIT.usage;
-  if (error instanceof HcsSandboxError) return BY_KIND[error.kind] ?? EXIT.failure;
+  if (isSdkError(error, (l) => l.HcsSandboxError)) return BY_KIND[error.kind] ?? EXIT.failure;
   return EXIT.failure;
 }

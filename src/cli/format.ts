@@ -1,17 +1,15 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type CommandInput, defaultStateRoot, HcsSandboxError } from '../index.js';
+import type { CommandInput } from '../index.js';
 import { flagValue, type Io, UsageError } from './command.js';
 import { exitCodeOf } from './exit-codes.js';
+import { isSdkError, sdk } from './sdk.js';
 
 /**
  * Shared parsing and printing for the sandbox verbs (`run`, `exec`, `ls`, ...):
  * pure helpers that turn flags into plan fields, and the few things the verbs
  * print alike.
  */
-
-/** A CLI-level refusal (not bad syntax, not the SDK's): one line, exit code 1. */
-export class CliError extends HcsSandboxError {}
 
 /** `-e K=V` → `{K: V}`; a later `-e` for the same name wins. */
 export function parseEnv(pairs: readonly string[]): Record<string, string> {
@@ -88,7 +86,7 @@ export function absoluteHostPath(path: string): string {
 
 /** Where `run -d` (and `run`) write a sandbox's output, and its exit code when done. */
 export function logFiles(name: string): { dir: string; log: string; exit: string } {
-  const dir = join(defaultStateRoot(), 'logs');
+  const dir = join(sdk().defaultStateRoot(), 'logs');
   return { dir, log: join(dir, `${name}.log`), exit: join(dir, `${name}.exit.json`) };
 }
 
@@ -115,27 +113,12 @@ export async function eachName(
     try {
       await fn(name);
     } catch (error) {
-      if (!(error instanceof HcsSandboxError || error instanceof UsageError)) throw error;
+      if (!(isSdkError(error, (l) => l.HcsSandboxError) || error instanceof UsageError)) throw error;
       io.err(`hcs-sandbox: ${error.message}\n`);
       code = exitCodeOf(error);
     }
   }
   return code;
-}
-
-/** A Node file-system error (`ENOENT`, ...) as one line instead of a stack. */
-export function fileError(error: unknown, path: string): unknown {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
-    const what =
-      code === 'ENOENT'
-        ? 'no such file or folder'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'permission denied'
-          : code;
-    return new CliError(code, `${path}: ${what}.`, { cause: error });
-  }
-  return error;
 }
 
 /** `2024-05-01T10:00:00Z` → `5 minutes ago`. */

@@ -2,7 +2,7 @@
 import { execute } from './execute.js';
 import { exitCodeOf, exitSchemeOf } from './exit-codes.js';
 import { printJson } from './json.js';
-import { globalFlags, type Plan, parsePlan, UsageError } from './plan.js';
+import { globalFlags, type Plan, readPlan, UsageError } from './plan.js';
 import { errorText, jsonError } from './report.js';
 
 async function main(): Promise<number> {
@@ -11,7 +11,7 @@ async function main(): Promise<number> {
   const flags = globalFlags(argv);
   let plan: Plan | undefined;
   try {
-    plan = parsePlan(argv);
+    plan = await readPlan(argv);
     return await execute(plan, io);
   } catch (error) {
     // The one place that decides how errors print (report.ts says how);

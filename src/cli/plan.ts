@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { UsageError } from './command.js';
 import { COMMANDS, type CommandPlan } from './commands/index.js';
 import { arrangeHelp } from './help.js';
+import { loadSdk, SdkNotLoaded } from './sdk.js';
 
 export { UsageError } from './command.js';
 
@@ -105,4 +106,19 @@ function usageError(error: unknown): UsageError | undefined {
   if (['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code))
     return undefined;
   return new UsageError(error.message.replace(/^error: /, ''));
+}
+
+/**
+ * {@link parsePlan} for main.ts: a flag parser that needs the SDK (sdk.ts)
+ * makes the first attempt throw SdkNotLoaded; the SDK is loaded then and argv
+ * parsed again (parsing is pure), so `--help` and `ls` never load it to parse.
+ */
+export async function readPlan(argv: readonly string[]): Promise<Plan> {
+  try {
+    return parsePlan(argv);
+  } catch (error) {
+    if (!(error instanceof SdkNotLoaded)) throw error;
+    await loadSdk();
+    return parsePlan(argv);
+  }
 }

@@ -1,6 +1,8 @@
-import { MultiBar, Presets, type SingleBar } from 'cli-progress';
-import { formatBytes, type Progress } from '../index.js';
+import { createRequire } from 'node:module';
+import type { SingleBar } from 'cli-progress';
+import type { Progress } from '../index.js';
 import type { Io } from './command.js';
+import { sdk } from './sdk.js';
 
 /**
  * Renders storage progress: one bar per item (layer) on a terminal, a line per
@@ -14,12 +16,16 @@ export function progressReporter(io: Io, mode: { json: boolean; tty: boolean }) 
       onProgress: (p: Progress) => {
         if (lastPhase.get(p.item) === p.phase) return;
         lastPhase.set(p.item, p.phase);
-        const bytes = BYTE_PHASES.has(p.phase) && p.total ? ` (${formatBytes(p.total)})` : '';
+        const bytes = BYTE_PHASES.has(p.phase) && p.total ? ` (${sdk().formatBytes(p.total)})` : '';
         io.err(`${p.phase.padEnd(9)} ${shortItem(p.item)}${bytes}\n`);
       },
       stop: () => {},
     };
   }
+  // Loaded only for bars on a terminal: `create` and the verbs' help do not need it.
+  const { MultiBar, Presets } = createRequire(import.meta.url)(
+    'cli-progress',
+  ) as typeof import('cli-progress');
   const multi = new MultiBar(
     {
       format: ' {phase} {item} [{bar}] {percentage}% {value}/{total}',

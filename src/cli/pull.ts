@@ -9,8 +9,8 @@ import {
   pullImage,
   setupBaseLayer,
 } from '../storage/index.js';
+import { CliError } from './cli-error.js';
 import type { Io } from './command.js';
-import { CliError } from './format.js';
 import { progressReporter } from './progress.js';
 import { isNetworkError, messageChain } from './report.js';
 

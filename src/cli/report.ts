@@ -1,5 +1,5 @@
-import { HcsSandboxError } from '../index.js';
 import { UsageError } from './command.js';
+import { isSdkError } from './sdk.js';
 
 /**
  * How an error reads on the command line: one line, never a stack unless
@@ -56,7 +56,7 @@ export function errorText(error: unknown, debug: boolean): string {
     return `hcs-sandbox: ${error.message}\nRun '${help}' for usage.\n`;
   }
   const stack = debug && error instanceof Error ? `${stackChain(error)}\n` : '';
-  if (error instanceof HcsSandboxError) return `hcs-sandbox: ${error.message}\n${stack}`;
+  if (isSdkError(error, (l) => l.HcsSandboxError)) return `hcs-sandbox: ${error.message}\n${stack}`;
   if (isEnvironmentError(error)) return `hcs-sandbox: ${messageChain(error)}\n${stack}`;
   const name = error instanceof Error ? `${error.name}: ` : '';
   return debug
@@ -73,7 +73,7 @@ function stackChain(error: Error): string {
 
 /** What `--json` prints on stdout for a failure: `{"error":{"code","kind","message"}}`. */
 export function jsonError(error: unknown): { error: { code: string; kind: string; message: string } } {
-  if (error instanceof UsageError || error instanceof HcsSandboxError)
+  if (error instanceof UsageError || isSdkError(error, (l) => l.HcsSandboxError))
     return { error: { code: error.code, kind: error.kind, message: error.message } };
   const code = (error as { code?: unknown } | null)?.code;
   return {

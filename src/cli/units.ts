@@ -1,6 +1,5 @@
-import { InvalidArgumentError } from '../index.js';
-import { parseBytes } from '../jobs/index.js';
 import { flagValue, UsageError } from './command.js';
+import { sdk } from './sdk.js';
 
 /**
  * Sizes and processor counts as docker's flags take them, shared by every
@@ -35,10 +34,11 @@ export function parseSize(value: string, bare: 'bytes' | 'MB' = 'bytes'): number
     if (!Number.isSafeInteger(Math.round(bytes))) throw new UsageError(`expected ${SIZE_ALLOWED}: too large`);
     return Math.round(bytes);
   }
+  const lib = sdk();
   try {
-    return parseBytes(text, 'size');
+    return lib.jobs.parseBytes(text, 'size');
   } catch (error) {
-    if (error instanceof InvalidArgumentError) throw new UsageError(`expected ${SIZE_ALLOWED}`);
+    if (error instanceof lib.InvalidArgumentError) throw new UsageError(`expected ${SIZE_ALLOWED}`);
     throw error;
   }
 }

@@ -1,17 +1,7 @@
-import { formatBytes } from '../../index.js';
-import {
-  destroyLayer,
-  type ImageRecord,
-  importLayer,
-  listImages,
-  loadImage,
-  OwnImageSource,
-  setupBaseLayer,
-} from '../../storage/index.js';
+import type { ImageRecord } from '../../storage/index.js';
 import { type CommandModule, type Io, printTable } from '../command.js';
 import { printJson } from '../json.js';
-import { progressReporter } from '../progress.js';
-import { hostBuild, pullWithProgress } from '../pull.js';
+import { sdk } from '../sdk.js';
 
 export type ImagePlan =
   | { kind: 'image-ls'; json: boolean }
@@ -25,7 +15,7 @@ function printImages(io: Io, images: ImageRecord[]): void {
     ...images.map((i) => [
       i.reference,
       i.osVersion ?? (i.build ? String(i.build) : ''),
-      formatBytes(i.sizeBytes),
+      sdk().formatBytes(i.sizeBytes),
       i.source,
     ]),
   ]);
@@ -76,9 +66,12 @@ export const imageCommand: CommandModule<ImagePlan> = {
       );
   },
   async run(plan, io) {
+    // cli-progress and the pull's storage steps load only for the verbs that need them.
+    const { hostBuild, pullWithProgress } = await import('../pull.js');
+    const { progressReporter } = await import('../progress.js');
     switch (plan.kind) {
       case 'image-ls': {
-        const images = await listImages();
+        const images = await sdk().storage.listImages();
         if (plan.json) printJson(io, images);
         else printImages(io, images);
         return 0;
@@ -95,11 +88,11 @@ export const imageCommand: CommandModule<ImagePlan> = {
       case 'image-load': {
         const progress = progressReporter(io, { json: plan.json, tty: Boolean(process.stderr.isTTY) });
         try {
-          const images = await loadImage(plan.path, {
-            store: new OwnImageSource(),
-            importLayer,
-            setupBaseLayer,
-            destroyLayer,
+          const images = await sdk().storage.loadImage(plan.path, {
+            store: new (sdk().storage.OwnImageSource)(),
+            importLayer: sdk().storage.importLayer,
+            setupBaseLayer: sdk().storage.setupBaseLayer,
+            destroyLayer: sdk().storage.destroyLayer,
             hostBuild: hostBuild(),
             ...(plan.reference !== undefined && { reference: plan.reference }),
             onProgress: progress.onProgress,
@@ -113,10 +106,10 @@ export const imageCommand: CommandModule<ImagePlan> = {
         return 0;
       }
       case 'image-rm': {
-        const store = new OwnImageSource();
+        const store = new (sdk().storage.OwnImageSource)();
         const results = [];
         for (const reference of plan.references) {
-          const result = await store.removeImage(reference, { destroyLayer });
+          const result = await store.removeImage(reference, { destroyLayer: sdk().storage.destroyLayer });
           results.push({ reference, ...result });
           if (!plan.json) io.out(`removed ${reference}\n`);
         }

@@ -1,15 +1,7 @@
-import {
-  accountingRows,
-  type JobAccounting,
-  type JobLimits,
-  PRIORITY_CLASSES,
-  type PriorityClass,
-  parsePercent,
-  type RunInJobOptions,
-  runInJob,
-} from '../../jobs/index.js';
+import type { JobAccounting, JobLimits, PriorityClass, RunInJobOptions } from '../../jobs/index.js';
 import { type CommandModule, flagValue, parsePositiveInt, printTable, UsageError } from '../command.js';
 import { printJson } from '../json.js';
+import { sdk } from '../sdk.js';
 import { parseByteFlag } from '../units.js';
 
 export type JobRunPlan = {
@@ -23,9 +15,15 @@ export type JobRunPlan = {
   stderr: string | undefined;
 };
 
+/**
+ * The SDK's PRIORITY_CLASSES as the help prints them, written out so `--help`
+ * does not load the SDK; test/unit/cli/job.test.ts checks they agree.
+ */
+export const PRIORITY_CLASS_NAMES = 'idle, below-normal, normal, above-normal, high, realtime';
+
 const parsePriority = flagValue((value: string): PriorityClass => {
-  if (!(PRIORITY_CLASSES as string[]).includes(value))
-    throw new UsageError(`expected one of ${PRIORITY_CLASSES.join(', ')}`);
+  if (!(sdk().jobs.PRIORITY_CLASSES as string[]).includes(value))
+    throw new UsageError(`expected one of ${sdk().jobs.PRIORITY_CLASSES.join(', ')}`);
   return value as PriorityClass;
 });
 
@@ -57,7 +55,7 @@ export const jobCommand: CommandModule<JobRunPlan> = {
       .option(
         '--cpu-rate <pct>',
         'hard CPU cap, percent of the whole machine (0.01-100)',
-        flagValue((v) => parsePercent(v)),
+        flagValue((v) => sdk().jobs.parsePercent(v)),
       )
       .option(
         '--memory <size>',
@@ -66,7 +64,7 @@ export const jobCommand: CommandModule<JobRunPlan> = {
       )
       .option('--job-memory <size>', 'memory of all processes together (units as --memory)', parseByteFlag)
       .option('--processes <n>', 'most processes alive at once', parsePositiveInt)
-      .option('--priority <class>', `priority class: ${PRIORITY_CLASSES.join(', ')}`, parsePriority)
+      .option('--priority <class>', `priority class: ${PRIORITY_CLASS_NAMES}`, parsePriority)
       .option('--name <name>', 'name the job (other tools can open it while it runs)')
       .option('--timeout <ms>', 'terminate the job after this many milliseconds', parsePositiveInt)
       .option('--stdout <file>', "write the command's standard output to this file")
@@ -100,7 +98,7 @@ export const jobCommand: CommandModule<JobRunPlan> = {
       if (plan.stdout !== undefined) options.stdio.stdout = { file: plan.stdout };
       if (plan.stderr !== undefined) options.stdio.stderr = { file: plan.stderr };
     }
-    const result = await runInJob(plan.command, plan.limits, options);
+    const result = await sdk().jobs.runInJob(plan.command, plan.limits, options);
     io.out(formatJobRun(result.exitCode, result.accounting, plan.json));
     return result.exitCode;
   },
@@ -119,6 +117,10 @@ export function formatJobRun(exitCode: number, accounting: JobAccounting, json: 
     printJson(io, { exitCode, accounting });
     return text;
   }
-  printTable(io, [['JOB', 'USED'], ['exit code', String(exitCode)], ...accountingRows(accounting)]);
+  printTable(io, [
+    ['JOB', 'USED'],
+    ['exit code', String(exitCode)],
+    ...sdk().jobs.accountingRows(accounting),
+  ]);
   return text;
 }

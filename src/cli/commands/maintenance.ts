@@ -1,12 +1,5 @@
-import {
-  collectGarbage,
-  defaultReportPath,
-  probeSummary,
-  runDoctor,
-  runProbe,
-  writeProbeReport,
-} from '../../index.js';
 import { type CommandModule, printTable, UsageError } from '../command.js';
+import { sdk } from '../sdk.js';
 
 export type MaintenancePlan =
   | { kind: 'doctor'; json: boolean; probe?: true; output?: string }
@@ -52,14 +45,14 @@ export const maintenanceCommand: CommandModule<MaintenancePlan> = {
   },
   async run(plan, io) {
     if (plan.kind === 'doctor' && plan.probe) {
-      const report = await runProbe({ log: (line) => io.err(`${line}\n`) });
-      const path = await writeProbeReport(report, plan.output ?? defaultReportPath(report.host));
+      const report = await sdk().runProbe({ log: (line) => io.err(`${line}\n`) });
+      const path = await sdk().writeProbeReport(report, plan.output ?? sdk().defaultReportPath(report.host));
       if (plan.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
-      else io.out(`${probeSummary(report)}report: ${path}\n`);
+      else io.out(`${sdk().probeSummary(report)}report: ${path}\n`);
       return report.summary.fail > 0 ? 1 : 0;
     }
     if (plan.kind === 'doctor') {
-      const checks = await runDoctor();
+      const checks = await sdk().runDoctor();
       if (plan.json) io.out(`${JSON.stringify(checks, null, 2)}\n`);
       else {
         for (const c of checks) {
@@ -69,7 +62,7 @@ export const maintenanceCommand: CommandModule<MaintenancePlan> = {
       }
       return checks.every((c) => c.ok || c.optional) ? 0 : 1;
     }
-    const actions = await collectGarbage({ dryRun: plan.dryRun });
+    const actions = await sdk().collectGarbage({ dryRun: plan.dryRun });
     if (plan.json) {
       io.out(`${JSON.stringify(actions, null, 2)}\n`);
     } else if (actions.length === 0) {

@@ -1,14 +1,6 @@
-import { InvalidArgumentError } from '../../index.js';
-import {
-  createNetwork,
-  formatPortMapping,
-  inspectNetwork,
-  listNetworks,
-  parseCidr,
-  removeNetwork,
-} from '../../network/index.js';
 import { type CommandModule, printTable, UsageError } from '../command.js';
 import { printJson } from '../json.js';
+import { sdk } from '../sdk.js';
 
 export type NetworkPlan =
   | { kind: 'network-ls'; json: boolean }
@@ -30,7 +22,7 @@ function networkType(value: string): 'nat' | 'internal' {
 
 function subnet(value: string): string {
   try {
-    return parseCidr(value, '--subnet').text;
+    return sdk().network.parseCidr(value, '--subnet').text;
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -85,7 +77,7 @@ export const networkCommand: CommandModule<NetworkPlan> = {
   async run(plan, io) {
     switch (plan.kind) {
       case 'network-ls': {
-        const list = await listNetworks();
+        const list = await sdk().network.listNetworks();
         if (plan.json) {
           printJson(io, list);
           return 0;
@@ -105,7 +97,7 @@ export const networkCommand: CommandModule<NetworkPlan> = {
         return 0;
       }
       case 'network-create': {
-        const { network, created } = await createNetwork({
+        const { network, created } = await sdk().network.createNetwork({
           name: plan.name,
           type: plan.type,
           ...(plan.subnet ? { subnet: plan.subnet } : {}),
@@ -121,7 +113,7 @@ export const networkCommand: CommandModule<NetworkPlan> = {
         let failed = 0;
         for (const name of plan.names) {
           try {
-            const removed = await removeNetwork(name);
+            const removed = await sdk().network.removeNetwork(name);
             io.out(`removed ${removed.name}\n`);
           } catch (error) {
             if (plan.names.length === 1) throw error;
@@ -132,7 +124,7 @@ export const networkCommand: CommandModule<NetworkPlan> = {
         return failed ? 1 : 0;
       }
       case 'network-inspect': {
-        const n = await inspectNetwork(plan.name);
+        const n = await sdk().network.inspectNetwork(plan.name);
         if (plan.json) {
           printJson(io, n);
           return 0;
@@ -150,14 +142,14 @@ export const networkCommand: CommandModule<NetworkPlan> = {
               e.sandboxId ?? '',
               e.ipAddress ? `${e.ipAddress}/${e.prefixLength ?? ''}` : '',
               e.macAddress ?? '',
-              e.ports.map(formatPortMapping).join(','),
+              e.ports.map(sdk().network.formatPortMapping).join(','),
             ]),
           ]);
         }
         return 0;
       }
       default:
-        throw new InvalidArgumentError('plan', 'a network plan', plan);
+        throw new (sdk().InvalidArgumentError)('plan', 'a network plan', plan);
     }
   },
 };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { ComputeSystem, HcsProcess } from '../../hcs/index.js';
 import { type CommandModule, parsePositiveInt } from '../command.js';
+import { sdk } from '../sdk.js';
 
 export type RawRunPlan = {
   kind: 'raw-run';
@@ -20,7 +20,7 @@ export const rawCommand: CommandModule<RawRunPlan> = {
       .description(
         'create a compute system from an HCS JSON document, start it, run one command, print its output, remove it',
       )
-      .argument('<document>', 'path to a ComputeSystem JSON document')
+      .argument('<document>', 'path to a sdk().hcs.ComputeSystem JSON document')
       .argument('<command...>', 'the command line to run inside (after --)')
       .option('--id <id>', 'compute system id (default: a generated one)')
       .option('--timeout <ms>', 'give up after this many milliseconds', parsePositiveInt)
@@ -32,10 +32,10 @@ export const rawCommand: CommandModule<RawRunPlan> = {
     const document = JSON.parse(await readFile(plan.documentPath, 'utf8')) as object;
     const id = plan.id ?? `hcs-sandbox-raw-${randomUUID()}`;
     const callOptions = plan.timeoutMs ? { timeoutMs: plan.timeoutMs } : {};
-    const system = await ComputeSystem.create(id, document, callOptions);
+    const system = await sdk().hcs.ComputeSystem.create(id, document, callOptions);
     try {
       await system.start(callOptions);
-      const proc = await HcsProcess.create(
+      const proc = await sdk().hcs.HcsProcess.create(
         system,
         { CommandLine: plan.command.join(' '), CreateStdOutPipe: true, CreateStdErrPipe: true },
         callOptions,

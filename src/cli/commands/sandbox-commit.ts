@@ -1,6 +1,6 @@
-import { Sandbox } from '../../index.js';
 import type { CommandModule } from '../command.js';
 import { printJson } from '../json.js';
+import { sdk } from '../sdk.js';
 
 export type CommitPlan = { kind: 'commit'; name: string; reference: string; json: boolean };
 
@@ -20,7 +20,7 @@ export const sandboxCommitCommand: CommandModule<CommitPlan> = {
       );
   },
   async run(plan, io) {
-    const sandbox = await Sandbox.open(plan.name);
+    const sandbox = await sdk().Sandbox.open(plan.name);
     try {
       const image = await sandbox.commit(plan.reference);
       if (plan.json) printJson(io, image);

@@ -1,7 +1,7 @@
-import { ImageNotFoundError, NotFoundError, Sandbox, type SandboxOptions } from '../../index.js';
+import type { Sandbox, SandboxOptions } from '../../index.js';
 import type { Io } from '../command.js';
 import { stepReporter } from '../progress.js';
-import { pullWithProgress } from '../pull.js';
+import { sdk } from '../sdk.js';
 import type { PullPolicy } from './sandbox-spec.js';
 
 /** How a create reports, and whether it may pull the image first. */
@@ -24,14 +24,15 @@ export async function createWithProgress(
 ): Promise<Sandbox> {
   const pull = mode.pull ?? 'missing';
   const image = options.image as string;
-  if (pull === 'always') await pullWithProgress(io, image, { silent: mode.quiet });
+  if (pull === 'always')
+    await (await import('../pull.js')).pullWithProgress(io, image, { silent: mode.quiet });
   let sandbox: Sandbox;
   try {
     sandbox = await createAndStart(io, options, mode);
   } catch (error) {
-    if (!(error instanceof ImageNotFoundError) || pull === 'always') throw error;
+    if (!(error instanceof sdk().ImageNotFoundError) || pull === 'always') throw error;
     if (pull === 'never') {
-      throw new NotFoundError(
+      throw new (sdk().NotFoundError)(
         'IMAGE_NOT_FOUND',
         `No image ${image}; pull it with: hcs-sandbox image pull ${image}`,
         {
@@ -40,7 +41,7 @@ export async function createWithProgress(
       );
     }
     if (!mode.quiet) io.err(`Unable to find image '${image}' locally; pulling it\n`);
-    await pullWithProgress(io, image, { silent: mode.quiet });
+    await (await import('../pull.js')).pullWithProgress(io, image, { silent: mode.quiet });
     sandbox = await createAndStart(io, options, mode);
   }
   return sandbox;
@@ -49,7 +50,10 @@ export async function createWithProgress(
 async function createAndStart(io: Io, options: SandboxOptions, mode: CreateMode): Promise<Sandbox> {
   const progress = stepReporter(io, { tty: Boolean(process.stderr.isTTY), ...mode }, options.name);
   try {
-    const sandbox = await Sandbox.create({ ...options, start: false }, { onProgress: progress.onProgress });
+    const sandbox = await sdk().Sandbox.create(
+      { ...options, start: false },
+      { onProgress: progress.onProgress },
+    );
     if (options.start === false) return sandbox;
     progress.step(`starting ${sandbox.name}`);
     try {

@@ -1,7 +1,7 @@
 import { appendFileSync, rmSync } from 'node:fs';
-import { Sandbox, SandboxNotFoundError } from '../../index.js';
 import type { CommandModule } from '../command.js';
 import { commandInput, logFiles } from '../format.js';
+import { sdk } from '../sdk.js';
 import { writeExit } from './command-log.js';
 
 export type SandboxDetachedPlan = { kind: 'sandbox-detached'; name: string; command: string[] };
@@ -25,7 +25,7 @@ export const sandboxDetachedCommand: CommandModule<SandboxDetachedPlan> = {
     const files = logFiles(plan.name);
     let exitCode = 1;
     try {
-      const sandbox = await Sandbox.open(plan.name);
+      const sandbox = await sdk().Sandbox.open(plan.name);
       try {
         const result = await sandbox.commands.run(commandInput(plan.command), {
           reject: false,
@@ -40,10 +40,12 @@ export const sandboxDetachedCommand: CommandModule<SandboxDetachedPlan> = {
       appendFileSync(files.log, `hcs-sandbox: ${(error as Error).message}\n`);
     }
     // Removed while its command ran (`rm -f`): leave no log behind it.
-    const gone = await Sandbox.open(plan.name).then(
-      (sb) => sb.close().then(() => false),
-      (error: unknown) => error instanceof SandboxNotFoundError,
-    );
+    const gone = await sdk()
+      .Sandbox.open(plan.name)
+      .then(
+        (sb) => sb.close().then(() => false),
+        (error: unknown) => error instanceof sdk().SandboxNotFoundError,
+      );
     if (gone) {
       rmSync(files.log, { force: true });
       rmSync(files.exit, { force: true });

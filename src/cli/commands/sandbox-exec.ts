@@ -1,7 +1,8 @@
 import { appendFileSync } from 'node:fs';
-import { Sandbox } from '../../index.js';
+import type { Sandbox } from '../../index.js';
 import { type CommandModule, collect, type Io } from '../command.js';
 import { commandInput, parseEnv } from '../format.js';
+import { sdk } from '../sdk.js';
 
 export type SandboxExecPlan = {
   kind: 'sandbox-exec';
@@ -129,7 +130,7 @@ export const sandboxExecCommand: CommandModule<SandboxExecPlan> = {
       );
   },
   async run(plan, io) {
-    const sandbox = await Sandbox.open(plan.name);
+    const sandbox = await sdk().Sandbox.open(plan.name);
     try {
       return await streamCommand(io, sandbox, plan.command, {
         env: plan.env,

@@ -1,6 +1,6 @@
-import { Sandbox } from '../../index.js';
 import { type CommandModule, UsageError } from '../command.js';
-import { absoluteHostPath, fileError, parseCpOperand } from '../format.js';
+import { absoluteHostPath, parseCpOperand } from '../format.js';
+import { sdk } from '../sdk.js';
 
 export type SandboxFilesPlan =
   | { kind: 'sandbox-cp'; direction: 'in' | 'out'; name: string; sandboxPath: string; hostPath: string }
@@ -45,7 +45,7 @@ export const sandboxFilesCommand: CommandModule<SandboxFilesPlan> = {
       );
   },
   async run(plan, io) {
-    const sandbox = await Sandbox.open(plan.name);
+    const sandbox = await sdk().Sandbox.open(plan.name);
     try {
       const hostPath = absoluteHostPath(plan.hostPath);
       switch (plan.kind) {
@@ -54,7 +54,10 @@ export const sandboxFilesCommand: CommandModule<SandboxFilesPlan> = {
             if (plan.direction === 'in') await sandbox.files.copyIn(hostPath, plan.sandboxPath);
             else await sandbox.files.copyOut(plan.sandboxPath, hostPath);
           } catch (error) {
-            throw fileError(error, plan.direction === 'in' ? hostPath : `${plan.name}:${plan.sandboxPath}`);
+            throw (await import('../cli-error.js')).fileError(
+              error,
+              plan.direction === 'in' ? hostPath : `${plan.name}:${plan.sandboxPath}`,
+            );
           }
           return 0;
         case 'sandbox-share':

@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs';
-import { Sandbox, SandboxRunningError } from '../../index.js';
+import type { Sandbox } from '../../index.js';
 import type { CommandModule } from '../command.js';
 import { eachName, logFiles, parseNonNegativeInt } from '../format.js';
+import { sdk } from '../sdk.js';
 
 export type SandboxLifecyclePlan =
   | { kind: 'sandbox-stop'; names: string[]; timeSeconds: number; force?: true }
@@ -17,7 +18,7 @@ async function withSandbox(
   force = false,
 ): Promise<void> {
   // Compute systems hcs-sandbox did not create are refused unless forced (NotOwnedError says so).
-  const sandbox = await Sandbox.open(name, { force });
+  const sandbox = await sdk().Sandbox.open(name, { force });
   try {
     await fn(sandbox);
   } finally {
@@ -113,7 +114,11 @@ export const sandboxLifecycleCommand: CommandModule<SandboxLifecyclePlan> = {
             async (sb) => {
               const { status } = await sb.info();
               if (!plan.force && (status === 'running' || status === 'paused')) {
-                throw new SandboxRunningError(name, status, 'stop it first, or remove it anyway with rm -f');
+                throw new (sdk().SandboxRunningError)(
+                  name,
+                  status,
+                  'stop it first, or remove it anyway with rm -f',
+                );
               }
               await sb.remove();
             },

@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { formatBytes, Sandbox, type SandboxInfo } from '../../index.js';
+import type { SandboxInfo } from '../../index.js';
 import { type CommandModule, type Io, printTable, UsageError } from '../command.js';
 import { ago, eachName, logFiles } from '../format.js';
 import { printJson } from '../json.js';
+import { sdk } from '../sdk.js';
 
 export type SandboxReadPlan =
   | { kind: 'sandbox-ls'; all: boolean; json: boolean; quiet: boolean }
@@ -24,7 +25,7 @@ function printInfo(io: Io, info: SandboxInfo): void {
     ['Created', `${info.createdAt} (${ago(info.createdAt)})`],
     ['Memory', info.memoryMB === undefined ? 'default' : `${info.memoryMB} MB`],
     ['CPUs', info.cpus === undefined ? 'default' : String(info.cpus)],
-    ['Writable layer', info.scratchBytes === undefined ? '' : formatBytes(info.scratchBytes)],
+    ['Writable layer', info.scratchBytes === undefined ? '' : sdk().formatBytes(info.scratchBytes)],
   ];
   const width = Math.max(...rows.map(([key]) => key.length)) + 1;
   for (const [key, value] of rows) io.out(`${`${key}:`.padEnd(width)} ${value}\n`.replace(/ +\n$/, '\n'));
@@ -35,7 +36,7 @@ function printInfo(io: Io, info: SandboxInfo): void {
 }
 
 async function infoOf(name: string): Promise<SandboxInfo> {
-  const sandbox = await Sandbox.open(name);
+  const sandbox = await sdk().Sandbox.open(name);
   try {
     return await sandbox.info();
   } finally {
@@ -130,7 +131,7 @@ export const sandboxReadCommand: CommandModule<SandboxReadPlan> = {
   async run(plan, io) {
     switch (plan.kind) {
       case 'sandbox-ls': {
-        const list = (await Sandbox.list()).filter((s) => plan.all || ACTIVE.has(s.status));
+        const list = (await sdk().Sandbox.list()).filter((s) => plan.all || ACTIVE.has(s.status));
         if (plan.json) {
           printJson(io, list);
           return 0;

@@ -1,8 +1,9 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import { SANDBOX_ISOLATIONS, type SandboxIsolation, type SandboxOptions } from '../../index.js';
+import type { SandboxIsolation, SandboxOptions } from '../../index.js';
 import { collect, flagValue, parsePositiveInt, UsageError } from '../command.js';
 import { absoluteHostPath, parseEnv, parseVolume, type VolumeSpec } from '../format.js';
+import { sdk } from '../sdk.js';
 import {
   cpusOption,
   parseByteFlag,
@@ -61,8 +62,8 @@ export interface SandboxSpec {
 
 export function isolationOf(value: string | undefined): SandboxIsolation | undefined {
   if (value === undefined) return undefined;
-  if (!(SANDBOX_ISOLATIONS as readonly string[]).includes(value))
-    throw new UsageError(`--isolation expects ${SANDBOX_ISOLATIONS.join(', ')}, got "${value}"`);
+  if (!(sdk().SANDBOX_ISOLATIONS as readonly string[]).includes(value))
+    throw new UsageError(`--isolation expects ${sdk().SANDBOX_ISOLATIONS.join(', ')}, got "${value}"`);
   return value as SandboxIsolation;
 }
 

@@ -1,13 +1,8 @@
-import {
-  InvalidArgumentError,
-  readWsbFile,
-  Sandbox,
-  type SandboxIsolation,
-  wsbToSandboxOptions,
-} from '../../index.js';
+import type { SandboxIsolation } from '../../index.js';
 import { type CommandModule, type Io, UsageError } from '../command.js';
-import { eachName, fileError } from '../format.js';
+import { eachName } from '../format.js';
 import { stepReporter } from '../progress.js';
+import { sdk } from '../sdk.js';
 import { freshLog, writeExit } from './command-log.js';
 import { createWithProgress } from './sandbox-create.js';
 import { streamCommand } from './sandbox-exec.js';
@@ -25,13 +20,13 @@ export type SandboxStartPlan =
       verbose: boolean;
     };
 
-/** `start`: created or stopped sandboxes by name, or a new one from a Windows Sandbox `.wsb` file. */
+/** `start`: created or stopped sandboxes by name, or a new one from a Windows sdk().Sandbox `.wsb` file. */
 export const sandboxStartCommand: CommandModule<SandboxStartPlan> = {
   kinds: ['sandbox-start', 'sandbox-start-wsb'],
   register(program, accept) {
     program
       .command('start')
-      .description('start created or stopped sandboxes, or a Windows Sandbox configuration (.wsb)')
+      .description('start created or stopped sandboxes, or a Windows sdk().Sandbox configuration (.wsb)')
       .argument('<sandbox...>', 'sandbox names, or one CONFIG.wsb file')
       .option('--isolation <isolation>', 'with a .wsb: process or hyperv (vm is not available yet)')
       .option('--image <ref>', 'with a .wsb: the image to run it in')
@@ -72,7 +67,7 @@ export const sandboxStartCommand: CommandModule<SandboxStartPlan> = {
     switch (plan.kind) {
       case 'sandbox-start':
         return eachName(io, plan.names, async (name) => {
-          const sandbox = await Sandbox.open(name);
+          const sandbox = await sdk().Sandbox.open(name);
           const progress = stepReporter(
             io,
             { tty: Boolean(process.stderr.isTTY), quiet: plan.quiet, verbose: plan.verbose },
@@ -97,21 +92,24 @@ async function startWsb(
   plan: Extract<SandboxStartPlan, { kind: 'sandbox-start-wsb' }>,
   io: Io,
 ): Promise<number> {
-  const config = await readWsbFile(plan.path).catch((error: unknown) => {
-    throw fileError(error, plan.path);
-  });
+  const { fileError } = await import('../cli-error.js');
+  const config = await sdk()
+    .readWsbFile(plan.path)
+    .catch((error: unknown) => {
+      throw fileError(error, plan.path);
+    });
   if (plan.isolation === undefined || plan.isolation === 'vm') {
-    throw new InvalidArgumentError(
+    throw new (sdk().InvalidArgumentError)(
       'isolation',
       '--isolation process or --isolation hyperv (with --image REF)',
       plan.isolation ?? 'vm',
-      "a .wsb file runs with Windows Sandbox-style 'vm' isolation by default, and that is not available yet",
+      "a .wsb file runs with Windows sdk().Sandbox-style 'vm' isolation by default, and that is not available yet",
     );
   }
   if (plan.image === undefined) {
     throw new UsageError(`--image REF is needed to run a .wsb file with ${plan.isolation} isolation`);
   }
-  const { options, warnings } = wsbToSandboxOptions(config, { isolation: plan.isolation });
+  const { options, warnings } = sdk().wsbToSandboxOptions(config, { isolation: plan.isolation });
   for (const warning of warnings) {
     io.err(`warning: ${warning.fileName}:${warning.line}:${warning.column}: ${warning.message}\n`);
   }

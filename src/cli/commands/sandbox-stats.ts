@@ -1,6 +1,7 @@
-import { formatBytes, Sandbox, type SandboxStats } from '../../index.js';
+import type { SandboxStats } from '../../index.js';
 import { type CommandModule, type Io, parsePositiveInt, printTable } from '../command.js';
 import { printJson, printJsonLine } from '../json.js';
+import { sdk } from '../sdk.js';
 import { parseCpuPercent, parseMemoryMB } from '../units.js';
 
 export type StatsPlan =
@@ -21,10 +22,10 @@ function statsRows(rows: SandboxStats[]): string[][] {
     ...rows.map((s) => [
       s.name,
       s.cpuPercent.toFixed(2),
-      formatBytes(s.memory.workingSetBytes),
-      formatBytes(s.memory.commitBytes),
-      formatBytes(s.storage.readBytes),
-      formatBytes(s.storage.writeBytes),
+      sdk().formatBytes(s.memory.workingSetBytes),
+      sdk().formatBytes(s.memory.commitBytes),
+      sdk().formatBytes(s.storage.readBytes),
+      sdk().formatBytes(s.storage.writeBytes),
       String(s.processes),
     ]),
   ];
@@ -88,7 +89,7 @@ export const sandboxStatsCommand: CommandModule<StatsPlan> = {
       case 'stats':
         return runStats(plan, io);
       case 'top': {
-        const sandbox = await Sandbox.open(plan.name);
+        const sandbox = await sdk().Sandbox.open(plan.name);
         try {
           const processes = await sandbox.top();
           if (plan.json) printJson(io, processes);
@@ -99,7 +100,7 @@ export const sandboxStatsCommand: CommandModule<StatsPlan> = {
                 String(p.ProcessId),
                 p.ImageName ?? '',
                 `${(((p.UserTime100ns ?? 0) + (p.KernelTime100ns ?? 0)) / 1e7).toFixed(2)}s`,
-                formatBytes(p.MemoryWorkingSetPrivateBytes ?? 0),
+                sdk().formatBytes(p.MemoryWorkingSetPrivateBytes ?? 0),
               ]),
             ]);
           return 0;
@@ -108,7 +109,7 @@ export const sandboxStatsCommand: CommandModule<StatsPlan> = {
         }
       }
       case 'update': {
-        const sandbox = await Sandbox.open(plan.name);
+        const sandbox = await sdk().Sandbox.open(plan.name);
         try {
           await sandbox.update({
             ...(plan.memoryMB !== undefined && { memoryMB: plan.memoryMB }),
@@ -122,7 +123,7 @@ export const sandboxStatsCommand: CommandModule<StatsPlan> = {
         }
       }
       case 'ip': {
-        const sandbox = await Sandbox.open(plan.name);
+        const sandbox = await sdk().Sandbox.open(plan.name);
         try {
           const ip = await sandbox.ip();
           if (plan.json) printJson(io, { name: plan.name, ip: ip ?? null });
@@ -139,8 +140,8 @@ export const sandboxStatsCommand: CommandModule<StatsPlan> = {
 async function runStats(plan: Extract<StatsPlan, { kind: 'stats' }>, io: Io): Promise<number> {
   const names = plan.names.length
     ? plan.names
-    : (await Sandbox.list({ status: 'running' })).map((s) => s.name);
-  const sandboxes = await Promise.all(names.map((name) => Sandbox.open(name)));
+    : (await sdk().Sandbox.list({ status: 'running' })).map((s) => s.name);
+  const sandboxes = await Promise.all(names.map((name) => sdk().Sandbox.open(name)));
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);

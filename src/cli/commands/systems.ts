@@ -1,6 +1,6 @@
-import { enumerateComputeSystems } from '../../hcs/index.js';
 import { type CommandModule, collect, printTable } from '../command.js';
 import { printJson } from '../json.js';
+import { sdk } from '../sdk.js';
 
 export type SystemsPlan = { kind: 'systems'; json: boolean; owners: string[]; ids: string[] };
 
@@ -21,7 +21,7 @@ export const systemsCommand: CommandModule<SystemsPlan> = {
     const query: { Owners?: string[]; Ids?: string[] } = {};
     if (plan.owners.length) query.Owners = plan.owners;
     if (plan.ids.length) query.Ids = plan.ids;
-    const list = await enumerateComputeSystems(query);
+    const list = await sdk().hcs.enumerateComputeSystems(query);
     if (plan.json) {
       printJson(io, list);
       return 0;

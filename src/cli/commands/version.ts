@@ -1,8 +1,7 @@
 import { createRequire } from 'node:module';
-import { serviceProperties } from '../../hcs/index.js';
-import { HcsUnavailableError } from '../../index.js';
 import type { CommandModule } from '../command.js';
 import { printJson } from '../json.js';
+import { sdk } from '../sdk.js';
 
 export type VersionPlan = { kind: 'version'; json: boolean };
 
@@ -19,13 +18,13 @@ export const versionCommand: CommandModule<VersionPlan> = {
     const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
     let hcs: { available: boolean; schemaVersions?: string[]; reason?: string };
     try {
-      const props = await serviceProperties();
+      const props = await sdk().hcs.serviceProperties();
       hcs = {
         available: true,
         schemaVersions: props.supportedSchemaVersions.map((v) => `${v.Major}.${v.Minor}`),
       };
     } catch (error) {
-      if (!(error instanceof HcsUnavailableError)) throw error;
+      if (!(error instanceof sdk().HcsUnavailableError)) throw error;
       hcs = { available: false, reason: error.message };
     }
     const info = {

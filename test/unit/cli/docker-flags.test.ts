@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { sandboxOptions } from '../../../src/cli/commands/sandbox-spec.js';
 import { buildProgram, globalFlags, parsePlan, UsageError } from '../../../src/cli/plan.js';
+import { loadSdk } from '../../../src/cli/sdk.js';
 import { cpusOption, parseSize } from '../../../src/cli/units.js';
+
+// Flag parsers that read units or lists through the SDK need it loaded (main.ts's readPlan does this).
+beforeAll(loadSdk);
 
 type RunPlan = Extract<ReturnType<typeof parsePlan>, { kind: 'sandbox-run' }>;
 const run = (...flags: string[]) => parsePlan(['run', ...flags, 'img', '--', 'x']) as RunPlan;

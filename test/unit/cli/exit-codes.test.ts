@@ -1,8 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CliError } from '../../../src/cli/cli-error.js';
 import { UsageError } from '../../../src/cli/command.js';
 import { EXIT, exitCodeOf, exitSchemeOf } from '../../../src/cli/exit-codes.js';
-import { CliError, eachName } from '../../../src/cli/format.js';
+import { eachName } from '../../../src/cli/format.js';
 import { errorText, jsonError, messageChain } from '../../../src/cli/report.js';
+import { loadSdk } from '../../../src/cli/sdk.js';
 import { HcsError } from '../../../src/hcs/index.js';
 import {
   ConflictError,
@@ -14,6 +16,9 @@ import {
   UnavailableError,
 } from '../../../src/internal/errors.js';
 import { Win32CallError } from '../../../src/jobs/index.js';
+
+// Flag parsers that read units or lists through the SDK need it loaded (main.ts's readPlan does this).
+beforeAll(loadSdk);
 
 /** An error of any kind, whatever its class: the mapping must not care which class. */
 class KindError extends HcsSandboxError {

@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { formatJobRun } from '../../../src/cli/commands/job.js';
 import { parsePlan, UsageError } from '../../../src/cli/plan.js';
+import { loadSdk } from '../../../src/cli/sdk.js';
+
+// Flag parsers that read units or lists through the SDK need it loaded (main.ts's readPlan does this).
+beforeAll(loadSdk);
 
 const base = {
   kind: 'job-run',

@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parsePlan, UsageError } from '../../../src/cli/plan.js';
+import { loadSdk } from '../../../src/cli/sdk.js';
+
+// Flag parsers that read units or lists through the SDK need it loaded (main.ts's readPlan does this).
+beforeAll(loadSdk);
 
 describe('network plans', () => {
   it.each([

@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ago, commandInput, parseCpOperand, parseEnv, parseVolume } from '../../../src/cli/format.js';
 import { parsePlan, UsageError } from '../../../src/cli/plan.js';
+import { loadSdk } from '../../../src/cli/sdk.js';
+
+// Flag parsers that read units or lists through the SDK need it loaded (main.ts's readPlan does this).
+beforeAll(loadSdk);
 
 const spec = {
   image: 'local/base:1',
