@@ -21,8 +21,10 @@ function networkType(value: string): 'nat' | 'internal' {
 }
 
 function subnet(value: string): string {
+  // Outside the try: SdkNotLoaded must reach readPlan, which loads the SDK and parses again.
+  const { network } = sdk();
   try {
-    return sdk().network.parseCidr(value, '--subnet').text;
+    return network.parseCidr(value, '--subnet').text;
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
