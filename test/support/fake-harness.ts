@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, beforeEach, expect, vi } from 'vitest';
+import { ComputeSystem } from '../../src/hcs/index.js';
 import { eventLoopHolders } from '../../src/hcs/keepalive.js';
 import { hcsRuntime } from '../../src/hcs/runtime.js';
 import { setNativeBindings } from '../../src/native/core/provider.js';
@@ -65,6 +66,18 @@ export function useFakeHcs(): FakeHcsContext {
 
 /** A minimal compute system document the fake accepts. */
 export const CONTAINER_DOC = { Owner: 'unit', SchemaVersion: { Major: 2, Minor: 1 }, Container: {} };
+
+/** Runs `test` against a running compute system of the fake, then terminates and closes it. */
+export async function withSystem(test: (system: ComputeSystem) => Promise<void>): Promise<void> {
+  const system = await ComputeSystem.create('sys', CONTAINER_DOC);
+  try {
+    await system.start();
+    await test(system);
+  } finally {
+    await system.terminate().catch(() => undefined);
+    await system.close();
+  }
+}
 
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {

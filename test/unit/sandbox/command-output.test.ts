@@ -1,13 +1,13 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, expectTypeOf, it, vi } from 'vitest';
-import { ComputeSystem } from '../../../src/hcs/index.js';
+import type { ComputeSystem } from '../../../src/hcs/index.js';
 import { InvalidArgumentError } from '../../../src/internal/errors.js';
 import type { CommandResult } from '../../../src/sandbox/command-errors.js';
 import { type CommandHandle, runCommand, spawnCommand } from '../../../src/sandbox/commands.js';
 import { CommandExitError, TimeoutError } from '../../../src/sandbox/index.js';
 import type { FakeProcess } from '../../support/fake-computecore.js';
-import { CONTAINER_DOC, rejectionOf } from '../../support/fake-harness.js';
+import { rejectionOf, withSystem } from '../../support/fake-harness.js';
 import { useFakeSandboxHost } from '../../support/fake-sandbox-host.js';
 
 // Output as Buffer chunks, decoded once (issue 16): bytes, split characters,
@@ -19,17 +19,6 @@ vi.mock('../../../src/schema/index.js', async (original) =>
 );
 
 const host = useFakeSandboxHost();
-
-async function withSystem(test: (system: ComputeSystem) => Promise<void>): Promise<void> {
-  const system = await ComputeSystem.create('sys', CONTAINER_DOC);
-  try {
-    await system.start();
-    await test(system);
-  } finally {
-    await system.terminate().catch(() => undefined);
-    await system.close();
-  }
-}
 
 /** Every process writes these chunks (one write each) to stdout and stderr, then exits with `code`. */
 function script(out: Buffer[], code = 0, err: Buffer[] = []): void {

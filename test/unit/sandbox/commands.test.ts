@@ -1,5 +1,4 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ComputeSystem } from '../../../src/hcs/index.js';
 import { InvalidArgumentError } from '../../../src/internal/errors.js';
 import {
   type CommandInput,
@@ -9,7 +8,7 @@ import {
 } from '../../../src/sandbox/commands.js';
 import { CommandExitError, Sandbox, TimeoutError } from '../../../src/sandbox/index.js';
 import type { FakeProcess } from '../../support/fake-computecore.js';
-import { CONTAINER_DOC, rejectionOf } from '../../support/fake-harness.js';
+import { rejectionOf, withSystem } from '../../support/fake-harness.js';
 import { useFakeSandboxHost } from '../../support/fake-sandbox-host.js';
 
 // The schema builders take Windows host paths; the temporary home here is POSIX.
@@ -18,18 +17,6 @@ vi.mock('../../../src/schema/index.js', async (original) =>
 );
 
 const host = useFakeSandboxHost();
-
-/** Runs `test` against a running compute system, then terminates and closes it. */
-async function withSystem(test: (system: ComputeSystem) => Promise<void>): Promise<void> {
-  const system = await ComputeSystem.create('sys', CONTAINER_DOC);
-  try {
-    await system.start();
-    await test(system);
-  } finally {
-    await system.terminate().catch(() => undefined);
-    await system.close();
-  }
-}
 
 /** Every process writes `out` and exits with `code` as soon as it starts. */
 function script(out: string, code = 0, err = ''): void {
