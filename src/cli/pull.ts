@@ -7,6 +7,7 @@ import {
   OwnImageSource,
   parseReference,
   pullImage,
+  RegistryError,
   setupBaseLayer,
 } from '../storage/index.js';
 import { CliError } from './cli-error.js';
@@ -52,11 +53,16 @@ export async function pullWithProgress(
     });
     return result.image;
   } catch (error) {
-    if (error instanceof HcsSandboxError || !isNetworkError(error)) throw error;
+    // The SDK wraps a network failure in a RegistryError (status 0) whose cause is fetch's error.
+    const network =
+      error instanceof RegistryError && error.status === 0 && isNetworkError(error.cause)
+        ? error.cause
+        : error;
+    if (network instanceof HcsSandboxError || !isNetworkError(network)) throw error;
     const registry = registryOf(reference);
     throw new CliError(
       'REGISTRY_UNREACHABLE',
-      `Cannot pull ${reference}: registry ${registry}: ${messageChain(error)}`,
+      `Cannot pull ${reference}: registry ${registry}: ${messageChain(network)}`,
       { cause: error },
     );
   } finally {

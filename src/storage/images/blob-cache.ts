@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { exists } from '../../internal/fs.js';
 import type { Progress } from '../types.js';
 import { assertDigest, DigestMismatchError, digestHex } from './digest.js';
+import { idleChunks, REGISTRY_LIMITS } from './registry-limits.js';
 
 /** Opens the blob's bytes from `offset` on (a `Range` request when `offset > 0`). */
 export type BlobOpener = (offset: number, signal?: AbortSignal) => Promise<Response>;
@@ -25,6 +26,12 @@ export interface BlobFetchOptions {
   signal?: AbortSignal;
   /** What to call the blob in errors (default: its digest). */
   subject?: string;
+  /**
+   * Milliseconds the download may go without a byte before it fails with a
+   * `RegistryError` (default `REGISTRY_LIMITS.idleTimeoutMs`). The partial file is
+   * kept, as for any interrupted download, so the next pull resumes it.
+   */
+  idleTimeoutMs?: number;
 }
 
 /** What a finished fetch did, for tests and logs. */
@@ -124,7 +131,8 @@ export class BlobCache {
     try {
       report(done);
       if (response?.body) {
-        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        const idleMs = options.idleTimeoutMs ?? REGISTRY_LIMITS.idleTimeoutMs;
+        for await (const chunk of idleChunks(response, idleMs, subject, signal)) {
           signal?.throwIfAborted();
           hash.update(chunk);
           await file.write(chunk);

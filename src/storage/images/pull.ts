@@ -24,6 +24,7 @@ import {
   type RegistryCredentials,
 } from './registry-client.js';
 import { ImageFormatError, RegistryError } from './registry-errors.js';
+import { fetchWithTimeout, type RegistryLimits } from './registry-limits.js';
 import {
   checkConfigPlatform,
   type Descriptor,
@@ -46,6 +47,8 @@ export interface PullOptions extends ImportOptions, PlatformOptions {
   concurrency?: number;
   /** Replaces the global `fetch` (tests, proxies). */
   fetch?: typeof fetch;
+  /** Body caps and timeouts replacing those of `REGISTRY_LIMITS`. */
+  limits?: Partial<RegistryLimits>;
 }
 
 export interface PullResult {
@@ -77,6 +80,7 @@ export async function pullImage(reference: string, options: PullOptions): Promis
     ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(options.plainHttp ? { plainHttp: true } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
   });
   const name = ref.normalized;
   onProgress?.({ item: name, phase: 'resolve', done: 0 });
@@ -94,6 +98,7 @@ export async function pullImage(reference: string, options: PullOptions): Promis
       {
         size: layer.size,
         subject: `layer ${layer.digest} of ${name}`,
+        idleTimeoutMs: client.limits.idleTimeoutMs,
         ...(onProgress ? { onProgress: (p: Progress) => onProgress(p) } : {}),
         ...(signal ? { signal } : {}),
       },
@@ -223,14 +228,16 @@ async function openLayerBlob(
     if (!(err instanceof RegistryError && err.status === 404) || urls.length === 0) throw err;
     let last: unknown = err;
     for (const url of urls) {
-      const res = await fetchImpl(url, {
-        headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
-        ...(signal ? { signal } : {}),
-      }).catch((e: unknown) => {
-        last = e;
-        return undefined;
-      });
+      const headers = offset > 0 ? { range: `bytes=${offset}-` } : {};
+      const what = `foreign layer ${layer.digest}`;
+      const res = await fetchWithTimeout(fetchImpl, url, { headers }, client.limits, what, signal).catch(
+        (e: unknown) => {
+          last = e;
+          return undefined;
+        },
+      );
       if (res && (res.status === 200 || res.status === 206 || res.status === 416)) return res;
+      if (res) await res.body?.cancel().catch(() => {});
       if (res) last = new RegistryError(`foreign layer ${layer.digest}: HTTP ${res.status}`, res.status, url);
     }
     throw last;

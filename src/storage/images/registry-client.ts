@@ -7,6 +7,7 @@
 import { InvalidArgumentError } from '../../internal/errors.js';
 import { DigestMismatchError, isDigest, sha256Of } from './digest.js';
 import { ImageFormatError, RegistryError } from './registry-errors.js';
+import { fetchWithTimeout, type RegistryLimits, readCapped, registryLimits } from './registry-limits.js';
 
 export const MEDIA_TYPES = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
@@ -41,6 +42,8 @@ export interface RegistryClientOptions {
   /** Replaces the global `fetch` (tests). */
   fetch?: typeof fetch;
   userAgent?: string;
+  /** Body caps and timeouts replacing those of `REGISTRY_LIMITS`. */
+  limits?: Partial<RegistryLimits>;
 }
 
 /** A manifest or index as fetched: its raw bytes (which the digest covers) and parsed JSON. */
@@ -81,6 +84,7 @@ export class RegistryClient {
   private readonly plainHttp: boolean;
   private readonly fetchImpl: typeof fetch;
   private readonly userAgent: string;
+  readonly limits: RegistryLimits;
   /** Authorization header per scope (`repository:x:pull`), once a challenge was answered. */
   private readonly auth = new Map<string, string>();
 
@@ -95,14 +99,22 @@ export class RegistryClient {
     this.credentials = options.credentials;
     this.fetchImpl = options.fetch ?? fetch;
     this.userAgent = options.userAgent ?? 'hcs-sandbox';
+    this.limits = registryLimits(options.limits);
   }
 
   /** GET a manifest or index by tag or digest; verifies the body against the digest when asked by digest. */
   async getManifest(repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
     const url = `${this.baseUrl}/v2/${repository}/manifests/${reference}`;
-    const res = await this.request(url, repository, { headers: { accept: MANIFEST_ACCEPT } }, signal);
-    if (!res.ok) throw await registryError(res, url, `manifest ${repository}:${reference}`);
-    const bytes = Buffer.from(await res.arrayBuffer());
+    const what = `manifest ${repository}:${reference}`;
+    const res = await this.request(url, repository, { headers: { accept: MANIFEST_ACCEPT } }, what, signal);
+    if (!res.ok) throw await this.error(res, url, what);
+    const bytes = await readCapped(
+      res,
+      this.limits.maxManifestBytes,
+      this.limits.idleTimeoutMs,
+      what,
+      signal,
+    );
     const digest = sha256Of(bytes);
     if (isDigest(reference) && digest !== reference) {
       throw new DigestMismatchError(`manifest ${repository}@${reference}`, reference, digest);
@@ -131,18 +143,21 @@ export class RegistryClient {
   async openBlob(repository: string, digest: string, offset = 0, signal?: AbortSignal): Promise<Response> {
     const url = `${this.baseUrl}/v2/${repository}/blobs/${digest}`;
     const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-    const res = await this.request(url, repository, { headers }, signal);
+    const what = `blob ${repository}@${digest}`;
+    const res = await this.request(url, repository, { headers }, what, signal);
     if (res.status === 200 || res.status === 206 || res.status === 416) return res;
-    throw await registryError(res, url, `blob ${repository}@${digest}`);
+    throw await this.error(res, url, what);
   }
 
-  /** A small blob (an image config) read into memory and verified. */
+  /** A small blob (an image config) read into memory, at most `maxConfigBytes` of it, and verified. */
   async getBlobBytes(repository: string, digest: string, signal?: AbortSignal): Promise<Buffer> {
     const res = await this.openBlob(repository, digest, 0, signal);
     if (res.status !== 200) {
+      await res.body?.cancel().catch(() => {});
       throw new RegistryError(`blob ${digest}: unexpected status ${res.status}`, res.status, res.url);
     }
-    const bytes = Buffer.from(await res.arrayBuffer());
+    const what = `blob ${repository}@${digest}`;
+    const bytes = await readCapped(res, this.limits.maxConfigBytes, this.limits.idleTimeoutMs, what, signal);
     const actual = sha256Of(bytes);
     if (actual !== digest) throw new DigestMismatchError(`blob ${repository}@${digest}`, digest, actual);
     return bytes;
@@ -152,12 +167,13 @@ export class RegistryClient {
     url: string,
     repository: string,
     init: { method?: string; headers: Record<string, string> },
+    what: string,
     signal?: AbortSignal,
   ): Promise<Response> {
     const scope = `repository:${repository}:pull`;
     const send = () => {
       const authorization = this.auth.get(scope);
-      return this.fetchImpl(url, {
+      const request: RequestInit = {
         method: init.method ?? 'GET',
         headers: {
           'user-agent': this.userAgent,
@@ -165,8 +181,8 @@ export class RegistryClient {
           ...(authorization ? { authorization } : {}),
         },
         redirect: 'follow',
-        ...(signal ? { signal } : {}),
-      });
+      };
+      return fetchWithTimeout(this.fetchImpl, url, request, this.limits, what, signal);
     };
     let res = await send();
     if (res.status !== 401) return res;
@@ -208,22 +224,47 @@ export class RegistryClient {
       const { username, password } = this.credentials;
       headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
     }
-    const res = await this.fetchImpl(url, { headers, ...(signal ? { signal } : {}) });
-    if (!res.ok) throw await registryError(res, url.toString(), 'token');
-    const body = (await res.json().catch(() => ({}))) as { token?: unknown; access_token?: unknown };
+    const res = await fetchWithTimeout(this.fetchImpl, url, { headers }, this.limits, 'token', signal);
+    if (!res.ok) throw await this.error(res, url.toString(), 'token');
+    const bytes = await readCapped(
+      res,
+      this.limits.maxTokenBytes,
+      this.limits.idleTimeoutMs,
+      'token',
+      signal,
+    );
+    let body: { token?: unknown; access_token?: unknown } = {};
+    try {
+      body = JSON.parse(bytes.toString('utf8')) as typeof body;
+    } catch {
+      // judged below: no token
+    }
     const token = typeof body.token === 'string' ? body.token : body.access_token;
     if (typeof token !== 'string' || token === '') {
       throw new RegistryError('token service answered without a token', res.status, url.toString());
     }
     return token;
   }
+
+  private error(res: Response, url: string, what: string): Promise<RegistryError> {
+    return registryError(res, url, what, this.limits);
+  }
 }
 
-async function registryError(res: Response, url: string, what: string): Promise<RegistryError> {
+/** The error for an unexpected status, with the registry's codes when its (capped) body holds them. */
+async function registryError(
+  res: Response,
+  url: string,
+  what: string,
+  limits: RegistryLimits,
+): Promise<RegistryError> {
   let codes: string[] = [];
   let detail = '';
   try {
-    const text = await res.text();
+    // An endless or stalled error body is cut short: the status alone is reported.
+    const text = (await readCapped(res, limits.maxErrorBodyBytes, limits.idleTimeoutMs, what)).toString(
+      'utf8',
+    );
     const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
     codes = (body.errors ?? []).map((e) => String(e.code ?? '')).filter(Boolean);
     detail = (body.errors ?? []).map((e) => `${e.code}: ${e.message}`).join('; ');
