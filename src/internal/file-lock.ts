@@ -92,6 +92,8 @@ const BOOT_TOLERANCE_MS = 120_000;
  * being deleted, a folder we may not write refuses every time.
  */
 const DENIED_TRIES = 5;
+/** Immediate retries (lock released or broken under us) allowed once the wait has run out. */
+const LATE_RETRIES = 3;
 
 const held = new AsyncLocalStorage<ReadonlySet<string>>();
 const heldTokens = new Set<string>();
@@ -241,6 +243,7 @@ export async function withFileLock<T>(
   let delay = 10;
   let madeFolder = false;
   let denied = 0;
+  let lateRetries = 0;
   for (;;) {
     options.signal?.throwIfAborted();
     let outcome: CreateOutcome;
@@ -263,10 +266,14 @@ export async function withFileLock<T>(
       denied += 1;
       if (denied >= DENIED_TRIES || waited >= timeoutMs)
         throw new LockAccessDeniedError(key, path, outcome.error);
-    } else if (waited < timeoutMs) {
+    } else {
       denied = 0;
-      if (state.kind === 'absent') continue;
-      if (state.kind === 'stale' && (await breakStale(path, state.text))) continue;
+      // A lock just released or broken is retried at once, even at the timeout (timeoutMs 0
+      // still takes over a dead owner's lock), but only a few times past it.
+      if (waited < timeoutMs || lateRetries++ < LATE_RETRIES) {
+        if (state.kind === 'absent') continue;
+        if (state.kind === 'stale' && (await breakStale(path, state.text))) continue;
+      }
     }
     if (waited >= timeoutMs) {
       const owner = state.kind === 'held' ? ownerOf(state.owner) : undefined;
