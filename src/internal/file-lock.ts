@@ -5,7 +5,7 @@ import { hostname, uptime } from 'node:os';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorCode, readIfExists, unlinkIfExists } from './atomic-file.js';
-import { ConflictError, InvalidArgumentError } from './errors.js';
+import { ConflictError, HcsSandboxError, InvalidArgumentError } from './errors.js';
 
 /** What the holder of a lock wrote into its lock file. */
 export interface LockOwner {
@@ -30,6 +30,25 @@ export class LockBusyError extends ConflictError {
     this.key = key;
     this.waitedMs = waitedMs;
     this.owner = owner;
+  }
+}
+
+/**
+ * The lock file cannot be created because this process may not write there
+ * (the folder's permissions), not because another process holds it.
+ */
+export class LockAccessDeniedError extends HcsSandboxError {
+  readonly key: string;
+  readonly path: string;
+
+  constructor(key: string, path: string, cause: unknown) {
+    super(
+      'LOCK_ACCESS_DENIED',
+      `${key}: cannot create the lock file ${path} (${errorCode(cause) ?? 'access denied'}); check the folder's permissions.`,
+      { cause },
+    );
+    this.key = key;
+    this.path = path;
   }
 }
 
@@ -67,6 +86,14 @@ export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 const EMPTY_LOCK_GRACE_MS = 2_000;
 /** Two boot times closer than this are the same boot (clock adjustments). */
 const BOOT_TOLERANCE_MS = 120_000;
+/**
+ * Creates refused with EPERM/EACCES while no lock file exists before that is
+ * reported as a permission problem: Windows refuses briefly while a file is
+ * being deleted, a folder we may not write refuses every time.
+ */
+const DENIED_TRIES = 5;
+/** Immediate retries (lock released or broken under us) allowed once the wait has run out. */
+const LATE_RETRIES = 3;
 
 const held = new AsyncLocalStorage<ReadonlySet<string>>();
 const heldTokens = new Set<string>();
@@ -135,14 +162,23 @@ async function inspect(path: string): Promise<LockState> {
     : { kind: 'stale', text, why: `process ${owner.pid} is gone` };
 }
 
-async function tryCreate(path: string, content: LockFileContent): Promise<boolean> {
+/** `created`, `taken` (the file exists, or is busy), or the permission error that refused it. */
+type CreateOutcome = { kind: 'created' } | { kind: 'taken' } | { kind: 'denied'; error: unknown };
+
+function isDenied(err: unknown): boolean {
+  const code = errorCode(err);
+  return code === 'EPERM' || code === 'EACCES';
+}
+
+async function tryCreate(path: string, content: LockFileContent): Promise<CreateOutcome> {
   let handle: Awaited<ReturnType<typeof open>>;
   try {
     handle = await open(path, 'wx', 0o644);
   } catch (err) {
     const code = errorCode(err);
-    // EPERM/EACCES: Windows refuses to create over a file that is being deleted.
-    if (code === 'EEXIST' || code === 'EPERM' || code === 'EACCES' || code === 'EBUSY') return false;
+    if (code === 'EEXIST' || code === 'EBUSY') return { kind: 'taken' };
+    // EPERM/EACCES: Windows refuses to create over a file that is being deleted; the caller tells that from a real denial.
+    if (isDenied(err)) return { kind: 'denied', error: err };
     throw err;
   }
   try {
@@ -150,7 +186,7 @@ async function tryCreate(path: string, content: LockFileContent): Promise<boolea
   } finally {
     await handle.close();
   }
-  return true;
+  return { kind: 'created' };
 }
 
 /**
@@ -159,7 +195,7 @@ async function tryCreate(path: string, content: LockFileContent): Promise<boolea
  */
 async function breakStale(path: string, staleText: string): Promise<boolean> {
   const breaker = `${path}.break`;
-  if (!(await tryCreate(breaker, newContent()))) {
+  if ((await tryCreate(breaker, newContent())).kind !== 'created') {
     // Someone else is breaking it, or a breaker died mid-way (then we remove it).
     const state = await inspect(breaker);
     if (state.kind === 'stale') await unlinkIfExists(breaker);
@@ -206,23 +242,39 @@ export async function withFileLock<T>(
   const content = newContent();
   let delay = 10;
   let madeFolder = false;
+  let denied = 0;
+  let lateRetries = 0;
   for (;;) {
     options.signal?.throwIfAborted();
-    let created: boolean;
+    let outcome: CreateOutcome;
     try {
-      created = await tryCreate(path, content);
+      outcome = await tryCreate(path, content);
     } catch (err) {
       if (errorCode(err) !== 'ENOENT' || madeFolder) throw err;
-      await mkdir(dirname(path), { recursive: true });
+      await mkdir(dirname(path), { recursive: true }).catch((mkdirErr: unknown) => {
+        throw isDenied(mkdirErr) ? new LockAccessDeniedError(key, path, mkdirErr) : mkdirErr;
+      });
       madeFolder = true;
       continue;
     }
-    if (created) break;
+    if (outcome.kind === 'created') break;
 
     const state = await inspect(path);
-    if (state.kind === 'absent') continue;
-    if (state.kind === 'stale' && (await breakStale(path, state.text))) continue;
+    // Every pass checks the time: a retry that never sleeps must not outlive the timeout.
     const waited = Date.now() - started;
+    if (outcome.kind === 'denied' && state.kind === 'absent') {
+      denied += 1;
+      if (denied >= DENIED_TRIES || waited >= timeoutMs)
+        throw new LockAccessDeniedError(key, path, outcome.error);
+    } else {
+      denied = 0;
+      // A lock just released or broken is retried at once, even at the timeout (timeoutMs 0
+      // still takes over a dead owner's lock), but only a few times past it.
+      if (waited < timeoutMs || lateRetries++ < LATE_RETRIES) {
+        if (state.kind === 'absent') continue;
+        if (state.kind === 'stale' && (await breakStale(path, state.text))) continue;
+      }
+    }
     if (waited >= timeoutMs) {
       const owner = state.kind === 'held' ? ownerOf(state.owner) : undefined;
       throw options.busyError ? options.busyError(key, waited, owner) : new LockBusyError(key, waited, owner);

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../internal/errors.js';
 import { type Cidr, gatewayOf, PRIVATE_RANGES, parseCidr } from './address.js';
-import { type PortMapping, PROTOCOL_NUMBER } from './ports.js';
+import { checkHostAddress, type PortMapping, PROTOCOL_NUMBER } from './ports.js';
 
 /**
  * HCN JSON documents (schema 2.0) as Microsoft documents them: the "HCN JSON
@@ -264,7 +264,11 @@ export function endpointDocument(o: EndpointDocumentOptions): HcnEndpointDocumen
     Name: o.name,
     HostComputeNetwork: o.networkId,
   };
-  const policies: HcnPolicy[] = (o.ports ?? []).map(portMappingPolicy);
+  // A host address HNS cannot use must not become a port published on every interface.
+  const policies: HcnPolicy[] = (o.ports ?? []).map((m, i) => {
+    if (m.hostAddress !== undefined) checkHostAddress(m.hostAddress, `ports[${i}].hostAddress`);
+    return portMappingPolicy(m);
+  });
   let dns = dnsDocument(o.dns);
   if (o.mode === 'isolated') {
     const dnsServers = o.dns?.servers?.length ? o.dns.servers : o.gateway ? [o.gateway] : [];

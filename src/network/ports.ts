@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../internal/errors.js';
 import { parseIpv4 } from './address.js';
 import { PortMappingParseError } from './errors.js';
 
@@ -58,6 +59,25 @@ export function parsePortMapping(value: string, field = 'port'): PortMapping {
   const sandboxPort = parts.length === 2 ? port(parts[1] ?? '', value, 'sandbox port', field) : hostPort;
   const mapping: PortMapping = { hostPort, sandboxPort, protocol };
   if (hostAddress !== undefined) mapping.hostAddress = hostAddress;
+  return mapping;
+}
+
+/** A host address to bind a published port to: an IPv4 address, else `InvalidArgumentError` naming `field`. */
+export function checkHostAddress(value: unknown, field: string): string {
+  if (typeof value !== 'string' || parseIpv4(value) === undefined)
+    throw new InvalidArgumentError(field, 'an IPv4 address such as 127.0.0.1', value);
+  return value;
+}
+
+/**
+ * Checks a mapping given as an object (the SDK's `ports`) as `parsePortMapping`
+ * checks a string, keeping its `hostAddress`: dropping it would publish the
+ * port on every interface instead of the one address asked for.
+ */
+export function checkPortMapping(p: PortMapping, field: string): PortMapping {
+  const mapping = parsePortMapping(`${p.hostPort}:${p.sandboxPort}/${p.protocol ?? 'tcp'}`, field);
+  if (p.hostAddress !== undefined)
+    mapping.hostAddress = checkHostAddress(p.hostAddress, `${field}.hostAddress`);
   return mapping;
 }
 

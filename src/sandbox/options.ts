@@ -2,6 +2,7 @@ import { isAbsolute as isPosixAbsolute, win32 } from 'node:path';
 import { InvalidArgumentError } from '../internal/errors.js';
 import { SANDBOX_ISOLATIONS, type SandboxIsolation } from '../internal/isolation.js';
 import {
+  checkPortMapping,
   type DnsOptions,
   NETWORK_MODES,
   type NetworkMode,
@@ -273,10 +274,6 @@ function networkOptions(options: SandboxOptions) {
     throw new InvalidArgumentError('allow', 'allowed ranges only with network "isolated"', options.allow);
   }
   return { network, networkName: options.networkName, ports, allow, dns: options.dns };
-}
-
-function checkPortMapping(p: PortMapping, field: string): PortMapping {
-  return parsePortMapping(`${p.hostPort}:${p.sandboxPort}/${p.protocol ?? 'tcp'}`, field);
 }
 
 /** What a record keeps of the options (the network is added once it exists). */

@@ -219,9 +219,21 @@ export class BoltDB {
     return offset;
   }
 
-  /** @internal Entries of the subtree rooted at page `id`, in key order. */
-  *walk(id: bigint, depth: number): Generator<BoltEntry> {
+  /** Records page `id` as reached in this walk; reaching it twice is a format error. */
+  #visit(id: bigint, seen: Set<bigint>): void {
+    if (seen.has(id)) this.#fail(`page ${id} is reached twice (a page cycle or a shared subtree)`);
+    seen.add(id);
+  }
+
+  /**
+   * @internal Entries of the subtree rooted at page `id`, in key order.
+   * `seen` holds the pages of this walk: in a valid tree each page has one
+   * parent, so a page reached twice is a cycle or a shared subtree, which a
+   * crafted file uses to make a few pages yield billions of entries.
+   */
+  *walk(id: bigint, depth: number, seen: Set<bigint> = new Set()): Generator<BoltEntry> {
     if (depth > MAX_DEPTH) this.#fail('tree too deep (a page cycle?)');
+    this.#visit(id, seen);
     const p = this.#page(id);
     const flags = this.#u16(p + 8);
     const count = this.#u16(p + 10);
@@ -232,13 +244,14 @@ export class BoltDB {
     if (!(flags & BRANCH))
       this.#fail(`page ${id} is neither branch nor leaf (flags 0x${flags.toString(16)})`);
     for (let i = 0; i < count; i++) {
-      yield* this.walk(this.#u64(p + PAGE_HEADER + i * ELEMENT + 8), depth + 1);
+      yield* this.walk(this.#u64(p + PAGE_HEADER + i * ELEMENT + 8), depth + 1, seen);
     }
   }
 
   /** @internal The entry for `key` in the subtree at page `id`. */
-  seek(id: bigint, key: Uint8Array, depth: number): BoltEntry | undefined {
+  seek(id: bigint, key: Uint8Array, depth: number, seen: Set<bigint> = new Set()): BoltEntry | undefined {
     if (depth > MAX_DEPTH) this.#fail('tree too deep (a page cycle?)');
+    this.#visit(id, seen);
     const p = this.#page(id);
     const flags = this.#u16(p + 8);
     const count = this.#u16(p + 10);
@@ -263,7 +276,7 @@ export class BoltDB {
       if (compare(k, key) > 0) break;
       child = this.#u64(el + 8);
     }
-    return this.seek(child, key, depth + 1);
+    return this.seek(child, key, depth + 1, seen);
   }
 
   /** @internal Entries of one leaf page starting at `p` inside `bytes` (the file or an inline bucket value). */

@@ -12,7 +12,7 @@ import {
   NotFoundError,
   UnavailableError,
 } from '../../../src/index.js';
-import { LockBusyError } from '../../../src/internal/file-lock.js';
+import { LockAccessDeniedError, LockBusyError } from '../../../src/internal/file-lock.js';
 import * as jobs from '../../../src/jobs/index.js';
 import * as network from '../../../src/network/index.js';
 import * as schema from '../../../src/schema/index.js';
@@ -127,6 +127,12 @@ const SAMPLES: Record<string, () => Error> = {
 /** Errors that are not exported but can reach a caller. */
 const INTERNAL_SAMPLES: Record<string, () => Error> = {
   LockBusyError: () => new LockBusyError('sandbox box', 10_000, owner),
+  LockAccessDeniedError: () =>
+    new LockAccessDeniedError(
+      'sandbox box',
+      'C:\\store\\locks\\box.lock',
+      Object.assign(new Error('denied'), { code: 'EACCES' }),
+    ),
 };
 
 const exportedErrorClasses = Object.entries(root)

@@ -166,6 +166,32 @@ describe('endpoint documents per mode (HCS-NOTES §7.3)', () => {
   it('isolated ACL generation rejects bad CIDRs', () => {
     expect(() => isolatedAclPolicies({ allow: ['10.0.0.0/99'] })).toThrow(/allow\[0\]/);
   });
+  it('nat: an object port keeps its host address as the policy VIP; a bad one is refused, naming it', () => {
+    const doc = endpointDocument({
+      mode: 'nat',
+      name: 'x',
+      networkId: NET,
+      ports: [{ hostAddress: '127.0.0.1', hostPort: 8080, sandboxPort: 80, protocol: 'tcp' }],
+    });
+    expect(doc.Policies).toEqual([
+      {
+        Type: 'PortMapping',
+        Settings: { Protocol: 6, InternalPort: 80, ExternalPort: 8080, VIP: '127.0.0.1' },
+      },
+    ]);
+    for (const hostAddress of ['localhost', '']) {
+      const ports = [
+        parsePortMapping('80'),
+        { hostAddress, hostPort: 8080, sandboxPort: 80, protocol: 'tcp' as const },
+      ];
+      expect(() => endpointDocument({ mode: 'nat', name: 'x', networkId: NET, ports })).toThrow(
+        InvalidArgumentError,
+      );
+      expect(() => endpointDocument({ mode: 'nat', name: 'x', networkId: NET, ports })).toThrow(
+        'ports[1].hostAddress',
+      );
+    }
+  });
   it('internal: no ports, no allow', () => {
     expect(() =>
       endpointDocument({ mode: 'internal', name: 'x', networkId: NET, ports: [parsePortMapping('80')] }),

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from '../../../src/internal/errors.js';
 import {
   CidrParseError,
+  checkPortMapping,
   cidrsOverlap,
   formatPortMapping,
   mappingsConflict,
@@ -84,6 +86,29 @@ describe('parsePortMapping', () => {
   ])('rejects %j (%s)', (text, why) => {
     expect(() => parsePortMapping(text, 'ports[0]')).toThrow(PortMappingParseError);
     expect(() => parsePortMapping(text, 'ports[0]')).toThrow(why);
+  });
+  it('checks an object mapping, keeping and validating its host address', () => {
+    expect(
+      checkPortMapping({ hostAddress: '127.0.0.1', hostPort: 8080, sandboxPort: 80 } as never, 'ports[0]'),
+    ).toEqual({
+      hostAddress: '127.0.0.1',
+      hostPort: 8080,
+      sandboxPort: 80,
+      protocol: 'tcp',
+    });
+    expect(checkPortMapping({ hostPort: 53, sandboxPort: 53, protocol: 'udp' }, 'ports[0]')).toEqual({
+      hostPort: 53,
+      sandboxPort: 53,
+      protocol: 'udp',
+    });
+    for (const bad of ['localhost', '', '1.2.3.256', '::1', 7]) {
+      const mapping = { hostAddress: bad, hostPort: 8080, sandboxPort: 80, protocol: 'tcp' } as never;
+      expect(() => checkPortMapping(mapping, 'ports[2]')).toThrow(InvalidArgumentError);
+      expect(() => checkPortMapping(mapping, 'ports[2]')).toThrow('ports[2].hostAddress');
+    }
+    expect(() => checkPortMapping({ hostPort: 0, sandboxPort: 80, protocol: 'tcp' }, 'ports[0]')).toThrow(
+      PortMappingParseError,
+    );
   });
   it('formats and detects conflicts', () => {
     const a = parsePortMapping('8080:80');

@@ -56,6 +56,12 @@ describe('normaliseOptions', () => {
     [{ ...base, network: 'bridge' }, 'network'],
     [{ ...base, network: 'none', ports: ['80:80'] }, 'ports'],
     [{ ...base, ports: ['0:80'] }, 'ports[0]'],
+    [
+      { ...base, ports: ['80', { hostAddress: 'localhost', hostPort: 8080, sandboxPort: 80 }] },
+      'ports[1].hostAddress',
+    ],
+    [{ ...base, ports: [{ hostAddress: '', hostPort: 8080, sandboxPort: 80 }] }, 'ports[0].hostAddress'],
+    [{ ...base, ports: [{ hostAddress: 127, hostPort: 8080, sandboxPort: 80 }] }, 'ports[0].hostAddress'],
     [{ ...base, allow: ['10.0.0.0/8'] }, 'allow'],
     [{ ...base, network: 'isolated', allow: ['10.0.0.1/8'] }, 'allow[0]'],
   ])('refuses %j naming %s', (options, field) => {
@@ -67,5 +73,18 @@ describe('normaliseOptions', () => {
     }
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expect((error as InvalidArgumentError).field).toBe(field);
+  });
+
+  it('keeps the host address of a port given as an object, as of one given as a string', () => {
+    const ports = [
+      { hostAddress: '127.0.0.1', hostPort: 8080, sandboxPort: 80 },
+      '127.0.0.1:5353:53/udp',
+      { hostPort: 3389, sandboxPort: 3389, protocol: 'tcp' as const },
+    ];
+    expect(normaliseOptions({ ...base, ports } as never, host).ports).toEqual([
+      { hostAddress: '127.0.0.1', hostPort: 8080, sandboxPort: 80, protocol: 'tcp' },
+      { hostAddress: '127.0.0.1', hostPort: 5353, sandboxPort: 53, protocol: 'udp' },
+      { hostPort: 3389, sandboxPort: 3389, protocol: 'tcp' },
+    ]);
   });
 });

@@ -108,6 +108,63 @@ describe('BoltDB', () => {
     expect(() => db.root().bucketNames()).toThrow(/outside the file/);
   });
 
+  /** A bucket `b` whose root is a branch page over two leaves; returns the file and that branch's page id. */
+  function withBranch(): { bytes: Uint8Array; branch: number } {
+    const keys: BoltTree = {};
+    for (let i = 0; i < 6; i++) keys[`k${i}`] = `v${i}`;
+    const bytes = writeBolt({ b: keys }, { inline: false, maxLeafElements: 3 });
+    const view = new DataView(bytes.buffer);
+    for (let id = 3; id * 4096 < bytes.length; id++) {
+      if (view.getUint16(id * 4096 + 8, true) === 0x01) return { bytes, branch: id };
+    }
+    throw new Error('no branch page');
+  }
+
+  /** Points every element of branch page `id` at `child`. */
+  function pointAt(bytes: Uint8Array, id: number, child: number): void {
+    const view = new DataView(bytes.buffer);
+    const count = view.getUint16(id * 4096 + 10, true);
+    for (let i = 0; i < count; i++) view.setBigUint64(id * 4096 + 16 + i * 16 + 8, BigInt(child), true);
+  }
+
+  it('rejects a branch page that points at itself, naming the page', () => {
+    const { bytes, branch } = withBranch();
+    pointAt(bytes, branch, branch);
+    const bucket = BoltDB.fromBytes(bytes).root().bucket('b')!;
+    expect(() => [...bucket.entries()]).toThrow(BoltFormatError);
+    expect(() => [...bucket.entries()]).toThrow(`page ${branch} is reached twice`);
+    expect(() => bucket.get('k1')).toThrow(BoltFormatError);
+  });
+
+  it('rejects a leaf shared by two elements of a branch (entries would repeat)', () => {
+    const { bytes, branch } = withBranch();
+    const view = new DataView(bytes.buffer);
+    pointAt(bytes, branch, Number(view.getBigUint64(branch * 4096 + 16 + 8, true)));
+    expect(() => [...BoltDB.fromBytes(bytes).root().bucket('b')!.entries()]).toThrow(/reached twice/);
+  });
+
+  it('rejects a chain of branch pages that each point twice at the next, quickly', () => {
+    // 18 appended branch pages, each with two elements on the next: 2^18 paths to one leaf.
+    const { bytes: base, branch } = withBranch();
+    const levels = 18;
+    const first = base.length / 4096;
+    const bytes = new Uint8Array(base.length + levels * 4096);
+    bytes.set(base);
+    const view = new DataView(bytes.buffer);
+    const leaf = Number(view.getBigUint64(branch * 4096 + 16 + 8, true));
+    pointAt(bytes, branch, first);
+    for (let level = 0; level < levels; level++) {
+      const id = first + level;
+      view.setBigUint64(id * 4096, BigInt(id), true);
+      view.setUint16(id * 4096 + 8, 0x01, true);
+      view.setUint16(id * 4096 + 10, 2, true);
+      pointAt(bytes, id, level === levels - 1 ? leaf : id + 1);
+    }
+    const started = Date.now();
+    expect(() => [...BoltDB.fromBytes(bytes).root().bucket('b')!.entries()]).toThrow(BoltFormatError);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
   it('rejects a wrong version', () => {
     const bytes = writeBolt({ a: {} });
     for (const page of [0, 1]) new DataView(bytes.buffer).setUint32(page * 4096 + 20, 1, true);
