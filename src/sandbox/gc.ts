@@ -85,10 +85,27 @@ export async function collectGarbage(options: GcOptions = {}): Promise<GcAction[
     const why = orphan
       ? `ephemeral, its creator (pid ${record.ownerPid ?? '?'}) is gone`
       : `left ${record.status}`;
-    if (record.scratchDir) {
-      const dir = record.scratchDir;
+    let dir: string | undefined;
+    try {
+      dir = store.scratchDirOf(record);
+    } catch (error) {
+      // A record naming a folder outside <root>\scratch (planted?): destroy nothing, keep the record.
+      const target = record.scratchDir ?? '?';
+      const reason = `of sandbox ${record.name}, ${why}`;
+      actions.push({
+        kind: 'writable-layer',
+        target,
+        reason,
+        removed: false,
+        error: (error as Error).message,
+      });
+      kept.push(record);
+      continue;
+    }
+    if (dir) {
+      const scratch = dir;
       await act({ kind: 'writable-layer', target: dir, reason: `of sandbox ${record.name}, ${why}` }, () =>
-        destroyScratchLayer(dir),
+        destroyScratchLayer(scratch),
       );
     }
     await act({ kind: 'state-record', target: record.name, reason: why }, () =>

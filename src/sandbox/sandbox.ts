@@ -276,10 +276,11 @@ export class Sandbox implements AsyncDisposable {
   async remove(): Promise<void> {
     if (this.#transient) return this.#terminate();
     await this.#store.withLock(this.name, async () => {
+      const scratchDir = this.#store.scratchDirOf(this.#record); // refuse a planted record before anything
       await this.#store.transition(this.name, 'removing');
       await this.#terminate();
       await removeSandboxNetwork(this.#record);
-      await this.#driver.teardown(this.#record);
+      await this.#driver.teardown(this.#record, scratchDir);
       await this.#store.removeRecord(this.name);
     });
   }

@@ -158,6 +158,25 @@ export class StateStore {
     return record;
   }
 
+  /**
+   * The sandbox's writable-layer folder, `<root>\scratch\<name>`: the only
+   * folder rm and gc ever destroy. A record naming any other folder (planted,
+   * or edited by hand) is refused before anything is touched.
+   *
+   * @throws StateCorruptError
+   */
+  scratchDirOf(record: SandboxRecord): string | undefined {
+    if (record.scratchDir === undefined) return undefined;
+    const expected = join(this.root, 'scratch', record.name);
+    if (!samePath(resolve(record.scratchDir), expected)) {
+      throw new StateCorruptError(
+        this.recordPath(record.name),
+        `its writable layer ${JSON.stringify(record.scratchDir)} is not ${expected}; nothing was destroyed`,
+      );
+    }
+    return expected;
+  }
+
   /** @throws SandboxNotFoundError, StateCorruptError */
   async getRecord(name: string): Promise<SandboxRecord> {
     const record = await this.findRecord(name);
@@ -334,4 +353,9 @@ function parseRecordFile(path: string, text: string): SandboxRecord {
     const detail = cause instanceof InvalidArgumentError ? cause.message : String(cause);
     throw new StateCorruptError(path, `its record is invalid: ${detail}`, { cause });
   }
+}
+
+/** Windows paths compare without regard to case. */
+function samePath(a: string, b: string): boolean {
+  return process.platform === 'win32' ? a.toLowerCase() === b.toLowerCase() : a === b;
 }

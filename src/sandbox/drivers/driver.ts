@@ -37,8 +37,12 @@ export interface IsolationDriver {
   /** Makes sure no compute system of the sandbox runs, whether or not this process holds it. */
   terminate(record: SandboxRecord, live: LiveSandbox | undefined): Promise<void>;
 
-  /** Removes what `prepare` created (after `terminate`). */
-  teardown(record: SandboxRecord): Promise<void>;
+  /**
+   * Removes what `prepare` created (after `terminate`). `scratchDir` is the
+   * record's writable layer as the state store checked it (never the
+   * record's own field, which a planted record could point anywhere).
+   */
+  teardown(record: SandboxRecord, scratchDir: string | undefined): Promise<void>;
 
   /** The modify requests that change a running sandbox's limits. */
   limitRequests(limits: Limits, host: HostFacts): ModifySettingRequestDocument[];

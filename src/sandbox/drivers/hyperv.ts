@@ -110,8 +110,8 @@ export const hypervDriver: IsolationDriver = {
     if (record.uvmId) await terminateById(record.uvmId);
   },
 
-  async teardown(record) {
-    if (record.scratchDir) await destroyScratchLayer(record.scratchDir);
+  async teardown(_record, scratchDir) {
+    if (scratchDir) await destroyScratchLayer(scratchDir);
   },
 
   limitRequests: containerLimitRequests,

@@ -74,8 +74,8 @@ export const processDriver: IsolationDriver = {
     else await terminateById(record.id);
   },
 
-  async teardown(record) {
-    if (record.scratchDir) await destroyScratchLayer(record.scratchDir);
+  async teardown(_record, scratchDir) {
+    if (scratchDir) await destroyScratchLayer(scratchDir);
   },
 
   limitRequests: containerLimitRequests,

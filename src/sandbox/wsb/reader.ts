@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { WsbError } from '../errors.js';
 import {
   MEMORY_VALUES,
@@ -11,8 +10,11 @@ import {
   type WsbToggle,
   type WsbToggleKey,
 } from './config.js';
+import { checkTextSize, decode, readBounded, WSB_MAX_FILE_BYTES } from './input.js';
 import { defaultSandboxFolder, hostPathProblem, sandboxPathProblem, windowsPathKey } from './paths.js';
 import { parseXmlTree, type XmlElement } from './xml.js';
+
+export { WSB_MAX_FILE_BYTES };
 
 /**
  * Reader for Windows Sandbox configuration files (`.wsb`): bytes or text to a
@@ -23,9 +25,6 @@ export interface ParseWsbOptions {
   /** Shown in errors; defaults to `<input>`. */
   fileName?: string;
 }
-
-/** A `.wsb` file larger than this is refused before parsing. */
-export const WSB_MAX_FILE_BYTES = 1024 * 1024;
 
 const TOGGLE_VALUES = 'Enable, Disable or Default (any case; True/False are read as Enable/Disable)';
 const GPU_VALUES = 'Enable, Disable, Default or EnableVendorExtensions (any case)';
@@ -57,57 +56,27 @@ const FOLDER_CHILDREN = ['HostFolder', 'SandboxFolder', 'ReadOnly'] as const;
  * without a BOM) or UTF-16 with a BOM (what Notepad's "Unicode" and Windows
  * PowerShell's `Out-File` write). Element names are matched without regard to
  * case, since Microsoft's own samples spell `vGPU` three ways; values too.
+ * Bytes, or text measured in UTF-8, over {@link WSB_MAX_FILE_BYTES} are refused.
  *
  * @throws WsbError (code `WSB_INVALID`) with file, line and column.
  */
 export function parseWsb(input: string | Uint8Array, options: ParseWsbOptions = {}): WsbConfig {
   const fileName = options.fileName ?? '<input>';
-  const text = typeof input === 'string' ? input.replace(/^\uFEFF/, '') : decode(input, fileName);
+  const text =
+    typeof input === 'string'
+      ? checkTextSize(input.replace(/^\uFEFF/, ''), fileName)
+      : decode(input, fileName);
   const root = parseXmlTree(text, fileName);
   return new Reader(fileName).configuration(root);
 }
 
-/** Reads and parses a `.wsb` file; errors name `path`. */
+/**
+ * Reads and parses a `.wsb` file; errors name `path`. Reads at most one byte
+ * more than {@link WSB_MAX_FILE_BYTES}, so a path naming an endless device
+ * or a huge file is refused without reading it all.
+ */
 export async function readWsbFile(path: string): Promise<WsbConfig> {
-  const bytes = await readFile(path);
-  return parseWsb(bytes, { fileName: path });
-}
-
-function decode(bytes: Uint8Array, fileName: string): string {
-  if (bytes.length > WSB_MAX_FILE_BYTES) {
-    throw new WsbError({
-      fileName,
-      line: 1,
-      column: 1,
-      problem: `the file is ${bytes.length} bytes long`,
-      allowed: `at most ${WSB_MAX_FILE_BYTES} bytes`,
-    });
-  }
-  let encoding = 'utf-8';
-  let start = 0;
-  if (bytes[0] === 0xff && bytes[1] === 0xfe) {
-    encoding = 'utf-16le';
-    start = 2;
-  } else if (bytes[0] === 0xfe && bytes[1] === 0xff) {
-    encoding = 'utf-16be';
-    start = 2;
-  } else if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-    start = 3;
-  }
-  try {
-    return new TextDecoder(encoding, { fatal: true, ignoreBOM: true }).decode(bytes.subarray(start));
-  } catch (cause) {
-    throw new WsbError(
-      {
-        fileName,
-        line: 1,
-        column: 1,
-        problem: `the file is not valid ${encoding.toUpperCase()}`,
-        allowed: 'UTF-8, or UTF-16 with a byte order mark',
-      },
-      { cause },
-    );
-  }
+  return parseWsb(await readBounded(path), { fileName: path });
 }
 
 class Reader {

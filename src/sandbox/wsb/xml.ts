@@ -16,9 +16,16 @@ export interface XmlElement {
   column: number;
 }
 
-/** Offsets (UTF-16 code units) to 1-based line and column (column counted in code points). */
+/**
+ * Offsets (UTF-16 code units) to 1-based line and column (column counted in
+ * code points). Queries come in document order, so each one counts on from
+ * the last instead of from its line's start: a one-line file of many
+ * elements would otherwise cost time quadratic in its length.
+ */
 class LineIndex {
   private readonly starts: number[] = [0];
+  /** The last answer: its line (0-based), offset and column. */
+  private last = { line: 0, offset: 0, column: 1 };
 
   constructor(private readonly source: string) {
     for (let i = 0; i < source.length; i++) {
@@ -40,9 +47,29 @@ class LineIndex {
       else hi = mid - 1;
     }
     const start = this.starts[lo]!;
-    const column = [...this.source.slice(start, Math.max(start, offset))].length + 1;
+    const end = Math.max(start, offset);
+    const resume = this.last.line === lo && this.last.offset <= end;
+    const from = resume ? this.last.offset : start;
+    const column = (resume ? this.last.column : 1) + this.codePoints(start, from, end);
+    this.last = { line: lo, offset: end, column };
     return { line: lo + 1, column };
   }
+
+  /** Code points in [from, end), a surrogate pair counted once (as `[...s]` does); `lineStart` <= `from`. */
+  private codePoints(lineStart: number, from: number, end: number): number {
+    let count = 0;
+    for (let i = from; i < end; i++) {
+      const c = this.source.charCodeAt(i);
+      const pairsWithPrevious =
+        c >= 0xdc00 && c <= 0xdfff && i > lineStart && isHighSurrogate(this.source.charCodeAt(i - 1));
+      if (!pairsWithPrevious) count++;
+    }
+    return count;
+  }
+}
+
+function isHighSurrogate(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff;
 }
 
 export function parseXmlTree(source: string, fileName: string): XmlElement {

@@ -2,7 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { collectGarbage, type SandboxStatus, StateStore } from '../../../src/sandbox/index.js';
+import {
+  collectGarbage,
+  type SandboxStatus,
+  StateCorruptError,
+  StateStore,
+} from '../../../src/sandbox/index.js';
 import { useFakeSandboxHost } from '../../support/fake-sandbox-host.js';
 
 const host = useFakeSandboxHost();
@@ -15,9 +20,15 @@ const OURS = { Owner: 'hcs-sandbox', Container: {} };
 /** A record as a crashed or a live creator left it, with a scratch folder holding something. */
 async function record(
   name: string,
-  fields: { status?: SandboxStatus; persistent?: boolean; ownerPid?: number; id?: string } = {},
+  fields: {
+    status?: SandboxStatus;
+    persistent?: boolean;
+    ownerPid?: number;
+    id?: string;
+    scratchDir?: string;
+  } = {},
 ): Promise<string> {
-  const scratchDir = host.scratchDir(name);
+  const scratchDir = fields.scratchDir ?? host.scratchDir(name);
   mkdirSync(scratchDir, { recursive: true });
   writeFileSync(join(scratchDir, 'sandbox.vhdx'), 'disk');
   await new StateStore({ root: host.home }).createRecord({
@@ -159,5 +170,32 @@ describe('collectGarbage', () => {
     expect(existsSync(orphan)).toBe(true);
     expect(existsSync(stray)).toBe(true);
     expect(host.storage.calls).toEqual([]);
+  });
+
+  // Issue 13 item 2: a planted record must not get a folder outside <home>/scratch destroyed.
+  it('destroys no writable layer a record names outside <home>/scratch/<name>, and says so', async () => {
+    const victim = join(host.home, '..', 'victim');
+    const sibling = host.scratchDir('other'); // inside scratch, but not this record's
+    await record('evil', { ownerPid: DEAD_PID, scratchDir: victim });
+    await record('evil2', { ownerPid: DEAD_PID, status: 'creating', scratchDir: sibling });
+    const actions = await gc();
+    for (const [name, dir] of [
+      ['evil', victim],
+      ['evil2', sibling],
+    ] as const) {
+      expect(actions).toContainEqual({
+        kind: 'writable-layer',
+        target: dir,
+        reason: expect.stringContaining(`of sandbox ${name}`),
+        removed: false,
+        error: expect.stringContaining(`is not ${host.scratchDir(name)}`),
+      });
+      expect(existsSync(join(dir, 'sandbox.vhdx')), dir).toBe(true);
+      expect(existsSync(join(host.home, 'sandboxes', `${name}.json`)), 'record kept').toBe(true);
+    }
+    expect(host.storage.calls.filter((c) => c.fn === 'HcsDestroyLayer')).toEqual([]);
+    const store = new StateStore({ root: host.home });
+    const evil = await store.getRecord('evil');
+    expect(() => store.scratchDirOf(evil)).toThrow(StateCorruptError);
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { InvalidArgumentError } from '../../../src/internal/errors.js';
@@ -266,4 +266,34 @@ describe('Sandbox.open', () => {
     writeFileSync(host.recordPath('sb1'), '{ not json');
     await expect(Sandbox.open('sb1', { home: host.home })).rejects.toBeInstanceOf(SandboxNotFoundError);
   });
+});
+
+// Issue 13 item 2: a record names its writable layer, and rm destroys it; a
+// planted record must not get a folder outside <home>/scratch destroyed.
+describe('Sandbox.remove with a planted record', () => {
+  it.each(['process', 'hyperv'] as const)(
+    '%s: refuses a writable layer other than <home>/scratch/<name> and destroys nothing',
+    async (isolation) => {
+      const sandbox = await create(isolation, { start: false });
+      const victim = join(host.home, '..', 'victim');
+      mkdirSync(victim);
+      writeFileSync(join(victim, 'precious.txt'), 'keep me');
+      const original = readFileSync(host.recordPath('sb1'), 'utf8');
+      const planted = JSON.parse(original);
+      planted.record.scratchDir = victim;
+      writeFileSync(host.recordPath('sb1'), JSON.stringify(planted));
+
+      const opened = await Sandbox.open('sb1', { home: host.home });
+      const error = await rejectionOf(opened.remove());
+      expect(error).toBeInstanceOf(StateCorruptError);
+      expect(error).toMatchObject({ code: 'STATE_CORRUPT', path: host.recordPath('sb1') });
+      expect(readFileSync(join(victim, 'precious.txt'), 'utf8')).toBe('keep me');
+      expect(host.storage.calls.filter((c) => c.fn === 'HcsDestroyLayer')).toEqual([]);
+      expect(status()).toBe('created'); // refused before anything changed
+
+      writeFileSync(host.recordPath('sb1'), original);
+      await sandbox.remove();
+      host.expectNothingLeft('sb1');
+    },
+  );
 });
