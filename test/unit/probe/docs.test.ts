@@ -29,12 +29,16 @@ describe('docs/windows-verification.md and the probe', () => {
     }
   });
 
-  it.skipIf(!existsSync(auditPath))('covers every ranked row of REAL-WINDOWS-AUDIT.md', () => {
-    const ranked = readFileSync(auditPath, 'utf8')
-      .split('\n')
-      .map((l) => l.match(/^\|\s*(\d+)\s*\|\s*(?:\*\*)?(?:Blocks|Breaks|Possibly|Hyper-V|Minor)/)?.[1])
-      .filter((n): n is string => n !== undefined);
-    expect(ranked.length).toBeGreaterThanOrEqual(16);
+  it('covers every ranked row of REAL-WINDOWS-AUDIT.md (A1-A16 at 82dae82, and any row the audit adds)', () => {
+    // The audit lives in shared/ beside the checkout (CI has it; a bare clone may not):
+    // its 16 ranked rows are checked always, rows it gains only where it is present.
+    const ranked = Array.from({ length: 16 }, (_, i) => String(i + 1));
+    if (existsSync(auditPath)) {
+      for (const line of readFileSync(auditPath, 'utf8').split('\n')) {
+        const n = line.match(/^\|\s*(\d+)\s*\|\s*(?:\*\*)?(?:Blocks|Breaks|Possibly|Hyper-V|Minor)/)?.[1];
+        if (n !== undefined && !ranked.includes(n)) ranked.push(n);
+      }
+    }
     for (const n of ranked) expect(rowIds.has(`A${n}`), `audit row ${n}`).toBe(true);
   });
 });
