@@ -34,13 +34,7 @@ import { SandboxFiles } from './sandbox-files.js';
 import { createSandboxNetwork, ensureSandboxNetwork, removeSandboxNetwork } from './sandbox-network.js';
 import { SandboxNotRunningError, SandboxRunningError } from './state-errors.js';
 import { StateStore, type TransitionPatch } from './state-store.js';
-import {
-  type HcsStatistics,
-  type SandboxProcess,
-  type SandboxStats,
-  sleepUnlessAborted,
-  toSandboxStats,
-} from './stats.js';
+import { type SandboxProcess, type SandboxStats, streamStats } from './stats.js';
 
 export { SYSTEM_ID_PREFIX } from './foreign.js';
 export type { SandboxInfo } from './info.js';
@@ -179,8 +173,12 @@ export class Sandbox implements AsyncDisposable {
   static async open(nameOrId: string, options: { home?: string; force?: boolean } = {}): Promise<Sandbox> {
     const store = storeOf(options.home);
     const record =
-      (await store.findRecord(nameOrId).catch(() => undefined)) ??
-      (await store.listRecords({ skipCorrupt: true })).find((r) => r.id === nameOrId);
+      // Only "this is no sandbox name" (an id) is a reason to look further: a record that
+      // exists but cannot be read is reported as corrupt, with its path, not as missing.
+      (await store.findRecord(nameOrId).catch((error: unknown) => {
+        if (error instanceof InvalidArgumentError) return undefined;
+        throw error;
+      })) ?? (await store.listRecords({ skipCorrupt: true })).find((r) => r.id === nameOrId);
     if (record) return new Sandbox(store, record, await driverFor(record.isolation).attach(record));
     const foreign = await openForeignSystem(nameOrId, options.force === true);
     return new Sandbox(store, foreign.record, foreign.live, true);
@@ -229,10 +227,16 @@ export class Sandbox implements AsyncDisposable {
         if (state === 'Running') return;
         if (state === 'Paused') return this.resume(call);
       }
+      // The disks start mounts and boots come from <home>/scratch/<name> only, never from
+      // wherever a (possibly planted) record points: checked before anything is attached.
+      const scratchDir = this.#store.scratchDirOf(record);
       // A host restart takes the endpoint and namespace (sandbox-network.ts): made again here.
       const namespaceId = await ensureSandboxNetwork(record);
       const options = { ...record.options, ...(namespaceId !== undefined && { namespaceId }) };
-      const started = await this.#driver.start({ ...record, options }, call);
+      const started = await this.#driver.start(
+        { ...record, options, ...(scratchDir !== undefined && { scratchDir }) },
+        call,
+      );
       this.#live = started.live;
       this.#record = await this.#store.transition(this.name, 'running', {
         ...(namespaceId !== undefined && { options: { namespaceId } }),
@@ -298,24 +302,8 @@ export class Sandbox implements AsyncDisposable {
    * Live resource use, one reading per `intervalMs` (default 1 s) until the
    * loop breaks or `signal` aborts; CPU percent compares consecutive readings.
    */
-  async *stats(options: { intervalMs?: number; signal?: AbortSignal } = {}): AsyncGenerator<SandboxStats> {
-    const intervalMs = options.intervalMs ?? 1000;
-    if (!(Number.isFinite(intervalMs) && intervalMs >= 50)) {
-      throw new InvalidArgumentError('intervalMs', 'at least 50 milliseconds', intervalMs);
-    }
-    const cpus = hostFacts().cpus;
-    let previous: { runtime100ns: number; at: number } | undefined;
-    while (!options.signal?.aborted) {
-      const props = await this.#running().system.properties<{
-        Statistics?: HcsStatistics;
-        ProcessList?: SandboxProcess[];
-      }>({ PropertyTypes: ['Statistics', 'ProcessList'] }, options.signal ? { signal: options.signal } : {});
-      const now = Date.now();
-      const stats = props.Statistics ?? {};
-      yield toSandboxStats(this.name, stats, props.ProcessList?.length ?? 0, previous, now, cpus);
-      previous = { runtime100ns: stats.Processor?.TotalRuntime100ns ?? 0, at: now };
-      await sleepUnlessAborted(intervalMs, options.signal);
-    }
+  stats(options: { intervalMs?: number; signal?: AbortSignal } = {}): AsyncGenerator<SandboxStats> {
+    return streamStats(this.name, () => this.#running().system, options);
   }
 
   /** The processes inside the sandbox (`ProcessList`). */

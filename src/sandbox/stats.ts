@@ -1,4 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ComputeSystem } from '../hcs/index.js';
+import { InvalidArgumentError } from '../internal/errors.js';
+import { hostFacts } from './host.js';
 /** The HCS `Statistics` document (the fields hcs-sandbox reads). */
 export interface HcsStatistics {
   Timestamp?: string;
@@ -92,4 +95,34 @@ export async function sleepUnlessAborted(ms: number, signal: AbortSignal | undef
   await sleep(ms, undefined, signal ? { signal } : {}).catch((error: unknown) => {
     if ((error as Error | null)?.name !== 'AbortError') throw error;
   });
+}
+
+/**
+ * Readings of a running sandbox, one per `intervalMs` (default 1 s) until the
+ * loop breaks or `signal` aborts; CPU percent compares consecutive readings.
+ * `system` is asked each time, so a sandbox that stops ends the stream with
+ * its not-running error.
+ */
+export async function* streamStats(
+  name: string,
+  system: () => ComputeSystem,
+  options: { intervalMs?: number; signal?: AbortSignal },
+): AsyncGenerator<SandboxStats> {
+  const intervalMs = options.intervalMs ?? 1000;
+  if (!(Number.isFinite(intervalMs) && intervalMs >= 50)) {
+    throw new InvalidArgumentError('intervalMs', 'at least 50 milliseconds', intervalMs);
+  }
+  const cpus = hostFacts().cpus;
+  let previous: { runtime100ns: number; at: number } | undefined;
+  while (!options.signal?.aborted) {
+    const props = await system().properties<{ Statistics?: HcsStatistics; ProcessList?: SandboxProcess[] }>(
+      { PropertyTypes: ['Statistics', 'ProcessList'] },
+      options.signal ? { signal: options.signal } : {},
+    );
+    const now = Date.now();
+    const stats = props.Statistics ?? {};
+    yield toSandboxStats(name, stats, props.ProcessList?.length ?? 0, previous, now, cpus);
+    previous = { runtime100ns: stats.Processor?.TotalRuntime100ns ?? 0, at: now };
+    await sleepUnlessAborted(intervalMs, options.signal);
+  }
 }

@@ -252,19 +252,19 @@ describe('Sandbox.open', () => {
     expect(host.hcs.fake.systemIds()).toEqual([]);
   });
 
-  // Issue 13 item 15: a corrupt record is swallowed by open (findRecord's
-  // StateCorruptError is caught), so the user is told "not found" today.
-  it.fails('reports a corrupt record as corrupt, not as missing', async () => {
+  // Issue 13 item 15: open used to swallow findRecord's StateCorruptError and say "not found".
+  it('reports a corrupt record as corrupt, with its path, not as missing', async () => {
     await create('process', { start: false });
     writeFileSync(host.recordPath('sb1'), '{ not json');
     const error = await rejectionOf(Sandbox.open('sb1', { home: host.home }));
     expect(error).toBeInstanceOf(StateCorruptError);
+    expect(error).toMatchObject({ code: 'STATE_CORRUPT', path: host.recordPath('sb1') });
   });
 
-  it('reports a corrupt record as not found (today; see the it.fails above)', async () => {
-    await create('process', { start: false });
-    writeFileSync(host.recordPath('sb1'), '{ not json');
-    await expect(Sandbox.open('sb1', { home: host.home })).rejects.toBeInstanceOf(SandboxNotFoundError);
+  it('still opens by compute system id (not a sandbox name) through the records', async () => {
+    const sb = await create('process', { start: false });
+    const opened = await Sandbox.open(sb.id, { home: host.home });
+    expect(opened.name).toBe('sb1');
   });
 });
 
@@ -284,6 +284,10 @@ describe('Sandbox.remove with a planted record', () => {
       writeFileSync(host.recordPath('sb1'), JSON.stringify(planted));
 
       const opened = await Sandbox.open('sb1', { home: host.home });
+      // start would mount or boot the planted folder's disks: refused before anything is attached.
+      const attachesBefore = host.storage.calls.filter((c) => c.fn === 'AttachVirtualDisk').length;
+      expect(await rejectionOf(opened.start())).toBeInstanceOf(StateCorruptError);
+      expect(host.storage.calls.filter((c) => c.fn === 'AttachVirtualDisk').length).toBe(attachesBefore);
       const error = await rejectionOf(opened.remove());
       expect(error).toBeInstanceOf(StateCorruptError);
       expect(error).toMatchObject({ code: 'STATE_CORRUPT', path: host.recordPath('sb1') });
