@@ -41,6 +41,8 @@ export interface PullOptions extends ImportOptions, PlatformOptions {
   /** Keep downloaded layer blobs in the cache after a successful pull (default false: they are large). */
   keepBlobs?: boolean;
   credentials?: RegistryCredentials;
+  /** Send `credentials` to a token service on another host than the registry's (default false). */
+  allowCrossHostRealm?: boolean;
   /** Allow plain HTTP to a non-loopback registry. */
   plainHttp?: boolean;
   /** Parallel layer downloads (default 3). */
@@ -79,6 +81,7 @@ export async function pullImage(reference: string, options: PullOptions): Promis
     registry: ref.domain,
     ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(options.plainHttp ? { plainHttp: true } : {}),
+    ...(options.allowCrossHostRealm ? { allowCrossHostRealm: true } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
   });
