@@ -3,10 +3,8 @@
  * host's Windows build, download the layers the store lacks (verified, resumable),
  * import them with the injected `LayerImporter` and record the image.
  */
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ImageRecord, Progress } from '../types.js';
-import { BlobCache } from './blob-cache.js';
+import { BlobCache, defaultBlobCacheDir } from './blob-cache.js';
 import { isDigest } from './digest.js';
 import { layerCompression } from './layer-tar.js';
 import {
@@ -91,7 +89,7 @@ export async function pullImage(reference: string, options: PullOptions): Promis
   onProgress?.({ item: name, phase: 'resolve', done: 1, total: 1 });
 
   const { missing } = await missingLayers(options.store, resolved.diffIds);
-  const cache = new BlobCache(options.cacheDir ?? join(tmpdir(), 'hcs-sandbox-blobs'));
+  const cache = new BlobCache(options.cacheDir ?? defaultBlobCacheDir());
   const resumed = new Map<string, number>();
   const toFetch = resolved.layers.filter((_, i) => missing[i]);
   await runPool(toFetch, options.concurrency ?? 3, async (layer) => {
