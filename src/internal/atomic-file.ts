@@ -38,6 +38,15 @@ export function tempPathFor(path: string): string {
 }
 
 /**
+ * The pid of the writer of a temporary file named by {@link tempPathFor}
+ * (`.<name>.<pid>.<hex>.tmp`), or undefined for any other name.
+ */
+export function tempFileWriterPid(fileName: string): number | undefined {
+  const match = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/.exec(fileName);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
  * Writes `data` to `path` so that readers see the old content or the new one,
  * never a mix: the bytes go to a temporary file in the same folder, are
  * flushed to disk, and the temporary file is renamed over `path`. The folder

@@ -3,13 +3,22 @@ import { join } from 'node:path';
 import { ComputeSystem, enumerateComputeSystems, HcsError, HcsUnavailableError } from '../hcs/index.js';
 import { gcNetworks } from '../network/index.js';
 import { DEFAULT_OWNER } from '../schema/index.js';
-import { destroyScratchLayer } from '../storage/index.js';
+import { defaultBlobCacheDir, destroyScratchLayer } from '../storage/index.js';
+import { findLeftovers, LEFTOVER_GRACE_MS } from './gc-leftovers.js';
 import { SYSTEM_ID_PREFIX } from './sandbox.js';
 import { type SandboxRecord, StateStore } from './state-store.js';
 
 /** One thing garbage collection found (and, unless a dry run, removed). */
 export interface GcAction {
-  kind: 'compute-system' | 'state-record' | 'writable-layer' | 'network-endpoint' | 'network-namespace';
+  kind:
+    | 'compute-system'
+    | 'state-record'
+    | 'writable-layer'
+    | 'network-endpoint'
+    | 'network-namespace'
+    | 'temporary-file'
+    | 'partial-download'
+    | 'temporary-folder';
   target: string;
   reason: string;
   /** False on a dry run, or when removing failed (`error` says why). */
@@ -24,6 +33,13 @@ export interface GcOptions {
   dryRun?: boolean;
   /** The Owner our compute systems carry (default `hcs-sandbox`). */
   owner?: string;
+  /**
+   * Milliseconds a leftover that names no process (a partial download, an old
+   * work folder) must have been untouched before it is swept (default 1 hour).
+   */
+  graceMs?: number;
+  /** The blob cache whose partial downloads are swept (default: the one `pullImage` uses). */
+  cacheDir?: string;
 }
 
 function isAlive(pid: number | undefined): boolean {
@@ -40,7 +56,9 @@ function isAlive(pid: number | undefined): boolean {
  * Finds what a crash left behind and removes it: compute systems we own (our
  * Owner and id prefix) that no sandbox record knows, records of ephemeral
  * sandboxes whose creator died (their system went with it), and writable
- * layers no record uses. Never touches a compute system that is not ours.
+ * layers no record uses; then the temporary files, partial downloads and work
+ * folders killed processes left (gc-leftovers.ts). Never touches a compute
+ * system that is not ours.
  */
 export async function collectGarbage(options: GcOptions = {}): Promise<GcAction[]> {
   const store = new StateStore(options.home === undefined ? {} : { root: options.home });
@@ -163,6 +181,15 @@ export async function collectGarbage(options: GcOptions = {}): Promise<GcAction[
       destroyScratchLayer(dir),
     );
   }
+
+  // 5. Temporary files, partial downloads and work folders of processes that are gone.
+  const leftovers = await findLeftovers({
+    root: store.root,
+    store,
+    cacheDir: options.cacheDir ?? defaultBlobCacheDir(),
+    graceMs: options.graceMs ?? LEFTOVER_GRACE_MS,
+  });
+  for (const { remove, ...action } of leftovers) await act(action, remove);
   return actions;
 }
 

@@ -4,6 +4,7 @@ import {
   errorCode,
   readIfExists,
   syncFolder,
+  tempFileWriterPid,
   unlinkIfExists,
   writeFileAtomic,
 } from '../internal/atomic-file.js';
@@ -302,11 +303,10 @@ export class StateStore {
   }
 
   /**
-   * Removes temporary files that writers which died mid-write left in the
-   * store (for `gc`); a file whose writer is still alive is kept. Returns the
-   * paths removed.
+   * Temporary files that writers which died mid-write left in the store (a file
+   * whose writer is still alive is not listed).
    */
-  async sweepTemporaryFiles(): Promise<string[]> {
+  async temporaryFiles(): Promise<string[]> {
     let entries: string[];
     try {
       entries = await readdir(this.sandboxesDir);
@@ -314,11 +314,20 @@ export class StateStore {
       if (errorCode(err) === 'ENOENT') return [];
       throw err;
     }
+    return entries
+      .filter((file) => {
+        const pid = tempFileWriterPid(file);
+        return pid !== undefined && !processAlive(pid);
+      })
+      .map((file) => join(this.sandboxesDir, file));
+  }
+
+  /**
+   * Removes the {@link temporaryFiles} of dead writers. Returns the paths removed.
+   */
+  async sweepTemporaryFiles(): Promise<string[]> {
     const removed: string[] = [];
-    for (const file of entries) {
-      const match = /^\..+\.json\.(\d+)\.[0-9a-f]+\.tmp$/.exec(file);
-      if (!match || processAlive(Number(match[1]))) continue;
-      const path = join(this.sandboxesDir, file);
+    for (const path of await this.temporaryFiles()) {
       if (await unlinkIfExists(path)) removed.push(path);
     }
     return removed;

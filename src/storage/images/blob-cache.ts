@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exists } from '../../internal/fs.js';
 import type { Progress } from '../types.js';
@@ -43,6 +44,14 @@ export interface BlobFetchResult {
   cached: boolean;
 }
 
+/** Where `pullImage` keeps its blob cache unless told otherwise (`gc` sweeps its partial files). */
+export function defaultBlobCacheDir(): string {
+  return join(tmpdir(), 'hcs-sandbox-blobs');
+}
+
+/** The suffix of an interrupted download, `<dir>/sha256/<hex>.partial`. */
+export const PARTIAL_SUFFIX = '.partial';
+
 const inFlight = new Map<string, Promise<BlobFetchResult>>();
 
 export class BlobCache {
@@ -58,7 +67,7 @@ export class BlobCache {
   }
 
   partialPath(digest: string): string {
-    return `${this.path(digest)}.partial`;
+    return `${this.path(digest)}${PARTIAL_SUFFIX}`;
   }
 
   async has(digest: string): Promise<boolean> {

@@ -5,6 +5,7 @@
  * "Images".
  */
 export { BoltBucket, BoltDB, type BoltEntry, BoltFormatError } from './bbolt.js';
+export { defaultBlobCacheDir, PARTIAL_SUFFIX } from './blob-cache.js';
 export { chainId, chainIds, digestHex } from './chain-id.js';
 export {
   BUILDS,
@@ -51,6 +52,7 @@ export {
   ownStoreRoot,
   type RemoveImageOptions,
   type RemoveImageResult,
+  tempDirOwnerPid,
   writeAtomic,
 } from './own-store.js';
 export { PeFormatError, type PeVersionInfo, parsePeVersion, readPeVersion } from './pe-version.js';

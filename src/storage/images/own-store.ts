@@ -17,7 +17,8 @@ import { parseReference } from './reference.js';
  * ```
  * <root>\images\index.json      {"version":1,"images":{"<normalised reference>": ImageRecord}}
  * <root>\layers\<chain id hex>\ one layer folder per chain id (Files\, Hives\, ...)
- * <root>\tmp\<random>\          work folders, on the same volume so a finished layer is renamed in
+ * <root>\tmp\<time>-<pid>-<random>\  work folders, on the same volume so a finished layer is renamed in
+ *                               (the pid tells `gc` whether their process is alive)
  * ```
  *
  * `<root>` is the `root` option, else `HCS_SANDBOX_HOME`, else
@@ -62,6 +63,15 @@ export function ownStoreRoot(options: OwnStoreOptions = {}): string {
   return root ?? storeRoot(inputs);
 }
 
+/**
+ * The pid of the process that made a work folder named by `tempDir`
+ * (`<time>-<pid>-<random>`), or undefined for a name without one (older versions).
+ */
+export function tempDirOwnerPid(name: string): number | undefined {
+  const match = /^[0-9a-z]+-(\d+)-[0-9a-f]+$/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
 /** hcs-sandbox's own image store and an `ImageSource` over it. */
 export class OwnImageSource implements ImageSource {
   readonly name = SOURCE;
@@ -99,9 +109,10 @@ export class OwnImageSource implements ImageSource {
     return join(this.root, 'layers', digestHex(chainId, 'chainId'));
   }
 
-  /** Creates and returns a fresh work folder inside the store (`<root>\tmp\<random>`). */
+  /** Creates and returns a fresh work folder inside the store (`<root>\tmp\<time>-<pid>-<random>`). */
   async tempDir(): Promise<string> {
-    const dir = join(this.root, 'tmp', `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`);
+    const name = `${Date.now().toString(36)}-${process.pid}-${randomBytes(6).toString('hex')}`;
+    const dir = join(this.root, 'tmp', name);
     await mkdir(dir, { recursive: true });
     return dir;
   }

@@ -3,10 +3,8 @@
  * host's Windows build, download the layers the store lacks (verified, resumable),
  * import them with the injected `LayerImporter` and record the image.
  */
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ImageRecord, Progress } from '../types.js';
-import { BlobCache } from './blob-cache.js';
+import { BlobCache, defaultBlobCacheDir } from './blob-cache.js';
 import { isDigest } from './digest.js';
 import { layerCompression } from './layer-tar.js';
 import {
@@ -41,6 +39,8 @@ export interface PullOptions extends ImportOptions, PlatformOptions {
   /** Keep downloaded layer blobs in the cache after a successful pull (default false: they are large). */
   keepBlobs?: boolean;
   credentials?: RegistryCredentials;
+  /** Send `credentials` to a token service on another host than the registry's (default false). */
+  allowCrossHostRealm?: boolean;
   /** Allow plain HTTP to a non-loopback registry. */
   plainHttp?: boolean;
   /** Parallel layer downloads (default 3). */
@@ -79,6 +79,7 @@ export async function pullImage(reference: string, options: PullOptions): Promis
     registry: ref.domain,
     ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(options.plainHttp ? { plainHttp: true } : {}),
+    ...(options.allowCrossHostRealm ? { allowCrossHostRealm: true } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
   });
@@ -88,7 +89,7 @@ export async function pullImage(reference: string, options: PullOptions): Promis
   onProgress?.({ item: name, phase: 'resolve', done: 1, total: 1 });
 
   const { missing } = await missingLayers(options.store, resolved.diffIds);
-  const cache = new BlobCache(options.cacheDir ?? join(tmpdir(), 'hcs-sandbox-blobs'));
+  const cache = new BlobCache(options.cacheDir ?? defaultBlobCacheDir());
   const resumed = new Map<string, number>();
   const toFetch = resolved.layers.filter((_, i) => missing[i]);
   await runPool(toFetch, options.concurrency ?? 3, async (layer) => {

@@ -27,6 +27,27 @@ const MANIFEST_ACCEPT = [
 
 const DOCKER_HUB = 'docker.io';
 
+/**
+ * Token services known to belong to a registry on another host. Docker Hub serves
+ * `registry-1.docker.io` but issues its tokens at `auth.docker.io`; refusing that
+ * pair would break every authenticated Hub pull, and both hosts are Docker's.
+ */
+const KNOWN_AUTH_HOSTS: Readonly<Record<string, readonly string[]>> = {
+  'registry-1.docker.io': ['auth.docker.io'],
+  'docker.io': ['auth.docker.io'],
+};
+
+/**
+ * True when basic credentials meant for `registryHost` may go to a token realm on
+ * `realmHost` (both `host[:port]`, compared case-insensitively, port included): the
+ * same host, or a token service known to belong to it.
+ */
+export function isTrustedRealmHost(registryHost: string, realmHost: string): boolean {
+  const registry = registryHost.toLowerCase();
+  const realm = realmHost.toLowerCase();
+  return realm === registry || (KNOWN_AUTH_HOSTS[registry]?.includes(realm) ?? false);
+}
+
 export interface RegistryCredentials {
   username: string;
   password: string;
@@ -44,6 +65,12 @@ export interface RegistryClientOptions {
   userAgent?: string;
   /** Body caps and timeouts replacing those of `REGISTRY_LIMITS`. */
   limits?: Partial<RegistryLimits>;
+  /**
+   * Send `credentials` to a Bearer token realm on a host other than the registry's
+   * (default false). The realm comes from the registry's `WWW-Authenticate` header,
+   * so a hostile registry could otherwise collect the user's password anywhere.
+   */
+  allowCrossHostRealm?: boolean;
 }
 
 /** A manifest or index as fetched: its raw bytes (which the digest covers) and parsed JSON. */
@@ -82,6 +109,7 @@ export class RegistryClient {
   readonly baseUrl: string;
   private readonly credentials: RegistryCredentials | undefined;
   private readonly plainHttp: boolean;
+  private readonly allowCrossHostRealm: boolean;
   private readonly fetchImpl: typeof fetch;
   private readonly userAgent: string;
   readonly limits: RegistryLimits;
@@ -95,6 +123,7 @@ export class RegistryClient {
     }
     this.registry = options.registry;
     this.plainHttp = options.plainHttp === true;
+    this.allowCrossHostRealm = options.allowCrossHostRealm === true;
     this.baseUrl = `${isLoopbackHost(host) || this.plainHttp ? 'http' : 'https'}://${host}`;
     this.credentials = options.credentials;
     this.fetchImpl = options.fetch ?? fetch;
@@ -220,11 +249,27 @@ export class RegistryClient {
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
     url.searchParams.set('scope', challenge.params.scope ?? scope);
     const headers: Record<string, string> = { 'user-agent': this.userAgent };
-    if (this.credentials) {
+    // Credentials go only to the registry's own host (or its known token service)
+    // unless the caller opted in; otherwise the token is asked for anonymously.
+    const withheld =
+      this.credentials !== undefined &&
+      !this.allowCrossHostRealm &&
+      !isTrustedRealmHost(new URL(this.baseUrl).host, url.host);
+    if (this.credentials && !withheld) {
       const { username, password } = this.credentials;
       headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
     }
     const res = await fetchWithTimeout(this.fetchImpl, url, { headers }, this.limits, 'token', signal);
+    if (!res.ok && withheld) {
+      await res.body?.cancel().catch(() => {});
+      throw new RegistryError(
+        `token service ${url.host} is not the registry's host ${new URL(this.baseUrl).host}: ` +
+          'credentials were withheld and the anonymous token request failed ' +
+          `(HTTP ${res.status}); pass allowCrossHostRealm: true to send them there`,
+        res.status,
+        url.toString(),
+      );
+    }
     if (!res.ok) throw await this.error(res, url.toString(), 'token');
     const bytes = await readCapped(
       res,

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -44,9 +44,59 @@ async function record(
   return scratchDir;
 }
 
-function gc(dryRun = false) {
-  return collectGarbage({ home: host.home, dryRun });
+/** The blob cache gc sweeps in these tests (never the shared default). */
+const cacheDir = () => join(host.home, 'blobs');
+
+function gc(dryRun = false, graceMs?: number) {
+  return collectGarbage({
+    home: host.home,
+    dryRun,
+    cacheDir: cacheDir(),
+    ...(graceMs !== undefined && { graceMs }),
+  });
 }
+
+const HOURS_AGO_2 = new Date(Date.now() - 2 * 60 * 60 * 1000);
+
+/** A file (with its folders) whose mtime is `mtime` (default now). */
+function leftFile(path: string, mtime?: Date): string {
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, 'x');
+  if (mtime) utimesSync(path, mtime, mtime);
+  return path;
+}
+
+/** A work folder under <home>/tmp holding a (half-imported) layer folder and a plain file. */
+function workFolder(name: string, mtime?: Date): { dir: string; layer: string } {
+  const dir = join(host.home, 'tmp', name);
+  const layer = join(dir, 'layer-0');
+  leftFile(join(layer, 'Files', 'a.txt'));
+  leftFile(join(dir, 'blob.tar'));
+  if (mtime) utimesSync(dir, mtime, mtime);
+  return { dir, layer };
+}
+
+/** Leftovers of dead processes and stale downloads, and the same of live ones (which stay). */
+function plantLeftovers() {
+  const hex = 'c'.repeat(64);
+  const swept = {
+    recordTemp: leftFile(join(host.home, 'sandboxes', `.a.json.${DEAD_PID}.0badf00d.tmp`)),
+    indexTemp: leftFile(join(host.home, 'images', `.index.json.${DEAD_PID}.12345678.tmp`)),
+    partial: leftFile(join(cacheDir(), 'sha256', `${hex}.partial`), HOURS_AGO_2),
+    killed: workFolder(`m1abc-${DEAD_PID}-0123456789ab`),
+    old: workFolder('m1abc-0123456789ab', HOURS_AGO_2),
+  };
+  const kept = [
+    leftFile(join(host.home, 'sandboxes', `.b.json.${process.pid}.0badf00d.tmp`)),
+    leftFile(join(cacheDir(), 'sha256', `${'d'.repeat(64)}.partial`)),
+    leftFile(join(cacheDir(), 'sha256', 'e'.repeat(64)), HOURS_AGO_2), // a verified blob
+    workFolder(`m1abd-${process.pid}-0123456789ab`, HOURS_AGO_2).dir,
+    workFolder('m1abe-0123456789ab').dir,
+  ];
+  return { swept, kept };
+}
+
+const byTarget = (a: { target: string }, b: { target: string }) => a.target.localeCompare(b.target);
 
 describe('collectGarbage', () => {
   it('terminates a compute system of ours that no record knows', async () => {
@@ -197,5 +247,62 @@ describe('collectGarbage', () => {
     const store = new StateStore({ root: host.home });
     const evil = await store.getRecord('evil');
     expect(() => store.scratchDirOf(evil)).toThrow(StateCorruptError);
+  });
+
+  // Issue 13 item 20: leftovers of killed pulls, loads and writers.
+  it('sweeps temporary files, partial downloads and work folders of dead processes or past the grace period', async () => {
+    const { swept, kept } = plantLeftovers();
+    const actions = await gc();
+    expect(actions.sort(byTarget)).toEqual(
+      [
+        { kind: 'temporary-file', target: swept.recordTemp, reason: 'written by a process that is gone' },
+        { kind: 'temporary-file', target: swept.indexTemp, reason: 'written by a process that is gone' },
+        {
+          kind: 'partial-download',
+          target: swept.partial,
+          reason: 'interrupted download, untouched for 120 min',
+        },
+        {
+          kind: 'temporary-folder',
+          target: swept.killed.dir,
+          reason: `work folder of a process that is gone (pid ${DEAD_PID})`,
+        },
+        { kind: 'temporary-folder', target: swept.old.dir, reason: 'work folder, untouched for 120 min' },
+      ]
+        .map((a) => ({ ...a, removed: true }))
+        .sort(byTarget),
+    );
+    for (const path of [swept.recordTemp, swept.indexTemp, swept.partial, swept.killed.dir, swept.old.dir]) {
+      expect(existsSync(path), path).toBe(false);
+    }
+    for (const path of kept) expect(existsSync(path), path).toBe(true);
+    // Layer folders inside work folders go through HcsDestroyLayer, never a plain delete.
+    const destroyed = host.storage.calls.filter((c) => c.fn === 'HcsDestroyLayer').map((c) => c.args[0]);
+    expect(destroyed.sort()).toEqual([swept.killed.layer, swept.old.layer].sort());
+  });
+
+  it('reports leftovers without removing them on a dry run, and honours graceMs', async () => {
+    const { swept, kept } = plantLeftovers();
+    const dry = await gc(true);
+    expect(dry.map((a) => [a.kind, a.removed])).toEqual(
+      expect.arrayContaining([
+        ['temporary-file', false],
+        ['partial-download', false],
+        ['temporary-folder', false],
+      ]),
+    );
+    expect(dry).toHaveLength(5);
+    for (const path of [swept.recordTemp, swept.partial, swept.killed.layer, ...kept]) {
+      expect(existsSync(path), path).toBe(true);
+    }
+    expect(host.storage.calls).toEqual([]);
+    // With no grace period, the fresh partial download and old-style work folder go too;
+    // the live process's files and folder never do.
+    const all = await gc(false, 0);
+    expect(all).toHaveLength(7);
+    expect(existsSync(kept[0] as string)).toBe(true);
+    expect(existsSync(kept[3] as string)).toBe(true);
+    expect(existsSync(kept[1] as string)).toBe(false);
+    expect(existsSync(kept[4] as string)).toBe(false);
   });
 });

@@ -1,10 +1,15 @@
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../../../src/internal/errors.js';
 import { storeRoot } from '../../../../src/internal/store-root.js';
 import { ImageStoreError, PathOutsideStoreError } from '../../../../src/storage/images/errors.js';
-import { OwnImageSource, ownStoreRoot, writeAtomic } from '../../../../src/storage/images/own-store.js';
+import {
+  OwnImageSource,
+  ownStoreRoot,
+  tempDirOwnerPid,
+  writeAtomic,
+} from '../../../../src/storage/images/own-store.js';
 import type { ImageRecord } from '../../../../src/storage/types.js';
 import { put, sha256, tempRoot } from './fixtures.js';
 
@@ -105,6 +110,9 @@ describe('OwnImageSource', () => {
     expect(a).not.toBe(b);
     expect((await stat(a)).isDirectory()).toBe(true);
     expect(() => store.assertInside(a, 'tmp')).not.toThrow();
+    // The creator's pid in the name lets gc sweep the folder once that process is gone.
+    expect(tempDirOwnerPid(basename(a))).toBe(process.pid);
+    expect(tempDirOwnerPid('m1abc-0123456789ab')).toBeUndefined();
   });
 
   it('refuses layers outside the store with a typed error', async () => {
