@@ -43,7 +43,9 @@ class EntryCutShortError extends Error {}
  * `onEntry` may read the entry's content (`writeEntryFile`); whatever it
  * leaves unread is skipped. An error from `onEntry` stops the walk and is
  * rethrown once the feed has stopped; otherwise a feed error (bad gzip,
- * truncated tar, abort) is thrown after the last entry.
+ * truncated tar, abort) is thrown after the last entry. Tar, gzip and
+ * entry file-system failures leave as `options.formatError`'s typed error;
+ * an abort and host read failures as they are. The walk always settles.
  */
 export async function walkTar(
   tarPath: string,
