@@ -19,7 +19,7 @@ import { mkdir, open, rm } from 'node:fs/promises';
 import type { Progress } from '../types.js';
 import { DigestMismatchError } from './digest.js';
 import { NotAWindowsLayerError, UnsafeLayerPathError, UnsupportedLayerError } from './registry-errors.js';
-import { type TarWalkOptions, walkTar } from './tar-walk.js';
+import { type TarWalkOptions, typedEntryError, walkTar } from './tar-walk.js';
 import { TransportLayerWriter, type TransportMeta, type TransportSummary } from './transport-writer.js';
 
 export type LayerCompression = 'gzip' | 'none';
@@ -118,6 +118,7 @@ export async function extractLayerTar(
   let contentBytes = 0;
   const walkOptions: TarWalkOptions = {
     gzip: compression === 'gzip',
+    formatError: (detail, cause) => new NotAWindowsLayerError(name, detail, { cause }),
     onTarBytes: (chunk) => {
       hash.update(chunk);
       tarBytes += chunk.length;
@@ -193,7 +194,10 @@ export async function extractLayerTar(
     const seen = ignored.slice(0, 5).join(', ');
     throw new NotAWindowsLayerError(name, `no Files/ folder${seen ? ` (found ${seen})` : ' (empty tar)'}`);
   }
-  const summary = await writer.finish();
+  // Hard links are made here, after the walk: the file system can still refuse one.
+  const summary = await writer.finish().catch((err: unknown) => {
+    throw typedEntryError(err, undefined, walkOptions);
+  });
   return { dir: destDir, diffId, tarBytes, contentBytes, entries, ignored, ...summary };
 }
 

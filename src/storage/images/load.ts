@@ -302,6 +302,7 @@ async function extractArchive(
     tarPath,
     {
       gzip,
+      formatError: (detail, cause) => new ImageFormatError(`${tarPath}: ${detail}`, { cause }),
       ...(onProgress
         ? { onRead: (done, total) => onProgress({ item: tarPath, phase: 'read', done, total }) }
         : {}),

@@ -52,8 +52,8 @@ export class PlatformMismatchError extends UnavailableError {
 
 /** A manifest, index or config that is not what the image format says it must be. */
 export class ImageFormatError extends HcsSandboxError {
-  constructor(message: string) {
-    super('IMAGE_FORMAT', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('IMAGE_FORMAT', message, options);
   }
 }
 
@@ -69,8 +69,8 @@ export class UnsupportedLayerError extends HcsSandboxError {
 /** A layer tar that is not a Windows container layer (no `Files/`: a Linux layer, or not a layer at all). */
 export class NotAWindowsLayerError extends HcsSandboxError {
   readonly layer: string;
-  constructor(layer: string, detail: string) {
-    super('NOT_A_WINDOWS_LAYER', `${layer} is not a Windows container layer: ${detail}.`);
+  constructor(layer: string, detail: string, options?: { cause?: unknown }) {
+    super('NOT_A_WINDOWS_LAYER', `${layer} is not a Windows container layer: ${detail}.`, options);
     this.layer = layer;
   }
 }

@@ -13,6 +13,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { type Entry, extract as tarExtract } from 'tar-stream';
+import { HcsSandboxError } from '../../internal/errors.js';
 
 export type TarEntry = Entry;
 
@@ -23,14 +24,28 @@ export interface TarWalkOptions {
   /** Sees every uncompressed tar byte, in order (hashing, counting). */
   onTarBytes?: (chunk: Buffer) => void;
   signal?: AbortSignal;
+  /**
+   * Builds the caller's typed error (`ImageFormatError`, `NotAWindowsLayerError`)
+   * for a truncated or corrupt tar or gzip, or an entry the file system refuses
+   * (name too long, a missing link target); `cause` is the raw error.
+   */
+  formatError: (detail: string, cause: unknown) => Error;
 }
+
+/** File-system failures that come from what an entry names, not from the host. */
+const ENTRY_FS_CODES = new Set(['ENAMETOOLONG', 'ENOENT', 'EEXIST', 'ENOTDIR', 'EISDIR', 'EINVAL', 'ELOOP']);
+
+/** An entry whose content the walk had already given up on (the feed failed): the feed's error says why. */
+class EntryCutShortError extends Error {}
 
 /**
  * Calls `onEntry` for each entry of the tar at `tarPath`, one at a time.
  * `onEntry` may read the entry's content (`writeEntryFile`); whatever it
  * leaves unread is skipped. An error from `onEntry` stops the walk and is
  * rethrown once the feed has stopped; otherwise a feed error (bad gzip,
- * truncated tar, abort) is thrown after the last entry.
+ * truncated tar, abort) is thrown after the last entry. Tar, gzip and
+ * entry file-system failures leave as `options.formatError`'s typed error;
+ * an abort and host read failures as they are. The walk always settles.
  */
 export async function walkTar(
   tarPath: string,
@@ -51,30 +66,73 @@ export async function walkTar(
   if (onTarBytes) stages.push(tap(onTarBytes));
   const extract = tarExtract();
   let feedError: unknown;
+  // A consumer stuck on an entry the failed feed will never finish must not
+  // hold the walk forever: the feed's failure ends the wait.
+  let feedFailed: (err: unknown) => void = () => {};
+  const failure = new Promise<never>((_, reject) => {
+    feedFailed = reject;
+  });
+  failure.catch(() => {});
   const streams = [...stages, extract] as unknown as NodeJS.ReadWriteStream[];
   const feed = pipeline(streams, signal ? { signal } : {}).catch((err: unknown) => {
     feedError = err;
+    feedFailed(err);
   });
+  let current: string | undefined;
   try {
     for await (const entry of extract) {
       signal?.throwIfAborted();
-      await onEntry(entry);
+      current = entry.header.name;
+      await Promise.race([onEntry(entry), failure]);
+      current = undefined;
       entry.resume();
     }
   } catch (err) {
     extract.destroy();
     await feed;
-    throw err;
+    const fromFeed = current === undefined || err === feedError || err instanceof EntryCutShortError;
+    if (fromFeed) throw typedFeedError(feedError ?? err, options);
+    throw typedEntryError(err, current, options);
   }
   await feed;
-  if (feedError) throw feedError;
+  if (feedError !== undefined) throw typedFeedError(feedError, options);
+}
+
+/** A tar or gzip failure as the caller's typed error; an abort or a host read failure as it is. */
+function typedFeedError(err: unknown, options: TarWalkOptions): unknown {
+  if (options.signal?.aborted || err instanceof HcsSandboxError || !(err instanceof Error)) return err;
+  const { code, syscall } = err as NodeJS.ErrnoException;
+  if (syscall !== undefined) return err;
+  const what = typeof code === 'string' && code.startsWith('Z_') ? 'gzip' : 'tar';
+  return options.formatError(`truncated or corrupt ${what} (${err.message})`, err);
+}
+
+/** An entry the file system refuses, named, as the caller's typed error; anything else as it is. */
+export function typedEntryError(err: unknown, entry: string | undefined, options: TarWalkOptions): unknown {
+  if (options.signal?.aborted || err instanceof HcsSandboxError) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code !== 'string' || !ENTRY_FS_CODES.has(code)) return err;
+  const where = entry === undefined ? '' : `entry ${JSON.stringify(entry)}: `;
+  return options.formatError(`${where}the file system refused it (${code})`, err);
+}
+
+/**
+ * Copies an entry's content into `out`. An entry the walk has already
+ * destroyed (its tar cut short) would never end a `pipeline`: refused here.
+ */
+export async function pipeEntry(entry: NodeJS.ReadableStream, out: NodeJS.WritableStream): Promise<void> {
+  if ((entry as { destroyed?: boolean }).destroyed) {
+    (out as unknown as { destroy?: () => void }).destroy?.();
+    throw new EntryCutShortError('tar entry cut short');
+  }
+  await pipeline(entry, out);
 }
 
 /** Writes an entry's content to `target` (its folder created, an older file there replaced). */
 export async function writeEntryFile(entry: TarEntry, target: string): Promise<void> {
   await mkdir(dirname(target), { recursive: true });
   await rm(target, { force: true });
-  await pipeline(entry, createWriteStream(target, { flags: 'wx' }));
+  await pipeEntry(entry, createWriteStream(target, { flags: 'wx' }));
 }
 
 function tap(see: (chunk: Buffer) => void): Transform {

@@ -48,7 +48,6 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { link, mkdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import {
   alternateStreamName,
   attributeWord,
@@ -61,6 +60,7 @@ import {
   streamHeader,
 } from './backup-stream.js';
 import { NotAWindowsLayerError } from './registry-errors.js';
+import { pipeEntry } from './tar-walk.js';
 
 /** The five registry hive deltas every layer carries (hcsshim internal/wclayer/cim/common.go). */
 export const HIVE_DELTAS = [
@@ -157,7 +157,7 @@ export class TransportLayerWriter {
     this.lastFile = undefined;
     if (area !== 'files') {
       // Hives\ and UtilityVM\ hold real files (legacy.go: only Files\ entries are backup streams).
-      await pipeline(content, createWriteStream(path, { flags: 'wx' }));
+      await pipeEntry(content, createWriteStream(path, { flags: 'wx' }));
       return;
     }
     const attributes = (meta.attributes ?? 0) & ~FileAttribute.Directory;
@@ -168,7 +168,7 @@ export class TransportLayerWriter {
     ]);
     const out = createWriteStream(path, { flags: 'wx' });
     out.write(head);
-    await pipeline(content, out);
+    await pipeEntry(content, out);
     if (meta.mtime) await utimes(path, meta.mtime, meta.mtime);
     this.lastFile = { segments, path };
   }
@@ -194,7 +194,7 @@ export class TransportLayerWriter {
     const stream = (segments.at(-1) ?? '').slice((last.segments.at(-1) ?? '').length + 1);
     const out = createWriteStream(last.path, { flags: 'a' });
     out.write(streamHeader(BackupStreamId.AlternateData, size, alternateStreamName(stream)));
-    await pipeline(content, out);
+    await pipeEntry(content, out);
   }
 
   /** A symlink or junction (`MSWINDOWS.mountpoint`): a reparse point with no data. */
