@@ -11,6 +11,14 @@ import {
   parsePortMapping,
 } from '../network/index.js';
 import { DEFAULT_OWNER } from '../schema/index.js';
+import {
+  checkDns,
+  checkHome,
+  checkNetworkName,
+  checkOptionTypes,
+  checkOwner,
+  checkSandboxHostName,
+} from './option-types.js';
 import { type StoredOptions, validateSandboxName } from './record.js';
 
 export type Isolation = SandboxIsolation;
@@ -147,9 +155,8 @@ export function normaliseOptions(
   options: SandboxOptions,
   host: { cpus: number; memoryMB: number },
 ): NormalisedOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidArgumentError('options', 'an object of sandbox options', options);
-  }
+  // Types first (and unknown keys): every check below may then trust them.
+  checkOptionTypes(options);
   const isolation = options.isolation ?? 'process';
   if (!ISOLATIONS.includes(isolation)) {
     throw new InvalidArgumentError('isolation', ISOLATIONS.join(', '), isolation);
@@ -247,10 +254,10 @@ export function normaliseOptions(
     env,
     workingDir:
       options.workingDir === undefined ? undefined : checkSandboxPath('workingDir', options.workingDir),
-    hostName: options.hostName,
+    hostName: options.hostName === undefined ? undefined : checkSandboxHostName(options.hostName),
     scratchSizeGB: positiveInt('scratchSizeGB', options.scratchSizeGB, 1, 1024, 'GB') ?? 20,
-    owner: options.owner ?? DEFAULT_OWNER,
-    home: options.home,
+    owner: options.owner === undefined ? DEFAULT_OWNER : checkOwner(options.owner),
+    home: options.home === undefined ? undefined : checkHome(options.home),
     start: options.start ?? true,
     ...networkOptions(options),
   };
@@ -273,7 +280,9 @@ function networkOptions(options: SandboxOptions) {
   if (allow.length && network !== 'isolated') {
     throw new InvalidArgumentError('allow', 'allowed ranges only with network "isolated"', options.allow);
   }
-  return { network, networkName: options.networkName, ports, allow, dns: options.dns };
+  const networkName = options.networkName === undefined ? undefined : checkNetworkName(options.networkName);
+  const dns = options.dns === undefined ? undefined : checkDns(options.dns);
+  return { network, networkName, ports, allow, dns };
 }
 
 /** What a record keeps of the options (the network is added once it exists). */

@@ -64,6 +64,14 @@ export interface WsbWarning {
   column: number;
 }
 
+/**
+ * Windows Sandbox's smallest `MemoryInMB`. Microsoft's configuration doc: "If
+ * the memory value specified is insufficient to boot a sandbox, it will be
+ * automatically increased to the required minimum amount."
+ * (https://learn.microsoft.com/windows/security/application-security/application-isolation/windows-sandbox/windows-sandbox-configure-using-wsb-file)
+ */
+export const WSB_MIN_MEMORY_MB = 2048;
+
 type WsbFlag = 'gpu' | 'clipboard' | 'audioInput' | 'videoInput' | 'printerRedirection' | 'protectedClient';
 
 export interface WsbMapping {
@@ -130,7 +138,10 @@ export function wsbToSandboxOptions(config: WsbConfig, overrides: WsbOverrides =
     network: overrides.network ?? (config.networking === 'Disable' ? 'none' : 'nat'),
     mappedFolders: [...byTarget.values()],
   };
-  const memoryMB = overrides.memoryMB ?? config.memoryInMB;
+  // Windows Sandbox raises a too-small MemoryInMB to its minimum; so do we (with a warning below).
+  const fileMemoryRaised = config.memoryInMB !== undefined && config.memoryInMB < WSB_MIN_MEMORY_MB;
+  const fileMemoryMB = fileMemoryRaised ? WSB_MIN_MEMORY_MB : config.memoryInMB;
+  const memoryMB = overrides.memoryMB ?? fileMemoryMB;
   if (memoryMB !== undefined) options.memoryMB = memoryMB;
   const logonCommand = overrides.logonCommand ?? config.logonCommand;
   if (logonCommand !== undefined) options.logonCommand = logonCommand;
@@ -147,12 +158,21 @@ export function wsbToSandboxOptions(config: WsbConfig, overrides: WsbOverrides =
   }
 
   const warnings: WsbWarning[] = [];
-  if (isolation === 'vm') return { options, warnings };
-
   const warn = (setting: WsbSettingName, value: string, message: string, at?: WsbPosition) => {
     const position = at ?? config.positions[setting] ?? { line: 1, column: 1 };
     warnings.push({ setting, value, message, fileName: config.fileName, ...position });
   };
+  // A change we make to the file's value, so warned of whatever runs it.
+  if (fileMemoryRaised && overrides.memoryMB === undefined) {
+    warn(
+      'MemoryInMB',
+      String(config.memoryInMB),
+      `<MemoryInMB>${config.memoryInMB}</MemoryInMB> is below Windows Sandbox's minimum of ` +
+        `${WSB_MIN_MEMORY_MB} MB; raised to ${WSB_MIN_MEMORY_MB} MB, as Windows Sandbox does.`,
+    );
+  }
+  if (isolation === 'vm') return { options, warnings };
+
   for (const { setting, key, what } of NOT_IN_CONTAINERS) {
     const value = config[key];
     if (value === 'Enable' || value === 'EnableVendorExtensions') {

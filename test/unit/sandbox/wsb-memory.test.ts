@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { parseWsb } from '../../../src/sandbox/wsb/reader.js';
+import { wsbToSandboxOptions } from '../../../src/sandbox/wsb/to-options.js';
+
+/**
+ * Issue 13, item 17: a `<MemoryInMB>` below Windows Sandbox's 2048 MB minimum
+ * is raised to it, as Windows Sandbox does, with a warning, never kept silently.
+ */
+
+const file = (mb: number) =>
+  parseWsb(`<Configuration>\n  <vGPU>Disable</vGPU>\n  <MemoryInMB>${mb}</MemoryInMB>\n</Configuration>`, {
+    fileName: 'small.wsb',
+  });
+
+describe('.wsb MemoryInMB below the Windows Sandbox minimum', () => {
+  it.each(['process', 'hyperv', 'vm'] as const)('is raised to 2048 MB with a warning (%s)', (isolation) => {
+    const { options, warnings } = wsbToSandboxOptions(file(512), { isolation });
+    expect(options.memoryMB).toBe(2048);
+    expect(warnings).toEqual([
+      {
+        setting: 'MemoryInMB',
+        value: '512',
+        message: expect.stringMatching(/below Windows Sandbox's minimum of 2048 MB; raised to 2048 MB/),
+        fileName: 'small.wsb',
+        line: 3,
+        column: 3,
+      },
+    ]);
+  });
+
+  it('keeps 2048 and above as written, without a warning', () => {
+    expect(wsbToSandboxOptions(file(2048))).toEqual({
+      options: { memoryMB: 2048, network: 'nat', mappedFolders: [], gpu: false },
+      warnings: [],
+    });
+    expect(wsbToSandboxOptions(file(4096)).options.memoryMB).toBe(4096);
+  });
+
+  it('leaves an explicit memoryMB override alone: the override wins, and the file value is not used', () => {
+    const { options, warnings } = wsbToSandboxOptions(file(1), { memoryMB: 1024 });
+    expect(options.memoryMB).toBe(1024);
+    expect(warnings).toEqual([]);
+  });
+});
