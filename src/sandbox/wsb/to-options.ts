@@ -138,8 +138,11 @@ export function wsbToSandboxOptions(config: WsbConfig, overrides: WsbOverrides =
     network: overrides.network ?? (config.networking === 'Disable' ? 'none' : 'nat'),
     mappedFolders: [...byTarget.values()],
   };
-  // Windows Sandbox raises a too-small MemoryInMB to its minimum; so do we (with a warning below).
-  const fileMemoryRaised = config.memoryInMB !== undefined && config.memoryInMB < WSB_MIN_MEMORY_MB;
+  // Windows Sandbox raises a too-small MemoryInMB to its minimum: the least a Windows
+  // desktop VM boots with. So does a `vm` sandbox (with a warning below); a container
+  // boots no desktop, and takes the file's value as written.
+  const fileMemoryRaised =
+    isolation === 'vm' && config.memoryInMB !== undefined && config.memoryInMB < WSB_MIN_MEMORY_MB;
   const fileMemoryMB = fileMemoryRaised ? WSB_MIN_MEMORY_MB : config.memoryInMB;
   const memoryMB = overrides.memoryMB ?? fileMemoryMB;
   if (memoryMB !== undefined) options.memoryMB = memoryMB;

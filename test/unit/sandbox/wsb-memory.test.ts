@@ -4,7 +4,8 @@ import { wsbToSandboxOptions } from '../../../src/sandbox/wsb/to-options.js';
 
 /**
  * Issue 13, item 17: a `<MemoryInMB>` below Windows Sandbox's 2048 MB minimum
- * is raised to it, as Windows Sandbox does, with a warning, never kept silently.
+ * is raised to it for a `vm` sandbox, as Windows Sandbox does, with a warning,
+ * never kept silently; a container (no desktop to boot) takes it as written.
  */
 
 const file = (mb: number) =>
@@ -13,8 +14,8 @@ const file = (mb: number) =>
   });
 
 describe('.wsb MemoryInMB below the Windows Sandbox minimum', () => {
-  it.each(['process', 'hyperv', 'vm'] as const)('is raised to 2048 MB with a warning (%s)', (isolation) => {
-    const { options, warnings } = wsbToSandboxOptions(file(512), { isolation });
+  it('is raised to 2048 MB with a warning for a vm sandbox', () => {
+    const { options, warnings } = wsbToSandboxOptions(file(512), { isolation: 'vm' });
     expect(options.memoryMB).toBe(2048);
     expect(warnings).toEqual([
       {
@@ -26,6 +27,12 @@ describe('.wsb MemoryInMB below the Windows Sandbox minimum', () => {
         column: 3,
       },
     ]);
+  });
+
+  it.each(['process', 'hyperv'] as const)('is kept as written for a container (%s)', (isolation) => {
+    const { options, warnings } = wsbToSandboxOptions(file(512), { isolation });
+    expect(options.memoryMB).toBe(512);
+    expect(warnings.filter((w) => w.setting === 'MemoryInMB')).toEqual([]);
   });
 
   it('keeps 2048 and above as written, without a warning', () => {
