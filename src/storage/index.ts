@@ -48,3 +48,4 @@ export type {
   Progress,
 } from './types.js';
 export { UndoStack, withUndo } from './undo.js';
+export * from './vm-images/index.js';
