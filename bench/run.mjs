@@ -101,6 +101,46 @@ console.log(`  hcs-sandbox p99 / bare p99 at 64 concurrent: ${overhead64.toFixed
   console.log(`  written to ${join('bench', 'results', 'exec-throughput.json')}`);
 }
 
+// Soak (issue 13): create -> exec -> rm cycles through the Sandbox API, with this
+// process's OS handles, memory, store files and live systems sampled as it goes;
+// flat means a slope near 0 per 100 cycles. BENCH_SOAK_CYCLES sets its length.
+{
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const soakCycles = process.env.BENCH_SOAK_CYCLES ?? '1000';
+  const home = mkdtempSync(join(tmpdir(), 'hcs-soak-'));
+  const winPath = (p) => `Z:${p.replaceAll('/', '\\')}`;
+  console.log(`\nSoak: ${soakCycles} create -> exec -> rm cycles (process isolation):`);
+  const soak = inWine('../../test/wine/scripts/soak.mjs', [soakCycles, '50', '50'], {
+    HCS_SANDBOX_HOME: winPath(home),
+    HCSSIM_STORAGE_ROOT: winPath(join(home, 'sim-storage')),
+  });
+  if (soak.error) throw new Error(`soak failed: ${JSON.stringify(soak.error)}`);
+  const s = soak.slopesPer100;
+  console.log(
+    `  ${soak.msPerCycle.toFixed(0)} ms per cycle; first -> last sample (cycle ${soak.first.cycle} -> ${soak.last.cycle}):`,
+  );
+  for (const [key, unit] of [
+    ['handles', ''],
+    ['rssMB', ' MB'],
+    ['heapMB', ' MB'],
+    ['files', ''],
+    ['systems', ''],
+  ])
+    console.log(
+      `  ${key.padEnd(8)} ${String(+soak.first[key].toFixed(1)).padStart(7)} -> ${String(+soak.last[key].toFixed(1)).padStart(7)}${unit}   slope ${s[key] >= 0 ? '+' : ''}${s[key].toFixed(2)}${unit} per 100 cycles`,
+    );
+  const leaks = soak.audit.Violations.length + soak.audit.Strings.Live + soak.audit.StdioHandles.Live;
+  console.log(`  simulated host audit: ${leaks === 0 ? 'nothing leaked' : `${leaks} leaks`}`);
+  const results = join(repo, 'bench', 'results');
+  mkdirSync(results, { recursive: true });
+  const { samples: _samples, ...document } = soak;
+  writeFileSync(
+    join(results, 'soak.json'),
+    `${JSON.stringify({ measuredAt: new Date().toISOString(), host: 'simulated host under Wine', ...document }, null, 2)}\n`,
+  );
+  console.log(`  written to ${join('bench', 'results', 'soak.json')}`);
+}
+
 // CLI cold start (issue 16): its own script, so it can run alone (--runs 2 in the Wine tier's check).
 console.log('');
 execFileSync(
