@@ -29,7 +29,7 @@ const RUNS = fuzzRuns(3000);
 const BOUND_MS = 250;
 const MiB = 2 ** 20;
 
-describe('parsePeVersion (fuzz)', () => {
+describe('parsePeVersion (fuzz)', { timeout: 60_000 }, () => {
   const bases = [
     buildPe(),
     buildPe({ pe32plus: false }),
@@ -103,7 +103,7 @@ function fixMetaChecksums(bytes: Uint8Array, pageSize: number): Uint8Array {
   return out;
 }
 
-describe('BoltDB (fuzz)', () => {
+describe('BoltDB (fuzz)', { timeout: 60_000 }, () => {
   const tree = boltSample() as Parameters<typeof writeBolt>[0];
   const bases = [
     { bytes: writeBolt(tree, { inline: true }), pageSize: 4096 },

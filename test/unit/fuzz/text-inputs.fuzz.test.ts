@@ -73,7 +73,7 @@ const reference = fc.oneof(
   { weight: 1, arbitrary: fc.string({ maxLength: 300, unit: 'binary' }) },
 );
 
-describe('parseReference (fuzz)', () => {
+describe('parseReference (fuzz)', { timeout: 60_000 }, () => {
   it(`answers a reference or an InvalidArgumentError (${RUNS} runs)`, () => {
     const tally = new Tally();
     fc.assert(
@@ -186,7 +186,7 @@ const options = fc
   )
   .map(([base, odd, spoil]) => ({ image: 'x', ...base, ...(spoil ? odd : {}) }));
 
-describe('normaliseOptions (fuzz)', () => {
+describe('normaliseOptions (fuzz)', { timeout: 60_000 }, () => {
   it(`answers normalised options or an InvalidArgumentError for any value (${RUNS} runs)`, () => {
     const tally = new Tally();
     fc.assert(
@@ -306,7 +306,7 @@ function parseAndMap(input: string | Uint8Array): unknown {
   return normaliseOptions({ image: 'x', ...options } as never, HOST);
 }
 
-describe('parseWsb (fuzz)', () => {
+describe('parseWsb (fuzz)', { timeout: 60_000 }, () => {
   it(`answers a config (and options) or a typed error for changed .wsb text (${RUNS} runs)`, () => {
     const tally = new Tally();
     fc.assert(
