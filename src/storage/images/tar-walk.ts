@@ -21,7 +21,7 @@ export interface TarWalkOptions {
   gzip: boolean;
   /** Progress over the bytes read from the file so far, of the file's size. */
   onRead?: (done: number, total: number) => void;
-  /** Sees every uncompressed tar byte, in order (hashing, counting). */
+  /** Sees every uncompressed tar byte, in order (hashing, counting); may throw to stop the walk. */
   onTarBytes?: (chunk: Buffer) => void;
   signal?: AbortSignal;
   /**
@@ -154,7 +154,13 @@ export async function writeEntryFile(entry: TarEntry, target: string): Promise<v
 function tap(see: (chunk: Buffer) => void): Transform {
   return new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      see(chunk);
+      // A tap may refuse the bytes (a size cap): its error fails the feed.
+      try {
+        see(chunk);
+      } catch (err) {
+        cb(err as Error);
+        return;
+      }
       cb(null, chunk);
     },
   });
