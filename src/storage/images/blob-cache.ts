@@ -33,6 +33,11 @@ export interface BlobFetchOptions {
    * kept, as for any interrupted download, so the next pull resumes it.
    */
   idleTimeoutMs?: number;
+  /**
+   * The slowest the download may be, bytes per second over each idle window
+   * (default `REGISTRY_LIMITS.minBytesPerSecond`); the partial file is kept, as above.
+   */
+  minBytesPerSecond?: number;
 }
 
 /** What a finished fetch did, for tests and logs. */
@@ -141,7 +146,8 @@ export class BlobCache {
       report(done);
       if (response?.body) {
         const idleMs = options.idleTimeoutMs ?? REGISTRY_LIMITS.idleTimeoutMs;
-        for await (const chunk of idleChunks(response, idleMs, subject, signal)) {
+        const pace = { minBytesPerSecond: options.minBytesPerSecond ?? REGISTRY_LIMITS.minBytesPerSecond };
+        for await (const chunk of idleChunks(response, idleMs, subject, signal, pace)) {
           signal?.throwIfAborted();
           hash.update(chunk);
           await file.write(chunk);

@@ -50,6 +50,11 @@ export function layerCompression(mediaType: string): LayerCompression {
 export interface ExtractLayerOptions {
   /** Default: sniffed from the file's first bytes (gzip magic). */
   compression?: LayerCompression;
+  /**
+   * The most bytes the uncompressed tar may hold: past it the extraction stops with
+   * a `NotAWindowsLayerError` (a decompression bomb) instead of inflating the rest.
+   */
+  maxTarBytes?: number;
   /** When given, the uncompressed content must hash to it (`DigestMismatchError` otherwise). */
   expectedDiffId?: string;
   /** What to call the layer in errors and progress (default: the file path). */
@@ -120,8 +125,15 @@ export async function extractLayerTar(
     gzip: compression === 'gzip',
     formatError: (detail, cause) => new NotAWindowsLayerError(name, detail, { cause }),
     onTarBytes: (chunk) => {
-      hash.update(chunk);
       tarBytes += chunk.length;
+      if (options.maxTarBytes !== undefined && tarBytes > options.maxTarBytes) {
+        throw new NotAWindowsLayerError(
+          name,
+          `it inflates past ${options.maxTarBytes} bytes, more than a layer of its download size holds ` +
+            '(a decompression bomb?); raise limits.maxInflateRatio or limits.minInflateBytes if it is genuine',
+        );
+      }
+      hash.update(chunk);
     },
     ...(onProgress
       ? { onRead: (done, total) => onProgress({ item: name, phase: 'extract', done, total }) }

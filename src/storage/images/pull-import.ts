@@ -53,6 +53,8 @@ export interface LayerBlob {
   path?: string;
   compression?: LayerCompression;
   size: number;
+  /** The most bytes the layer's tar may inflate to (a registry layer's decompression-bomb cap). */
+  maxTarBytes?: number;
 }
 
 /** What the image record says besides its layers. */
@@ -119,6 +121,7 @@ export async function importImage(
         // Hard links into a parent layer are copied from it (transport-writer.ts).
         parents: refs.map((r) => r.path).reverse(),
         ...(layer.compression ? { compression: layer.compression } : {}),
+        ...(layer.maxTarBytes !== undefined ? { maxTarBytes: layer.maxTarBytes } : {}),
         ...(onProgress
           ? { onProgress: (p: Progress) => onProgress({ ...p, item: layer.digest, phase: 'extract' }) }
           : {}),

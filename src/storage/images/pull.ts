@@ -5,7 +5,7 @@
  */
 import type { ImageRecord, Progress } from '../types.js';
 import { BlobCache, defaultBlobCacheDir } from './blob-cache.js';
-import { isDigest } from './digest.js';
+import { DigestMismatchError, isDigest } from './digest.js';
 import { layerCompression } from './layer-tar.js';
 import {
   type ImportedLayer,
@@ -21,8 +21,13 @@ import {
   RegistryClient,
   type RegistryCredentials,
 } from './registry-client.js';
-import { ImageFormatError, RegistryError } from './registry-errors.js';
-import { fetchWithTimeout, type RegistryLimits } from './registry-limits.js';
+import {
+  ImageFormatError,
+  NotAWindowsLayerError,
+  RegistryError,
+  UnsafeLayerPathError,
+} from './registry-errors.js';
+import { fetchWithTimeout, maxLayerTarBytes, type RegistryLimits } from './registry-limits.js';
 import {
   checkConfigPlatform,
   type Descriptor,
@@ -100,6 +105,7 @@ export async function pullImage(reference: string, options: PullOptions): Promis
         size: layer.size,
         subject: `layer ${layer.digest} of ${name}`,
         idleTimeoutMs: client.limits.idleTimeoutMs,
+        minBytesPerSecond: client.limits.minBytesPerSecond,
         ...(onProgress ? { onProgress: (p: Progress) => onProgress(p) } : {}),
         ...(signal ? { signal } : {}),
       },
@@ -112,12 +118,16 @@ export async function pullImage(reference: string, options: PullOptions): Promis
     diffId: resolved.diffIds[i] as string,
     size: layer.size,
     compression: layerCompression(layer.mediaType),
+    maxTarBytes: maxLayerTarBytes(layer.size, client.limits),
     ...(missing[i] ? { path: cache.path(layer.digest) } : {}),
   }));
   const osVersion =
     typeof resolved.config['os.version'] === 'string' ? resolved.config['os.version'] : undefined;
   const build = parseBuild(osVersion);
   const created = typeof resolved.config.created === 'string' ? resolved.config.created : undefined;
+  const removeBlobs = async () => {
+    for (const layer of toFetch) await cache.remove(layer.digest).catch(() => {});
+  };
   const result = await importImage(
     blobs,
     {
@@ -129,10 +139,13 @@ export async function pullImage(reference: string, options: PullOptions): Promis
       sizeBytes: resolved.layers.reduce((n, l) => n + l.size, 0),
     },
     options,
-  );
-  if (!options.keepBlobs) {
-    for (const layer of toFetch) await cache.remove(layer.digest).catch(() => {});
-  }
+  ).catch(async (err: unknown) => {
+    // A blob whose content was refused (a decompression bomb, an unsafe path, a wrong
+    // diff id) would be refused again: it does not stay in the cache.
+    if (!options.keepBlobs && isRefusedContent(err)) await removeBlobs();
+    throw err;
+  });
+  if (!options.keepBlobs) await removeBlobs();
   return {
     image: result.record,
     manifestDigest: resolved.manifest.digest,
@@ -181,6 +194,14 @@ async function resolveImage(
     );
   }
   return { manifest, config, configDigest: configDesc.digest, layers, diffIds };
+}
+
+function isRefusedContent(err: unknown): boolean {
+  return (
+    err instanceof NotAWindowsLayerError ||
+    err instanceof UnsafeLayerPathError ||
+    err instanceof DigestMismatchError
+  );
 }
 
 function isIndex(m: FetchedManifest): boolean {

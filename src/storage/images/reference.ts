@@ -96,11 +96,19 @@ export function parseReference(input: string): ImageReference {
   }
 
   if (rest.length === 0) fail(input, 'no repository name');
-  // Docker measures the name as written, before `docker.io/library/` is added.
   if (rest.length > NAME_MAX) fail(input, `repository name longer than ${NAME_MAX} characters`);
   const { domain, path } = splitDomain(input, rest);
   validatePath(input, path);
   const name = `${domain}/${path}`;
+  // Docker measures the normalised name (`ParseNormalizedNamed` parses `domain + "/" +
+  // remainder`, distribution/reference normalize.go): a name that fits only as written
+  // would be refused once normalised, and the normalised form is what gets stored.
+  if (name.length > NAME_MAX) {
+    fail(
+      input,
+      `repository name longer than ${NAME_MAX} characters once normalised (${name.length}: ${name.slice(0, 40)}...)`,
+    );
+  }
 
   const effectiveTag = tag ?? (digest === undefined ? DEFAULT_TAG : undefined);
   const suffix = `${effectiveTag === undefined ? '' : `:${effectiveTag}`}${digest === undefined ? '' : `@${digest}`}`;

@@ -137,13 +137,7 @@ export class RegistryClient {
     const what = `manifest ${repository}:${reference}`;
     const res = await this.request(url, repository, { headers: { accept: MANIFEST_ACCEPT } }, what, signal);
     if (!res.ok) throw await this.error(res, url, what);
-    const bytes = await readCapped(
-      res,
-      this.limits.maxManifestBytes,
-      this.limits.idleTimeoutMs,
-      what,
-      signal,
-    );
+    const bytes = await readCapped(res, this.limits.maxManifestBytes, this.limits, what, signal);
     const digest = sha256Of(bytes);
     if (isDigest(reference) && digest !== reference) {
       throw new DigestMismatchError(`manifest ${repository}@${reference}`, reference, digest);
@@ -186,7 +180,7 @@ export class RegistryClient {
       throw new RegistryError(`blob ${digest}: unexpected status ${res.status}`, res.status, res.url);
     }
     const what = `blob ${repository}@${digest}`;
-    const bytes = await readCapped(res, this.limits.maxConfigBytes, this.limits.idleTimeoutMs, what, signal);
+    const bytes = await readCapped(res, this.limits.maxConfigBytes, this.limits, what, signal);
     const actual = sha256Of(bytes);
     if (actual !== digest) throw new DigestMismatchError(`blob ${repository}@${digest}`, digest, actual);
     return bytes;
@@ -271,13 +265,7 @@ export class RegistryClient {
       );
     }
     if (!res.ok) throw await this.error(res, url.toString(), 'token');
-    const bytes = await readCapped(
-      res,
-      this.limits.maxTokenBytes,
-      this.limits.idleTimeoutMs,
-      'token',
-      signal,
-    );
+    const bytes = await readCapped(res, this.limits.maxTokenBytes, this.limits, 'token', signal);
     let body: { token?: unknown; access_token?: unknown } = {};
     try {
       body = JSON.parse(bytes.toString('utf8')) as typeof body;
@@ -307,9 +295,7 @@ async function registryError(
   let detail = '';
   try {
     // An endless or stalled error body is cut short: the status alone is reported.
-    const text = (await readCapped(res, limits.maxErrorBodyBytes, limits.idleTimeoutMs, what)).toString(
-      'utf8',
-    );
+    const text = (await readCapped(res, limits.maxErrorBodyBytes, limits, what)).toString('utf8');
     const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
     codes = (body.errors ?? []).map((e) => String(e.code ?? '')).filter(Boolean);
     detail = (body.errors ?? []).map((e) => `${e.code}: ${e.message}`).join('; ');

@@ -22,6 +22,26 @@ export interface RegistryLimits {
   headersTimeoutMs: number;
   /** Milliseconds a body may go without a byte (the blob download loop and every small body). */
   idleTimeoutMs: number;
+  /**
+   * Milliseconds a small body (manifest, config, token, error) may take in all: a
+   * server trickling a byte just inside `idleTimeoutMs` would otherwise hold a pull
+   * for as long as the body cap allows.
+   */
+  bodyTimeoutMs: number;
+  /**
+   * The slowest a layer download may be, in bytes per second averaged over each
+   * `idleTimeoutMs` window (a layer has no total deadline: a big one takes long on a
+   * slow link). Below it the download fails and its partial file is kept to resume.
+   */
+  minBytesPerSecond: number;
+  /**
+   * How many times its download size a layer may inflate to (gzip), beyond
+   * `minInflateBytes`: past that the layer is refused as a decompression bomb before
+   * the rest is inflated. Real Windows layers inflate about 2 to 5 times.
+   */
+  maxInflateRatio: number;
+  /** Uncompressed bytes any layer may reach whatever its ratio (small layers of zero-filled hives compress far). */
+  minInflateBytes: number;
 }
 
 const MiB = 1024 * 1024;
@@ -38,7 +58,17 @@ export const REGISTRY_LIMITS: Readonly<RegistryLimits> = Object.freeze({
   maxErrorBodyBytes: 4 * MiB,
   headersTimeoutMs: 60_000,
   idleTimeoutMs: 60_000,
+  bodyTimeoutMs: 120_000,
+  // curl's --speed-limit idea; 1 KiB/s is far below any link that could pull a Windows image.
+  minBytesPerSecond: 1024,
+  maxInflateRatio: 100,
+  minInflateBytes: 512 * MiB,
 });
+
+/** The most uncompressed bytes a layer of `downloadBytes` may inflate to under `limits`. */
+export function maxLayerTarBytes(downloadBytes: number, limits: RegistryLimits): number {
+  return Math.max(limits.minInflateBytes, downloadBytes * limits.maxInflateRatio);
+}
 
 /** The defaults with the given ones replaced. */
 export function registryLimits(overrides: Partial<RegistryLimits> = {}): RegistryLimits {
@@ -115,31 +145,46 @@ export async function fetchWithTimeout(
   }
 }
 
+/** How fast a body must come, besides `idleTimeoutMs` between any two bytes. */
+export interface BodyPace {
+  /** A deadline for the whole body, in milliseconds from the first read. */
+  totalMs?: number;
+  /** The least bytes per second, averaged over each `idleTimeoutMs` window. */
+  minBytesPerSecond?: number;
+}
+
 /**
  * A body's chunks, failing with a `RegistryError` when no byte arrives for
- * `idleTimeoutMs` or the connection drops. The body is cancelled on any early end.
+ * `idleTimeoutMs`, the connection drops, or the body is slower than `pace` asks
+ * (a trickle that keeps the idle timer from firing). The body is cancelled on any early end.
  */
 export async function* idleChunks(
   res: Response,
   idleTimeoutMs: number,
   what: string,
   signal?: AbortSignal,
+  pace: BodyPace = {},
 ): AsyncGenerator<Uint8Array> {
   if (!res.body) return;
   const reader = res.body.getReader();
   const url = res.url;
   let finished = false;
+  const started = Date.now();
+  let window = { start: started, bytes: 0 };
   try {
     for (;;) {
+      const left =
+        pace.totalMs === undefined ? Number.POSITIVE_INFINITY : started + pace.totalMs - Date.now();
+      const wait = Math.max(0, Math.min(idleTimeoutMs, left));
       let timer: NodeJS.Timeout | undefined;
       const idle = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new RegistryError(`${what}: ${hostOf(url)} sent nothing for ${seconds(idleTimeoutMs)}`, 0, url),
-            ),
-          idleTimeoutMs,
-        );
+        timer = setTimeout(() => {
+          const problem =
+            wait < idleTimeoutMs
+              ? `took more than ${seconds(pace.totalMs ?? 0)} in all`
+              : `sent nothing for ${seconds(idleTimeoutMs)}`;
+          reject(new RegistryError(`${what}: ${hostOf(url)} ${problem}`, 0, url));
+        }, wait);
       });
       let step: Awaited<ReturnType<typeof reader.read>>;
       try {
@@ -153,6 +198,7 @@ export async function* idleChunks(
         finished = true;
         return;
       }
+      window = checkPace(window, step.value.byteLength, idleTimeoutMs, pace, `${what}: ${hostOf(url)}`, url);
       yield step.value;
     }
   } finally {
@@ -161,11 +207,38 @@ export async function* idleChunks(
   }
 }
 
-/** A whole body, at most `maxBytes` of it (checked against `Content-Length` first, then as it arrives). */
+/** Counts `bytes` into the current window; at its end, fails when the window was slower than `pace`. */
+function checkPace(
+  window: { start: number; bytes: number },
+  bytes: number,
+  windowMs: number,
+  pace: BodyPace,
+  where: string,
+  url: string,
+): { start: number; bytes: number } {
+  const now = Date.now();
+  const counted = { start: window.start, bytes: window.bytes + bytes };
+  const elapsed = now - counted.start;
+  if (pace.minBytesPerSecond === undefined || elapsed < windowMs) return counted;
+  const rate = (counted.bytes * 1000) / elapsed;
+  if (rate < pace.minBytesPerSecond) {
+    throw new RegistryError(
+      `${where} sent ${counted.bytes} bytes in ${seconds(elapsed)}, slower than ${pace.minBytesPerSecond} bytes/s`,
+      0,
+      url,
+    );
+  }
+  return { start: now, bytes: 0 };
+}
+
+/**
+ * A whole body, at most `maxBytes` of it (checked against `Content-Length` first,
+ * then as it arrives), within `limits.bodyTimeoutMs` in all.
+ */
 export async function readCapped(
   res: Response,
   maxBytes: number,
-  idleTimeoutMs: number,
+  limits: Pick<RegistryLimits, 'idleTimeoutMs' | 'bodyTimeoutMs'>,
   what: string,
   signal?: AbortSignal,
 ): Promise<Buffer> {
@@ -178,7 +251,8 @@ export async function readCapped(
   }
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for await (const chunk of idleChunks(res, idleTimeoutMs, what, signal)) {
+  const pace = { totalMs: limits.bodyTimeoutMs };
+  for await (const chunk of idleChunks(res, limits.idleTimeoutMs, what, signal, pace)) {
     total += chunk.byteLength;
     if (total > maxBytes) throw tooLarge();
     chunks.push(chunk);

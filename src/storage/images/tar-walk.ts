@@ -21,7 +21,7 @@ export interface TarWalkOptions {
   gzip: boolean;
   /** Progress over the bytes read from the file so far, of the file's size. */
   onRead?: (done: number, total: number) => void;
-  /** Sees every uncompressed tar byte, in order (hashing, counting). */
+  /** Sees every uncompressed tar byte, in order (hashing, counting); may throw to stop the walk. */
   onTarBytes?: (chunk: Buffer) => void;
   signal?: AbortSignal;
   /**
@@ -83,6 +83,7 @@ export async function walkTar(
     for await (const entry of extract) {
       signal?.throwIfAborted();
       current = entry.header.name;
+      checkEntrySize(entry, options);
       await Promise.race([onEntry(entry), failure]);
       current = undefined;
       entry.resume();
@@ -96,6 +97,21 @@ export async function walkTar(
   }
   await feed;
   if (feedError !== undefined) throw typedFeedError(feedError, options);
+}
+
+/**
+ * A size tar can encode but no file has: GNU base-256 sizes reach 2^95 and
+ * negative numbers, which arrive as imprecise or negative JavaScript numbers
+ * (a backup stream header then fails to encode the size as a raw RangeError).
+ */
+function checkEntrySize(entry: TarEntry, options: TarWalkOptions): void {
+  const size = entry.header.size ?? 0;
+  if (!Number.isSafeInteger(size) || size < 0) {
+    throw options.formatError(
+      `entry ${JSON.stringify(entry.header.name)}: size ${size} is not a whole number of bytes below 2^53`,
+      undefined,
+    );
+  }
 }
 
 /** A tar or gzip failure as the caller's typed error; an abort or a host read failure as it is. */
@@ -138,7 +154,13 @@ export async function writeEntryFile(entry: TarEntry, target: string): Promise<v
 function tap(see: (chunk: Buffer) => void): Transform {
   return new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      see(chunk);
+      // A tap may refuse the bytes (a size cap): its error fails the feed.
+      try {
+        see(chunk);
+      } catch (err) {
+        cb(err as Error);
+        return;
+      }
       cb(null, chunk);
     },
   });
