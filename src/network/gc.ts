@@ -13,13 +13,21 @@ export interface GcReport {
 
 /**
  * Removes endpoints hcs-sandbox owns whose sandbox is not in `liveSandboxIds`
- * (and the namespace we made for it). Endpoints and networks of Docker, WSL
+ * (and the namespace we made for it), unless `leave` says otherwise. Endpoints and networks of Docker, WSL
  * or anyone else are never touched. With `networks: true`, also removes our
  * networks left without endpoints.
  */
 export async function gcNetworks(
   liveSandboxIds: Iterable<string>,
-  options: { networks?: boolean } = {},
+  options: {
+    networks?: boolean;
+    /**
+     * Asked just before an endpoint not in `liveSandboxIds` is removed, with
+     * its sandbox id: true leaves it (another store's sandbox, or one created
+     * since `liveSandboxIds` was read).
+     */
+    leave?: (sandboxId: string) => Promise<boolean>;
+  } = {},
   deps?: NetworkDeps,
 ): Promise<GcReport> {
   const c = client(deps);
@@ -40,6 +48,7 @@ export async function gcNetworks(
     const sandboxId = sandboxIdOfEndpoint(e.Name ?? '');
     if (live.has(sandboxId.toLowerCase())) continue;
     try {
+      if (options.leave && (await options.leave(sandboxId))) continue;
       const nsId = ownedId('namespace', e.Name ?? '');
       if (e.HostComputeNamespace && e.HostComputeNamespace.toLowerCase() !== nsId) continue; // attached to someone else's namespace: leave it
       if (e.HostComputeNamespace) {

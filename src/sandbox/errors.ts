@@ -119,11 +119,15 @@ export class NotOwnedError extends ConflictError {
   readonly systemId: string;
   readonly owner: string | undefined;
 
-  constructor(systemId: string, owner: string | undefined) {
+  /** `ourPrefix`: the id looks like hcs-sandbox's, but no record of this store names it. */
+  constructor(systemId: string, owner: string | undefined, ourPrefix = false) {
     super(
       'NOT_OWNED',
-      `Compute system ${JSON.stringify(systemId)} belongs to ${owner ? JSON.stringify(owner) : 'someone else'}, ` +
-        'not to hcs-sandbox; pass --force (force: true) to act on it anyway.',
+      ourPrefix && owner === 'hcs-sandbox'
+        ? `Compute system ${JSON.stringify(systemId)} belongs to another hcs-sandbox store (another HCS_SANDBOX_HOME or user, or an older version); ` +
+            'open it from that store, or pass --force (force: true) to act on it anyway.'
+        : `Compute system ${JSON.stringify(systemId)} belongs to ${owner ? JSON.stringify(owner) : 'someone else'}, ` +
+            'not to hcs-sandbox; pass --force (force: true) to act on it anyway.',
     );
     this.systemId = systemId;
     this.owner = owner;

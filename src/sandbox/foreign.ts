@@ -8,13 +8,36 @@ import type { SandboxRecord } from './record.js';
 export const SYSTEM_ID_PREFIX = 'hcssb-';
 
 /**
+ * The id of a new compute system of sandbox `name` in the store `storeId`
+ * (store-id.ts): `hcssb-<store id>-<name>-<random>`. Versions before the store
+ * id made `hcssb-<name>-<random>`: such a system is ours only while a record
+ * of this store names it.
+ */
+export function newSystemId(storeId: string, name: string, random: string): string {
+  return `${SYSTEM_ID_PREFIX}${storeId}-${name}-${random}`;
+}
+
+/**
+ * The sandbox name in the id of a compute system (or its utility VM,
+ * `<id>-uvm`) that store `storeId` created, or `undefined` when the id is not
+ * of that store's making (another store's, an older version's, anyone else's).
+ */
+export function sandboxNameOfSystemId(id: string, storeId: string | undefined): string | undefined {
+  if (storeId === undefined) return undefined;
+  const match = /^(.+)-[0-9a-f]{6}(?:-uvm)?$/.exec(id.slice(`${SYSTEM_ID_PREFIX}${storeId}-`.length));
+  return id.startsWith(`${SYSTEM_ID_PREFIX}${storeId}-`) && match ? match[1] : undefined;
+}
+
+/**
  * A compute system no sandbox record knows, opened by id: ours (a leak from a
- * crash) or, with `force`, anyone's. It gets a stand-in record that is never
+ * crash: our Owner, and an id of this store's making) or, with `force`,
+ * anyone's, another hcs-sandbox store's included. It gets a stand-in record that is never
  * stored; only stop, kill and remove (terminate) make sense on it.
  */
 export async function openForeignSystem(
   id: string,
   force: boolean,
+  storeId: string | undefined,
 ): Promise<{ record: SandboxRecord; live: LiveSandbox }> {
   const now = new Date().toISOString();
   const stub: SandboxRecord = {
@@ -31,10 +54,10 @@ export async function openForeignSystem(
   const live = await driverFor('process').attach(stub);
   if (!live) throw new SandboxNotFoundError(id);
   const props = await live.system.properties<{ Owner?: string; State?: string }>();
-  const ours = props.Owner === DEFAULT_OWNER && id.startsWith(SYSTEM_ID_PREFIX);
+  const ours = props.Owner === DEFAULT_OWNER && sandboxNameOfSystemId(id, storeId) !== undefined;
   if (!ours && !force) {
     await live.close();
-    throw new NotOwnedError(id, props.Owner);
+    throw new NotOwnedError(id, props.Owner, id.startsWith(SYSTEM_ID_PREFIX));
   }
   const record: SandboxRecord = {
     ...stub,

@@ -44,11 +44,15 @@ export async function findLeftovers(options: LeftoverOptions): Promise<Leftover[
   const removeFile = (path: string) => () => rm(path, { force: true });
 
   // Temporary files of atomic writes whose writer died before its rename.
+  const deadWritersIn = async (dir: string) =>
+    (await entries(dir))
+      .filter((e) => e.isFile() && isDeadPid(tempFileWriterPid(e.name)))
+      .map((e) => join(dir, e.name));
   const tempFiles = [
     ...(await options.store.temporaryFiles()),
-    ...(await entries(join(options.root, 'images')))
-      .filter((e) => e.isFile() && isDeadPid(tempFileWriterPid(e.name)))
-      .map((e) => join(options.root, 'images', e.name)),
+    ...(await deadWritersIn(join(options.root, 'images'))),
+    // The store id (store-id.ts) is written in the root itself.
+    ...(await deadWritersIn(options.root)),
   ];
   for (const path of tempFiles) {
     found.push({

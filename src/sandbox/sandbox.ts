@@ -17,7 +17,7 @@ import {
 import { commitSandbox } from './commit.js';
 import { driverFor, type IsolationDriver, type LiveSandbox } from './drivers/index.js';
 import { LimitUpdateUnsupportedError, SandboxNotFoundError } from './errors.js';
-import { openForeignSystem, SYSTEM_ID_PREFIX } from './foreign.js';
+import { newSystemId, openForeignSystem } from './foreign.js';
 import { hostFacts } from './host.js';
 import { resolveHostFolder, resolveMappedFolders } from './host-folders.js';
 import { infoOf, ownersOf, reconcile, type SandboxInfo } from './info.js';
@@ -35,6 +35,7 @@ import { createSandboxNetwork, ensureSandboxNetwork, removeSandboxNetwork } from
 import { SandboxNotRunningError, SandboxRunningError } from './state-errors.js';
 import { StateStore, type TransitionPatch } from './state-store.js';
 import { type SandboxProcess, type SandboxStats, streamStats } from './stats.js';
+import { readStoreId, storeIdOf } from './store-id.js';
 
 export { SYSTEM_ID_PREFIX } from './foreign.js';
 export type { SandboxInfo } from './info.js';
@@ -131,7 +132,8 @@ export class Sandbox implements AsyncDisposable {
     driver.checkImage(image, host);
 
     const name = o.name ?? newName();
-    const id = `${SYSTEM_ID_PREFIX}${name}-${randomBytes(3).toString('hex')}`;
+    // The store id in the system id: gc of another store leaves this system alone (store-id.ts).
+    const id = newSystemId(await storeIdOf(store.root), name, randomBytes(3).toString('hex'));
     const scratchDir = join(store.root, 'scratch', name);
     // Each step pushes its undo; a failure anywhere removes what was made, newest first.
     return withUndo(async (undo) => {
@@ -180,7 +182,7 @@ export class Sandbox implements AsyncDisposable {
         throw error;
       })) ?? (await store.listRecords({ skipCorrupt: true })).find((r) => r.id === nameOrId);
     if (record) return new Sandbox(store, record, await driverFor(record.isolation).attach(record));
-    const foreign = await openForeignSystem(nameOrId, options.force === true);
+    const foreign = await openForeignSystem(nameOrId, options.force === true, await readStoreId(store.root));
     return new Sandbox(store, foreign.record, foreign.live, true);
   }
 

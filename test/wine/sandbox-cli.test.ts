@@ -109,9 +109,9 @@ describe('hcs-sandbox sandbox verbs (CLI under Wine)', () => {
       image: 'docker.io/local/base:1',
       persistent: true,
     });
-    expect(info.id).toMatch(/^hcssb-box1-/);
+    expect(info.id).toMatch(/^hcssb-[0-9a-f]{8}-box1-/);
     const human = await cli('inspect', 'box1');
-    expect(human.stdout).toMatch(/^Name:\s+box1\nID:\s+hcssb-box1-\w+\nStatus:\s+running\n/);
+    expect(human.stdout).toMatch(/^Name:\s+box1\nID:\s+hcssb-[0-9a-f]{8}-box1-\w+\nStatus:\s+running\n/);
 
     // exec: the sandbox's env applies, plus -e and -w; stdout and stderr come back, the exit code too.
     const exec = await cli(

@@ -71,7 +71,15 @@ export const maintenanceCommand: CommandModule<MaintenancePlan> = {
       printTable(io, [
         [plan.dryRun ? 'WOULD REMOVE' : 'REMOVED', 'WHAT', 'WHY'],
         ...actions.map((a) => [
-          a.error ? `failed: ${a.error}` : plan.dryRun ? 'yes' : a.removed ? 'yes' : 'no',
+          a.error
+            ? `failed: ${a.error}`
+            : a.leftAlone
+              ? 'no (left alone)'
+              : plan.dryRun
+                ? 'yes'
+                : a.removed
+                  ? 'yes'
+                  : 'no',
           `${a.kind} ${a.target}`,
           a.reason,
         ]),

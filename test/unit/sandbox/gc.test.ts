@@ -8,6 +8,7 @@ import {
   StateCorruptError,
   StateStore,
 } from '../../../src/sandbox/index.js';
+import { storeIdOf } from '../../../src/sandbox/store-id.js';
 import { useFakeSandboxHost } from '../../support/fake-sandbox-host.js';
 
 const host = useFakeSandboxHost();
@@ -16,6 +17,11 @@ const host = useFakeSandboxHost();
 const DEAD_PID = spawnSync(process.execPath, ['-e', '0']).pid as number;
 
 const OURS = { Owner: 'hcs-sandbox', Container: {} };
+
+/** The id a compute system of sandbox `name` of this test's store has (the store id made on first use). */
+async function ourId(name: string, root = host.home): Promise<string> {
+  return `hcssb-${await storeIdOf(root)}-${name}-123456`;
+}
 
 /** A record as a crashed or a live creator left it, with a scratch folder holding something. */
 async function record(
@@ -100,17 +106,18 @@ const byTarget = (a: { target: string }, b: { target: string }) => a.target.loca
 
 describe('collectGarbage', () => {
   it('terminates a compute system of ours that no record knows', async () => {
-    host.hcs.fake.addSystem('hcssb-lost-123456', 'Running', OURS);
+    const lost = await ourId('lost');
+    host.hcs.fake.addSystem(lost, 'Running', OURS);
     const actions = await gc();
     expect(actions).toEqual([
       {
         kind: 'compute-system',
-        target: 'hcssb-lost-123456',
-        reason: 'owned by hcs-sandbox, known to no sandbox',
+        target: lost,
+        reason: 'of this hcs-sandbox store, known to no sandbox',
         removed: true,
       },
     ]);
-    expect(host.hcs.fake.system('hcssb-lost-123456').state).toBe('Stopped');
+    expect(host.hcs.fake.system(lost).state).toBe('Stopped');
     expect(host.hcs.fake.systemIds()).toEqual([]);
   });
 
@@ -188,11 +195,12 @@ describe('collectGarbage', () => {
   it('reports a removal that failed and carries on', async () => {
     const stray = host.scratchDir('stray');
     mkdirSync(stray, { recursive: true });
-    host.hcs.fake.addSystem('hcssb-lost-1', 'Running', OURS);
+    const lost = await ourId('lost');
+    host.hcs.fake.addSystem(lost, 'Running', OURS);
     host.storage.fail('HcsDestroyLayer', 0x80070005 | 0);
     const actions = await gc();
     expect(actions).toEqual([
-      expect.objectContaining({ kind: 'compute-system', target: 'hcssb-lost-1', removed: true }),
+      expect.objectContaining({ kind: 'compute-system', target: lost, removed: true }),
       expect.objectContaining({
         kind: 'writable-layer',
         target: stray,
@@ -203,18 +211,19 @@ describe('collectGarbage', () => {
   });
 
   it('removes nothing on a dry run', async () => {
-    host.hcs.fake.addSystem('hcssb-lost-123456', 'Running', OURS);
+    const lost = await ourId('lost');
+    host.hcs.fake.addSystem(lost, 'Running', OURS);
     const orphan = await record('orphan', { ownerPid: DEAD_PID });
     const stray = host.scratchDir('stray');
     mkdirSync(stray, { recursive: true });
     const actions = await gc(true);
     expect(actions.map((a) => [a.kind, a.target, a.removed])).toEqual([
-      ['compute-system', 'hcssb-lost-123456', false],
+      ['compute-system', lost, false],
       ['writable-layer', orphan, false],
       ['state-record', 'orphan', false],
       ['writable-layer', stray, false],
     ]);
-    expect(host.hcs.fake.system('hcssb-lost-123456').state).toBe('Running');
+    expect(host.hcs.fake.system(lost).state).toBe('Running');
     expect(host.hcs.fake.nativeCalls('HcsOpenComputeSystem')).toEqual([]);
     expect(existsSync(host.recordPath('orphan'))).toBe(true);
     expect(existsSync(orphan)).toBe(true);

@@ -12,6 +12,7 @@ import {
   StateCorruptError,
   StateStore,
 } from '../../../src/sandbox/index.js';
+import { storeIdOf } from '../../../src/sandbox/store-id.js';
 import { rejectionOf } from '../../support/fake-harness.js';
 import { useFakeSandboxHost, windowsPath } from '../../support/fake-sandbox-host.js';
 
@@ -67,7 +68,10 @@ describe('Sandbox.create', () => {
     const sandbox = await create('process');
     expect(statuses).toEqual(['creating', 'created', 'running']);
     expect(status()).toBe('running');
-    expect(sandbox.id).toMatch(/^hcssb-sb1-[0-9a-f]{6}$/);
+    // Issue 13 item 4: the store's id in the system id, so gc of another store leaves it alone.
+    const storeId = readFileSync(join(host.home, 'store-id'), 'utf8').trim();
+    expect(storeId).toMatch(/^[0-9a-f]{8}$/);
+    expect(sandbox.id).toMatch(new RegExp(`^hcssb-${storeId}-sb1-[0-9a-f]{6}$`));
     expect(createdIds()).toEqual([sandbox.id]);
 
     const record = JSON.parse(readFileSync(host.recordPath('sb1'), 'utf8')).record;
@@ -245,11 +249,26 @@ describe('Sandbox.open', () => {
     expect(existsSync(host.recordPath('docker-1'))).toBe(false); // nothing stored for it
   });
 
-  it('opens a leaked system of ours (our Owner and id prefix) without force', async () => {
-    host.hcs.fake.addSystem('hcssb-lost-abcdef', 'Running', { Owner: 'hcs-sandbox', Container: {} });
-    const opened = await Sandbox.open('hcssb-lost-abcdef', { home: host.home });
+  it('opens a leaked system of ours (our Owner and an id of this store) without force', async () => {
+    const id = `hcssb-${await storeIdOf(host.home)}-lost-abcdef`;
+    host.hcs.fake.addSystem(id, 'Running', { Owner: 'hcs-sandbox', Container: {} });
+    const opened = await Sandbox.open(id, { home: host.home });
     await opened.remove();
     expect(host.hcs.fake.systemIds()).toEqual([]);
+  });
+
+  // Issue 13 item 4: another store's system (or an older version's that no record here names) is not ours.
+  it("refuses another store's system, and an old-style id no record names, without force", async () => {
+    await storeIdOf(host.home);
+    for (const id of ['hcssb-0badf00d-lost-abcdef', 'hcssb-lost-abcdef']) {
+      host.hcs.fake.addSystem(id, 'Running', { Owner: 'hcs-sandbox', Container: {} });
+      const error = await rejectionOf(Sandbox.open(id, { home: host.home }));
+      expect(error).toBeInstanceOf(NotOwnedError);
+      expect((error as Error).message).toContain('another hcs-sandbox store');
+      expect(host.hcs.fake.system(id).state).toBe('Running');
+    }
+    const forced = await Sandbox.open('hcssb-0badf00d-lost-abcdef', { home: host.home, force: true });
+    await forced.kill();
   });
 
   // Issue 13 item 15: open used to swallow findRecord's StateCorruptError and say "not found".

@@ -1,5 +1,5 @@
 // After a creator crashed: gc finds and removes what it left; foreign systems are never touched.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { containerDocument, main, product } from './lib.mjs';
 
@@ -15,8 +15,10 @@ await main(async () => {
   );
   await foreign.start();
   await foreign.close();
+  // Ours: an id carrying this store's id (written by the crashed create before).
+  const storeId = readFileSync(join(home, 'store-id'), 'utf8').trim();
   const leaked = await ComputeSystem.create(
-    'hcssb-leaked-000001',
+    `hcssb-${storeId}-leaked-000001`,
     containerDocument({ Owner: 'hcs-sandbox', ShouldTerminateOnLastHandleClosed: false }),
   );
   await leaked.start();

@@ -20,7 +20,13 @@ await main(async () => {
   const image = await seedImage(home, 'local/servercore:1', { utilityVm: true });
   const sb = await Sandbox.create({ image, isolation: 'hyperv', name: 'hv', memoryMB: 1024, ioMaxIops: 500 });
   const systems = await enumerateComputeSystems({ Owners: ['hcs-sandbox'] });
-  r.systems = systems.map((s) => [s.Id.replace(/-[0-9a-f]{6}/, '-X'), s.SystemType, s.State]).sort();
+  r.systems = systems
+    .map((s) => [
+      s.Id.replace(/^hcssb-[0-9a-f]{8}-/, 'hcssb-').replace(/-[0-9a-f]{6}/, '-X'),
+      s.SystemType,
+      s.State,
+    ])
+    .sort();
   const state = sim({ Op: 'ServiceState' });
   const uvm = state.Systems.find((s) => s.SystemType === 'VirtualMachine');
   r.uvmModifyRequests = uvm?.ModifyRequests?.length ?? 0;
