@@ -3,6 +3,7 @@
    instances (clients) talk to it over \\.\pipe\hcssim-<instance>. See README.md. */
 #include "common.h"
 #include "vm_rules.h"
+#include "vm_disk_rules.h"
 #include <psapi.h>
 #include <computedefs.h>
 #include <stdio.h>
@@ -64,6 +65,7 @@ typedef struct system {
     ULONGLONG startFt;
     ULONGLONG createdFt;
     jv *modifies;      /* array of accepted ModifySettingRequest documents */
+    vmd_guest *guest;  /* the simulated guest of a VM (vm_disk_rules.c); NULL for containers */
     int handles;       /* open handles (system + process) over all clients */
     char *exitDoc;
 } system_t;
@@ -96,6 +98,7 @@ typedef struct pending {
     char *raw;          /* deferred reply of a synchronous function (Delay / Hang faults) */
     ULONGLONG reqId;
     int workDone;       /* knob TerminateCompletionDelayMs: the work ran, only the completion is left */
+    int guestWait;      /* a shutdown waiting for the guest to power off (vm_disk_rules.c rule D) */
 } pending;
 
 typedef struct fault {
@@ -260,13 +263,14 @@ static void kill_system_processes(system_t *s, UINT code) {
         if (!p->exited && p->hproc) TerminateProcess(p->hproc, code);
 }
 
-static void stop_system(system_t *s, const char *exitType, int crash) {
+static void stop_system_status(system_t *s, const char *exitType, int crash, HRESULT status) {
     if (s->state == ST_STOPPED) return;
     kill_system_processes(s, 1);
     s->state = ST_STOPPED;
     s->exitType = exitType;
     free(s->exitDoc);
-    s->exitDoc = exit_status_doc(0, exitType);
+    s->exitDoc = exit_status_doc(status, exitType);
+    /* HOOK vmview: the video monitor pipe of a VM ends here (every way to Stopped passes here) */
     slog("system %s stopped (%s)", s->id, exitType);
     if (crash) {
         sb b; sb_init(&b);
@@ -285,6 +289,7 @@ static void stop_system(system_t *s, const char *exitType, int crash) {
     }
     emit_event(s, NULL, 0, HcsEventSystemExited, s->exitDoc);
 }
+static void stop_system(system_t *s, const char *exitType, int crash) { stop_system_status(s, exitType, crash, 0); }
 
 static void remove_system(system_t *s) {
     system_t **pp = &g_systems;
@@ -298,6 +303,7 @@ static void remove_system(system_t *s) {
     slog("system %s removed", s->id);
     free(s->id); free(s->name); free(s->owner); free(s->type); free(s->exitDoc);
     json_free(s->doc); json_free(s->modifies);
+    vmd_guest_free(s->guest);
     free(s);
 }
 
@@ -376,6 +382,7 @@ typedef struct {
     int hasPi;
     DWORD pid;
     ULONGLONG in, out, err;  /* handle values in the client */
+    ULONGLONG repollMs;      /* not done yet: run the operation again this much later (rule D) */
 } result_t;
 
 static void send_done(client *c, ULONGLONG opid, result_t *r) {
@@ -453,6 +460,8 @@ static void do_create(pending *pd, result_t *r) {
         char vmsg[768];
         HRESULT vhr = vm_rules_create(id, doc, hs ? hs->modifies : NULL, vmsg, sizeof vmsg);
         if (FAILED(vhr)) { json_free(doc); set_err(r, vhr, "%s", vmsg); return; }
+        vhr = vmd_create(id, doc, vmsg, sizeof vmsg); /* guest state files (vm_disk_rules.c rule G) */
+        if (FAILED(vhr)) { json_free(doc); set_err(r, vhr, "%s", vmsg); return; }
     }
     system_t *s = calloc(1, sizeof *s);
     s->id = xstrdup(id);
@@ -466,6 +475,7 @@ static void do_create(pending *pd, result_t *r) {
     s->createdFt = filetime_now();
     s->job = CreateJobObjectW(NULL, NULL);
     s->modifies = jnew(J_ARR);
+    s->guest = vmd_guest_new(doc);
     s->next = g_systems; g_systems = s;
     /* link the creating handle, and any other handle that named this id before it existed */
     for (hentry *h = g_handles; h; h = h->next)
@@ -493,6 +503,24 @@ static long long doc_memory_mb(system_t *s) {
     return 1024;
 }
 
+/* HcsShutDownComputeSystem of a disk-booted VM: ask the guest, then poll until it has powered off (or the
+   system stopped some other way). vm_disk_rules.c rule D. */
+static void guest_shutdown(pending *pd, result_t *r, system_t *s) {
+    int first = !pd->guestWait;
+    pd->guestWait = 1;
+    int state = s->state == ST_STOPPED ? 3 : s->state == ST_PAUSED ? 2 : 1;
+    switch (vmd_shutdown_poll(s->guest, state, first)) {
+    case VMD_SD_WAIT: r->repollMs = VMD_POLL_MS; return;
+    case VMD_SD_STOP:
+        stop_system(s, "GracefulExit", 0);
+        r->hr = S_OK;
+        if (s->handles == 0) remove_system(s);
+        return;
+    default:
+        set_err(r, vmd_shutdown_lost(), "The compute system '%s' stopped before its guest shut down", s->id);
+    }
+}
+
 static void lifecycle(pending *pd, result_t *r) {
     system_t *s = target_system(pd, r);
     if (!s) return;
@@ -502,8 +530,16 @@ static void lifecycle(pending *pd, result_t *r) {
     r->hr = S_OK;
     if (!strcmp(fn, "HcsStartComputeSystem")) {
         if (st != ST_CREATED) { set_err(r, st == ST_STOPPED ? HCS_E_SYSTEM_ALREADY_STOPPED : HCS_E_INVALID_STATE, "Cannot start compute system '%s' in state %s", s->id, state_name(st)); return; }
+        char vmsg[512];
+        if (vmd_start(s->guest, s->id, vmsg, sizeof vmsg) == VMD_WORKER_CRASH) { /* vm_disk_rules.c rule W */
+            stop_system_status(s, vmd_crash_exit_type(), 0, vmd_crash_status());
+            set_err(r, VMD_WORKER_CRASH, "%s", vmsg);
+            if (s->handles == 0) remove_system(s);
+            return;
+        }
         s->state = ST_RUNNING;
         s->startFt = filetime_now();
+        /* HOOK vmview: the video monitor pipe of a VM starts here (Created -> Running) */
     } else if (!strcmp(fn, "HcsPauseComputeSystem")) {
         if (st != ST_RUNNING) { set_err(r, HCS_E_INVALID_STATE, "Cannot pause compute system '%s' in state %s", s->id, state_name(st)); return; }
         s->state = ST_PAUSED;
@@ -537,9 +573,14 @@ static void lifecycle(pending *pd, result_t *r) {
         json_free(o);
     } else if (!strcmp(fn, "HcsShutDownComputeSystem") || !strcmp(fn, "HcsTerminateComputeSystem") || !strcmp(fn, "HcsCrashComputeSystem")) {
         int term = !strcmp(fn, "HcsTerminateComputeSystem"), crash = !strcmp(fn, "HcsCrashComputeSystem");
+        if (pd->guestWait) { guest_shutdown(pd, r, s); return; }
         if (st == ST_STOPPED) { set_err(r, HCS_E_SYSTEM_ALREADY_STOPPED, "The compute system '%s' is already stopped", s->id); return; }
         int ok = st == ST_RUNNING || st == ST_PAUSED || (term && (st == ST_CREATED || st == ST_SAVED_TEMPLATE));
         if (!ok) { set_err(r, HCS_E_INVALID_STATE, "Cannot %s compute system '%s' in state %s", term ? "terminate" : crash ? "crash" : "shut down", s->id, state_name(st)); return; }
+        if (!term && !crash && vmd_guest_shutdown(s->guest)) { /* the guest powers off by itself (vm_disk_rules.c rule D) */
+            guest_shutdown(pd, r, s);
+            return;
+        }
         stop_system(s, term ? "ForcedExit" : crash ? "UnexpectedExit" : "GracefulExit", crash);
         if (s->handles == 0) remove_system(s);
     }
@@ -1054,6 +1095,13 @@ static DWORD WINAPI scheduler_thread(void *arg) {
                 if (!pd->c->gone) { send_msg(pd->c, pd->raw); pd->raw = NULL; }
             } else if (!pd->c->gone) {
                 if (!pd->workDone) execute(pd, &r);
+                if (r.repollMs) { /* a shutdown still waiting for its guest (vm_disk_rules.c rule D) */
+                    pd->due = now_ms() + r.repollMs;
+                    schedule(pd);
+                    free(r.doc);
+                    now = now_ms();
+                    continue;
+                }
                 if (!pd->workDone && cfg_termLateMs > 0 && r.hr == S_OK && !strcmp(pd->fn, "HcsTerminateProcess")) {
                     /* knob TerminateCompletionDelayMs: the process is killed now, the op completes later */
                     pd->workDone = 1;
@@ -1115,6 +1163,7 @@ static void reset_all(void) {
     cfg_termLateMs = 0; cfg_exitOmitCode = 0; cfg_exitLastWait = 0;
     free(cfg_schemaVersions); cfg_schemaVersions = NULL;
     vm_rules_reset();
+    vmd_reset();
     slog("reset");
 }
 
@@ -1151,6 +1200,7 @@ static char *service_state_doc(void) {
         json_write(&b, s->modifies);
         sb_printf(&b, ",\"MemorySizeInMB\":%lld,\"Document\":", doc_memory_mb(s));
         json_write(&b, s->doc);
+        sb_puts(&b, vmd_guest_json(s->guest));
         sb_puts(&b, "}");
     }
     sb_puts(&b, "],\"Grants\":");
@@ -1168,9 +1218,11 @@ static char *service_state_doc(void) {
     sb_puts(&b, "],\"PendingOperations\":");
     n = 0; for (pending *p = g_pending; p; p = p->next) n++;
     sb_printf(&b, "%d,\"Config\":{\"CompletionDelayMs\":%lld,\"CancelNotImplemented\":%s,\"SupportedSchemaVersions\":%s,"
-              "\"TerminateCompletionDelayMs\":%lld,\"ExitStatus\":{\"OmitExitCode\":%s,\"LastWaitResult\":%lld}%s}}", n, cfg_delayMs,
+              "\"TerminateCompletionDelayMs\":%lld,\"ExitStatus\":{\"OmitExitCode\":%s,\"LastWaitResult\":%lld}%s", n, cfg_delayMs,
               cfg_cancelNotImpl ? "true" : "false", cfg_schemaVersions ? cfg_schemaVersions : DEFAULT_VERSIONS,
               cfg_termLateMs, cfg_exitOmitCode ? "true" : "false", cfg_exitLastWait, vm_rules_config_json());
+    sb_puts(&b, vmd_config_json());
+    sb_puts(&b, "}}");
     return sb_take(&b);
 }
 jv *g_grants;
@@ -1197,6 +1249,7 @@ static HRESULT control(client *c, jv *req, char **out) {
         jv *sv = jget(cfg, "SupportedSchemaVersions");
         if (sv && sv->t == J_ARR) { free(cfg_schemaVersions); cfg_schemaVersions = json_dump(sv); }
         vm_rules_config(cfg);
+        vmd_config(cfg);
         *out = xstrdup("{}");
         return S_OK;
     }
@@ -1225,6 +1278,21 @@ static HRESULT control(client *c, jv *req, char **out) {
         return S_OK;
     }
     if (!strcmp(op, "ClearFaults")) { clear_faults(); *out = xstrdup("{}"); return S_OK; }
+    if (!strcmp(op, "GuestReboot")) { /* the guest restarts itself, as Windows Setup does (vm_disk_rules.c rule R) */
+        const char *id = jgets(req, "SystemId");
+        system_t *s = id ? find_system(id) : NULL;
+        if (!s || !s->guest || s->state != ST_RUNNING) {
+            *out = result_error_doc(E_INVALIDARG, "GuestReboot needs the SystemId of a running virtual machine");
+            return E_INVALIDARG;
+        }
+        int stops = vmd_guest_reboot(s->guest);
+        if (stops) stop_system(s, "GracefulExit", 0);
+        sb b; sb_init(&b);
+        sb_printf(&b, "{\"Stopped\":%s,\"Reboots\":%d}", stops ? "true" : "false", vmd_guest_reboots(s->guest));
+        if (stops && s->handles == 0) remove_system(s);
+        *out = sb_take(&b);
+        return S_OK;
+    }
     if (!strcmp(op, "ServiceState")) { *out = service_state_doc(); return S_OK; }
     (void)c;
     sb b; sb_init(&b); sb_printf(&b, "HcsSimControl: unknown Op '%s'", op);

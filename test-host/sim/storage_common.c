@@ -176,10 +176,25 @@ DWORD stc_write_json(const WCHAR *p, const jv *v) {
 }
 
 /* ---------------------------------------------------------------- simulated disks */
+/* The first `max` bytes of a file (a fixed-size disk file is as big as the disk: only its head holds the
+   metadata). */
+static DWORD read_head(const WCHAR *p, DWORD max, char **data, DWORD *len) {
+    *data = NULL; *len = 0;
+    HANDLE h = CreateFileW(p, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING, 0, NULL);
+    if (h == INVALID_HANDLE_VALUE) return GetLastError();
+    char *b = malloc(max + 1);
+    DWORD got = 0;
+    if (!ReadFile(h, b, max, &got, NULL)) { DWORD e = GetLastError(); free(b); CloseHandle(h); return e ? e : ERROR_READ_FAULT; }
+    CloseHandle(h);
+    b[got] = 0;
+    *data = b; *len = got;
+    return 0;
+}
+
 DWORD stc_disk_read(const WCHAR *path, jv **meta) {
     *meta = NULL;
     char *d; DWORD n;
-    DWORD e = stc_read_all(path, &d, &n);
+    DWORD e = read_head(path, STC_DISK_HEAD, &d, &n);
     if (e == ERROR_ACCESS_DENIED && stc_is_dir(path)) e = HCSSIM_ERROR_VIRTDISK_NOT_VIRTUAL_DISK;
     if (e) return e;
     if (n < 17 || memcmp(d + 8, "HCSSIM01", 8) || d[16] != '\n') { free(d); return HCSSIM_ERROR_VIRTDISK_NOT_VIRTUAL_DISK; }
@@ -197,14 +212,34 @@ DWORD stc_disk_write(const WCHAR *path, const jv *meta, HANDLE via) {
     json_write(&b, meta);
     sb_puts(&b, "\n");
     DWORD e = 0;
-    if (via) {
-        LARGE_INTEGER z = { 0 };
-        DWORD put = 0;
-        if (!SetFilePointerEx(via, z, NULL, FILE_BEGIN) || !WriteFile(via, b.p, (DWORD)b.n, &put, NULL) || put != b.n || !SetEndOfFile(via))
-            e = GetLastError() ? GetLastError() : ERROR_WRITE_FAULT;
-    } else {
-        e = stc_write_all(path, b.p, (DWORD)b.n, OPEN_EXISTING);
+    HANDLE h = via;
+    if (!h) {
+        h = CreateFileW(path, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+        if (h == INVALID_HANDLE_VALUE) { sb_free(&b); return GetLastError(); }
     }
+    /* A fixed-size disk keeps its full length (FileSize; sparse on the Linux side): the metadata is
+       rewritten in place and the zeros after it end the JSON text for stc_disk_read. */
+    long long fileSize = 0;
+    LARGE_INTEGER end = { 0 };
+    end.QuadPart = jgeti(meta, "FileSize", &fileSize) && fileSize > (long long)b.n ? fileSize : (long long)b.n;
+    LARGE_INTEGER z = { 0 };
+    DWORD put = 0;
+    if (b.n >= STC_DISK_HEAD) e = ERROR_INVALID_DATA;
+    else if (!SetFilePointerEx(h, z, NULL, FILE_BEGIN) || !WriteFile(h, b.p, (DWORD)b.n, &put, NULL) || put != b.n)
+        e = GetLastError() ? GetLastError() : ERROR_WRITE_FAULT;
+    else if (end.QuadPart > (long long)b.n) {
+        /* zero what an earlier, longer metadata text left between this one and the end */
+        static const char zeros[4096];
+        DWORD left = STC_DISK_HEAD - (DWORD)b.n;
+        if ((long long)left > end.QuadPart - (long long)b.n) left = (DWORD)(end.QuadPart - (long long)b.n);
+        while (!e && left) {
+            DWORD chunk = left > sizeof zeros ? (DWORD)sizeof zeros : left;
+            if (!WriteFile(h, zeros, chunk, &put, NULL) || put != chunk) e = GetLastError() ? GetLastError() : ERROR_WRITE_FAULT;
+            left -= chunk;
+        }
+    }
+    if (!e && (!SetFilePointerEx(h, end, NULL, FILE_BEGIN) || !SetEndOfFile(h))) e = GetLastError() ? GetLastError() : ERROR_WRITE_FAULT;
+    if (!via) CloseHandle(h);
     sb_free(&b);
     return e;
 }

@@ -51,6 +51,8 @@ static void guid_str(const GUID *g, char out[40]) {
 }
 static int is_pow2(ULONG x) { return x && !(x & (x - 1)); }
 
+#define FIXED_OVERHEAD (4ull << 20)
+
 static HANDLE open_disk_file(const WCHAR *path, int write, DWORD disposition) {
     return CreateFileW(path, GENERIC_READ | (write ? GENERIC_WRITE : 0), FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
                        NULL, disposition, FILE_ATTRIBUTE_NORMAL, NULL);
@@ -105,6 +107,10 @@ DWORD WINAPI CreateVirtualDisk(PVIRTUAL_STORAGE_TYPE VirtualStorageType, PCWSTR 
         if (!maxSize && jgeti(sm, "MaximumSize", &ss)) maxSize = (ULONGLONG)ss;
     }
     if (!maxSize) { json_free(pm); json_free(sm); return ERROR_INVALID_PARAMETER; }
+    /* A fixed disk (FULL_PHYSICAL_ALLOCATION) has no parent: the flag is "valid only for non-differencing
+       disks" (learn.microsoft.com, CREATE_VIRTUAL_DISK_FLAG). GUESS: the error code. */
+    int fixed = (Flags & CREATE_VIRTUAL_DISK_FLAG_FULL_PHYSICAL_ALLOCATION) != 0;
+    if (fixed && parent) { json_free(pm); json_free(sm); return ERROR_INVALID_PARAMETER; }
 
     stc_lock();
     HANDLE h = INVALID_HANDLE_VALUE;
@@ -134,6 +140,12 @@ DWORD WINAPI CreateVirtualDisk(PVIRTUAL_STORAGE_TYPE VirtualStorageType, PCWSTR 
         u = source ? w2u(sourceFull) : NULL; jset(m, "SourcePath", u ? jnew_str(u) : jnew(J_NULL)); free(u);
         jset(m, "CreateFlags", jnew_int(Flags));
         jset(m, "OpenFlags", jnew_int(openFlags));
+        /* ProviderSubtype of GET_VIRTUAL_DISK_INFO (2 fixed, 3 dynamic, 4 differencing: learn.microsoft.com,
+           GET_VIRTUAL_DISK_INFO). A fixed disk's file is allocated at its full size (sparse under Wine on
+           Linux): the disk plus FIXED_OVERHEAD for the VHDX header, log and metadata regions (GUESS: the
+           exact overhead; the VHDX format puts 1 MiB regions before the payload). */
+        jset(m, "Subtype", jnew_str(parent ? "Differencing" : fixed ? "Fixed" : "Dynamic"));
+        if (fixed) jset(m, "FileSize", jnew_int((long long)(maxSize + FIXED_OVERHEAD)));
         jv *from = pm ? pm : sm;
         jset(m, "Formatted", jbool(from ? jgetb(from, "Formatted", 0) : 0));
         jset(m, "Attached", jbool(0));
@@ -161,6 +173,25 @@ DWORD WINAPI CreateVirtualDisk(PVIRTUAL_STORAGE_TYPE VirtualStorageType, PCWSTR 
     return ERROR_SUCCESS;
 }
 
+/* 0, or ERROR_VHD_PARENT_VHD_NOT_FOUND when an ancestor of the disk described by `m` is missing or is not
+   a disk. Bounded: a chain longer than 64 (or a loop) counts as broken. */
+static DWORD chain_missing(const jv *m) {
+    const char *parent = jgets(m, "ParentPath");
+    jv *cur = NULL;
+    DWORD e = 0;
+    for (int depth = 0; parent && !e; depth++) {
+        WCHAR *pw = u2w(parent);
+        jv *next = NULL;
+        if (depth >= 64 || stc_disk_read(pw, &next)) e = HCSSIM_ERROR_VHD_PARENT_VHD_NOT_FOUND;
+        free(pw);
+        json_free(cur);
+        cur = next;
+        parent = cur ? jgets(cur, "ParentPath") : NULL;
+    }
+    json_free(cur);
+    return e;
+}
+
 DWORD WINAPI OpenVirtualDisk(PVIRTUAL_STORAGE_TYPE VirtualStorageType, PCWSTR Path, VIRTUAL_DISK_ACCESS_MASK VirtualDiskAccessMask,
                              OPEN_VIRTUAL_DISK_FLAG Flags, POPEN_VIRTUAL_DISK_PARAMETERS Parameters, PHANDLE Handle) {
     VFAULT("OpenVirtualDisk");
@@ -184,12 +215,12 @@ DWORD WINAPI OpenVirtualDisk(PVIRTUAL_STORAGE_TYPE VirtualStorageType, PCWSTR Pa
     if (VirtualStorageType->DeviceId && ext && VirtualStorageType->DeviceId != ext) return ERROR_INVALID_PARAMETER;
     jv *m;
     if ((e = stc_disk_read(full, &m))) return e;
-    const char *parent = jgets(m, "ParentPath");
-    if (parent && !(Flags & OPEN_VIRTUAL_DISK_FLAG_NO_PARENTS)) {
-        WCHAR *pw = u2w(parent);
-        if (!stc_exists(pw)) e = ERROR_FILE_NOT_FOUND;
-        free(pw);
-    }
+    /* The whole chain must be there: a differencing disk whose parent (or any ancestor) is missing does
+       not open (unless NO_PARENTS). Code: ERROR_VHD_PARENT_VHD_NOT_FOUND, "the process has not been able
+       to locate the parent virtual hard disk for the differencing disk" (learn.microsoft.com, System
+       Error Codes / winerror.h); that OpenVirtualDisk returns this one rather than ERROR_FILE_NOT_FOUND
+       is a GUESS (docs/windows-verification.md). */
+    if (!(Flags & OPEN_VIRTUAL_DISK_FLAG_NO_PARENTS)) e = chain_missing(m);
     json_free(m);
     if (e) return e;
     HANDLE h = open_disk_file(full, !(hflags & (VDH_READONLY | VDH_INFOONLY)), OPEN_EXISTING);
@@ -269,12 +300,102 @@ DWORD WINAPI GetVirtualDiskPhysicalPath(HANDLE VirtualDiskHandle, PULONG DiskPat
     return ERROR_SUCCESS;
 }
 
+/* ---------------------------------------------------------------- GetVirtualDiskInformation */
+/* GET_VIRTUAL_DISK_INFO at the SDK offsets: Version@0, the union@8 (it holds ULONGLONGs). Layouts from
+   learn.microsoft.com (GET_VIRTUAL_DISK_INFO): Size {VirtualSize@8, PhysicalSize@16, BlockSize@24,
+   SectorSize@28}; ParentLocation {ParentResolved@8, ParentLocationBuffer@12: one path when resolved, else
+   the list of paths tried as a MULTI_SZ}; Identifier / ParentIdentifier / VirtualDiskId a GUID@8;
+   VirtualStorageType {DeviceId@8, VendorId@12}; ProviderSubtype@8 (2 fixed, 3 dynamic, 4 differencing). */
+#define INFO_FIXED_SIZE 32u /* sizeof(GET_VIRTUAL_DISK_INFO) in the SDK (8 + its largest fixed member) */
+
+static void wr32(void *p, size_t off, ULONG v) { memcpy((char *)p + off, &v, 4); }
+static void wr64(void *p, size_t off, ULONGLONG v) { memcpy((char *)p + off, &v, 8); }
+static void put_guid(void *p, size_t off, const char *s) {
+    GUID g; memset(&g, 0, sizeof g);
+    unsigned long d1 = 0; unsigned d2 = 0, d3 = 0, b[8] = { 0 };
+    if (s && sscanf(s[0] == '{' ? s + 1 : s, "%8lx-%4x-%4x-%2x%2x-%2x%2x%2x%2x%2x%2x", &d1, &d2, &d3, &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6], &b[7]) == 11) {
+        g.Data1 = d1; g.Data2 = (USHORT)d2; g.Data3 = (USHORT)d3;
+        for (int i = 0; i < 8; i++) g.Data4[i] = (UCHAR)b[i];
+    }
+    memcpy((char *)p + off, &g, sizeof g);
+}
+
+DWORD WINAPI GetVirtualDiskInformation(HANDLE VirtualDiskHandle, PULONG VirtualDiskInfoSize, PGET_VIRTUAL_DISK_INFO VirtualDiskInfo, PULONG SizeUsed) {
+    WCHAR path[STC_PATH];
+    if (!HcsSimStLookupHandle(VirtualDiskHandle, path, STC_PATH, NULL)) return ERROR_INVALID_HANDLE;
+    if (!VirtualDiskInfoSize || !VirtualDiskInfo) return ERROR_INVALID_PARAMETER;
+    ULONG ver = rd32(VirtualDiskInfo, 0);
+    if (ver < GET_VIRTUAL_DISK_INFO_SIZE || ver > 15) return ERROR_INVALID_PARAMETER;
+    jv *m; DWORD e = stc_disk_read(path, &m);
+    if (e) return e;
+    const char *parent = jgets(m, "ParentPath"), *type = jgets(m, "Type"), *sub = jgets(m, "Subtype");
+    /* disks made before the Subtype member: differencing if they have a parent, else dynamic */
+    ULONG subtype = sub && !strcmp(sub, "Fixed") ? 2 : parent ? 4 : 3;
+    WCHAR *pw = parent ? u2w(parent) : NULL;
+    ULONG need = INFO_FIXED_SIZE;
+    if (ver == GET_VIRTUAL_DISK_INFO_PARENT_LOCATION && pw) need = 12 + (ULONG)(wcslen(pw) + 2) * sizeof(WCHAR);
+    if ((ver == GET_VIRTUAL_DISK_INFO_PARENT_LOCATION || ver == GET_VIRTUAL_DISK_INFO_PARENT_IDENTIFIER) && !pw) {
+        e = HCSSIM_ERROR_VHD_INVALID_TYPE; /* not a differencing disk. GUESS: the code */
+    } else if (*VirtualDiskInfoSize < need) {
+        *VirtualDiskInfoSize = need;
+        e = ERROR_INSUFFICIENT_BUFFER;
+    } else {
+        void *o = VirtualDiskInfo;
+        long long v = 0;
+        switch (ver) {
+        case GET_VIRTUAL_DISK_INFO_SIZE: {
+            LARGE_INTEGER fs = { 0 };
+            WIN32_FILE_ATTRIBUTE_DATA fa;
+            if (GetFileAttributesExW(path, GetFileExInfoStandard, &fa)) { fs.LowPart = fa.nFileSizeLow; fs.HighPart = (LONG)fa.nFileSizeHigh; }
+            wr64(o, 8, jgeti(m, "MaximumSize", &v) ? (ULONGLONG)v : 0);
+            wr64(o, 16, (ULONGLONG)fs.QuadPart);
+            /* a fixed disk has no block allocation table to speak of: Get-VHD shows BlockSize 0 (GUESS) */
+            wr32(o, 24, subtype == 2 ? 0 : jgeti(m, "BlockSizeInBytes", &v) ? (ULONG)v : 0);
+            wr32(o, 28, jgeti(m, "SectorSizeInBytes", &v) ? (ULONG)v : 512);
+            break;
+        }
+        case GET_VIRTUAL_DISK_INFO_IDENTIFIER: put_guid(o, 8, jgets(m, "UniqueId")); break;
+        case GET_VIRTUAL_DISK_INFO_VIRTUAL_DISK_ID: put_guid(o, 8, jgets(m, "DiskId")); break;
+        case GET_VIRTUAL_DISK_INFO_PARENT_LOCATION: {
+            jv *pm = NULL;
+            int resolved = !stc_disk_read(pw, &pm);
+            wr32(o, 8, resolved);
+            WCHAR *buf = (WCHAR *)((char *)o + 12);
+            size_t n = wcslen(pw);
+            memcpy(buf, pw, (n + 1) * sizeof(WCHAR));
+            buf[n + 1] = 0; /* the MULTI_SZ end (harmless after a single resolved path) */
+            json_free(pm);
+            need = 12 + (ULONG)(n + (resolved ? 1 : 2)) * sizeof(WCHAR);
+            break;
+        }
+        case GET_VIRTUAL_DISK_INFO_PARENT_IDENTIFIER: {
+            jv *pm = NULL;
+            if (stc_disk_read(pw, &pm)) e = HCSSIM_ERROR_VHD_PARENT_VHD_NOT_FOUND;
+            else put_guid(o, 8, jgets(pm, "UniqueId"));
+            json_free(pm);
+            break;
+        }
+        case GET_VIRTUAL_DISK_INFO_VIRTUAL_STORAGE_TYPE: {
+            static const GUID ms = { 0xEC984AEC, 0xA0F9, 0x47e9, { 0x90, 0x1F, 0x71, 0x41, 0x5A, 0x66, 0x34, 0x5B } };
+            wr32(o, 8, type && !strcmp(type, "VHD") ? VIRTUAL_STORAGE_TYPE_DEVICE_VHD : VIRTUAL_STORAGE_TYPE_DEVICE_VHDX);
+            memcpy((char *)o + 12, &ms, sizeof ms);
+            break;
+        }
+        case GET_VIRTUAL_DISK_INFO_PROVIDER_SUBTYPE: wr32(o, 8, subtype); break;
+        default: e = ERROR_CALL_NOT_IMPLEMENTED; /* the simulator's choice for the versions nobody needs yet */
+        }
+        if (!e && SizeUsed) *SizeUsed = need;
+    }
+    free(pw);
+    json_free(m);
+    return e;
+}
+
 /* ---------------------------------------------------------------- the rest of virtdisk.h: not implemented */
 #define NI return ERROR_CALL_NOT_IMPLEMENTED
 DWORD WINAPI CompactVirtualDisk(HANDLE a, COMPACT_VIRTUAL_DISK_FLAG b, PCOMPACT_VIRTUAL_DISK_PARAMETERS c, LPOVERLAPPED d) { (void)a; (void)b; (void)c; (void)d; NI; }
 DWORD WINAPI ExpandVirtualDisk(HANDLE a, EXPAND_VIRTUAL_DISK_FLAG b, PEXPAND_VIRTUAL_DISK_PARAMETERS c, LPOVERLAPPED d) { (void)a; (void)b; (void)c; (void)d; NI; }
 DWORD WINAPI GetStorageDependencyInformation(HANDLE a, GET_STORAGE_DEPENDENCY_FLAG b, ULONG c, PSTORAGE_DEPENDENCY_INFO d, PULONG e) { (void)a; (void)b; (void)c; (void)d; (void)e; NI; }
-DWORD WINAPI GetVirtualDiskInformation(HANDLE a, PULONG b, PGET_VIRTUAL_DISK_INFO c, PULONG d) { (void)a; (void)b; (void)c; (void)d; NI; }
 DWORD WINAPI GetVirtualDiskOperationProgress(HANDLE a, LPOVERLAPPED b, PVIRTUAL_DISK_PROGRESS c) { (void)a; (void)b; (void)c; NI; }
 DWORD WINAPI MergeVirtualDisk(HANDLE a, MERGE_VIRTUAL_DISK_FLAG b, PMERGE_VIRTUAL_DISK_PARAMETERS c, LPOVERLAPPED d) { (void)a; (void)b; (void)c; (void)d; NI; }
 DWORD WINAPI SetVirtualDiskInformation(HANDLE a, PSET_VIRTUAL_DISK_INFO b) { (void)a; (void)b; NI; }

@@ -11,6 +11,13 @@
       hcsshim grants before the create (internal/uvm/create_wcow.go:597, the UVM scratch;
       internal/wcow/scratch.go:22 CreateUVMScratch) and before each SCSI hot-add
       (internal/uvm/scsi/manager.go:154). -> E_ACCESSDENIED (0x80070005).
+      The whole differencing chain: a VM opens every parent of its disk too, so each must be granted
+      (disco-vm docs/drivers/hcs.md "Prepare": "Call HcsGrantVmAccess on every file in the chain,
+      grandparents included"; hcsshim grants both template disks, computestorage/helpers.go
+      SetupUtilityVMBaseLayer). Parents are read from the simulated virtdisk's metadata
+      (vm_disk_rules.c vmd_disk_parent); a disk that is not a simulated one has no known parents. A
+      parent named by the metadata but missing -> 0xC03A000D ERROR_VHD_PARENT_VHD_NOT_FOUND (GUESS:
+      that the create fails with it).
    2. SCSI controllers exist from the create on: a hot-add names a controller key of the VM's
       document. hcsshim puts every controller in the create document
       (internal/uvm/create_wcow.go:416) and never adds one later. GUESS: the error code.
@@ -35,9 +42,11 @@
 #include <wchar.h>
 #include "common.h"
 #include "vm_rules.h"
+#include "vm_disk_rules.h"
 
 #define VMR_E_ACCESSDENIED HCSSIM_HR(0x80070005)
 #define VMR_E_INVALIDARG HCSSIM_HR(0x80070057)          /* GUESS, see rules 2-4 */
+#define VMR_E_PARENT_NOT_FOUND HCSSIM_HR(0xC03A000D)    /* ERROR_VHD_PARENT_VHD_NOT_FOUND; GUESS, rule 1 */
 #define VMR_E_ENDPOINT_NOT_FOUND HCSSIM_HR(0x803B0002)  /* HCN_E_ENDPOINT_NOT_FOUND; GUESS for HCS */
 
 static int g_refuseGuidScsi;
@@ -92,7 +101,7 @@ static const char *resource_key(const char *rp, const char *prefix, char *out, s
 }
 
 /* Rule 1: the last grant or revoke naming this VM (or every VM) and path wins. */
-static int granted(const char *vmid, const char *path) {
+int vm_rules_granted(const char *vmid, const char *path) {
     int ok = 0;
     for (jv *g = g_grants ? g_grants->child : NULL; g; g = g->next) {
         const char *a = jgets(g, "Action"), *f = jgets(g, "FilePath"), *v = jgets(g, "VmId");
@@ -105,6 +114,32 @@ static int granted(const char *vmid, const char *path) {
         }
     }
     return ok;
+}
+
+/* Rule 1 over the differencing chain of `path`: 1 when every disk is granted; else 0 with the message
+   written and *hr set (E_ACCESSDENIED, or ERROR_VHD_PARENT_VHD_NOT_FOUND for a missing parent). */
+static int chain_granted(const char *vmid, const char *path, char *msg, size_t n, HRESULT *hr) {
+    char cur[1024], parent[1024];
+    snprintf(cur, sizeof cur, "%s", path);
+    for (int depth = 0; depth < 64; depth++) {
+        if (!vm_rules_granted(vmid, cur)) {
+            *hr = VMR_E_ACCESSDENIED;
+            if (depth) snprintf(msg, n, "Access is denied: the virtual machine '%s' cannot open '%s', a parent of its disk '%s'; grant every disk of the chain (HcsGrantVmAccess)", vmid, cur, path);
+            else snprintf(msg, n, "Access is denied: the virtual machine '%s' cannot open '%s'; grant it access first (HcsGrantVmAccess)", vmid, cur);
+            return 0;
+        }
+        int r = vmd_disk_parent(cur, parent, sizeof parent);
+        if (r == 0) return 1;
+        if (r < 0) {
+            *hr = VMR_E_PARENT_NOT_FOUND;
+            snprintf(msg, n, "The virtual machine '%s' cannot open the disk chain of '%s': the parent '%s' of '%s' is missing", vmid, path, parent, cur);
+            return 0;
+        }
+        snprintf(cur, sizeof cur, "%s", parent);
+    }
+    *hr = VMR_E_PARENT_NOT_FOUND;
+    snprintf(msg, n, "The disk chain of '%s' is longer than 64 disks (a loop?)", path);
+    return 0;
 }
 
 /* The simulated HCN's endpoint `id`: its MAC into mac (empty if none); 0 if there is no such
@@ -183,11 +218,8 @@ HRESULT vm_rules_create(const char *id, const jv *doc, const jv *hostModifies, c
         for (jv *a = atts && atts->t == J_OBJ ? atts->child : NULL; a; a = a->next) {
             const char *type = jgets(a, "Type"), *path = jgets(a, "Path");
             if (!path || (type && strcmp(type, "VirtualDisk"))) continue;
-            if (!granted(id, path)) { /* rule 1 */
-                snprintf(msg, n, "Access is denied: the virtual machine '%s' cannot open '%s' (SCSI %s:%s); grant it access first (HcsGrantVmAccess)",
-                         id, path, c->key, a->key);
-                return VMR_E_ACCESSDENIED;
-            }
+            HRESULT chainHr = S_OK;
+            if (!chain_granted(id, path, msg, n, &chainHr)) return chainHr; /* rule 1 */
         }
     }
     const char *ns = jgets(jget(jget(jget(doc, "HostedSystem"), "Container"), "Networking"), "Namespace");
@@ -215,10 +247,8 @@ HRESULT vm_rules_modify(const char *id, const jv *doc, const jv *modifies, const
             return VMR_E_INVALIDARG;
         }
         const char *path = jgets(settings, "Path");
-        if (path && !granted(id, path)) { /* rule 1 */
-            snprintf(msg, n, "Access is denied: the virtual machine '%s' cannot open '%s'; grant it access first (HcsGrantVmAccess)", id, path);
-            return VMR_E_ACCESSDENIED;
-        }
+        HRESULT chainHr = S_OK;
+        if (path && !chain_granted(id, path, msg, n, &chainHr)) return chainHr; /* rule 1 */
     }
     if (resource_key(rp, "VirtualMachine/Devices/NetworkAdapters/", key, sizeof key) && !strcmp(rt, "Add")) { /* rule 4 */
         const char *ep = jgets(settings, "EndpointId"), *mac = jgets(settings, "MacAddress");

@@ -9,6 +9,9 @@
 /* Grants recorded by HcsGrantVmAccess & co. (service.c). */
 extern jv *g_grants;
 
+/* Rule 1: is `path` granted to VM `vmid` (HcsGrantVmAccess) or to every VM (HcsGrantVmGroupAccess)? */
+int vm_rules_granted(const char *vmid, const char *path);
+
 /* SetConfig members this file owns; Reset turns them off again. */
 void vm_rules_config(const jv *config);
 void vm_rules_reset(void);
