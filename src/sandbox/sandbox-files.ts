@@ -24,7 +24,7 @@ export class SandboxFilesUnavailableError extends UnavailableError {
  * Everything inside is hostile: each name is opened relative to its parent
  * folder's handle, and a link (symbolic link, junction, mount point) is never
  * followed but refused with `SandboxPathLinkError` (`PATH_IS_LINK`), so a link
- * planted inside cannot reach host files (README, "Files").
+ * planted inside cannot reach host files (README, `files.*`).
  */
 export class SandboxFiles {
   readonly #name: string;
