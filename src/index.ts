@@ -78,6 +78,8 @@ export {
   SandboxNotFoundError,
   SandboxNotRunningError,
   type SandboxOptions,
+  SandboxPathLinkError,
+  SandboxPathNotFoundError,
   type SandboxProcess,
   SandboxRunningError,
   type SandboxStats,

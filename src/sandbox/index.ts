@@ -1,3 +1,4 @@
+export { SandboxPathLinkError, SandboxPathNotFoundError } from '../storage/beneath/index.js';
 export { CommandExitError, type CommandResult, TimeoutError } from './command-errors.js';
 export type { OutputEncoding, OutputOf } from './command-output.js';
 export { CommandHandle, type CommandInput, type CommandOptions, type RunOptions } from './commands.js';

@@ -1,6 +1,11 @@
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { UnavailableError } from '../internal/errors.js';
+import {
+  copyIntoVolume,
+  copyOutOfVolume,
+  readInside,
+  sandboxNames,
+  writeInside,
+} from '../storage/beneath/index.js';
 import { checkHostPath, checkSandboxPath } from './options.js';
 
 /** The sandbox's files are not reachable from the host in this state or isolation. */
@@ -15,6 +20,11 @@ export class SandboxFilesUnavailableError extends UnavailableError {
  * as mounted on the host (the way `docker cp` reaches a Windows container):
  * `C:\work\a.txt` inside is `<volume>\work\a.txt` outside. Binary-safe, no
  * process inside needed.
+ *
+ * Everything inside is hostile: each name is opened relative to its parent
+ * folder's handle, and a link (symbolic link, junction, mount point) is never
+ * followed but refused with `SandboxPathLinkError` (`PATH_IS_LINK`), so a link
+ * planted inside cannot reach host files (README, `files.*`).
  */
 export class SandboxFiles {
   readonly #name: string;
@@ -26,45 +36,49 @@ export class SandboxFiles {
     this.#volume = volume;
   }
 
-  /** Writes a file inside the sandbox, creating its folder. */
+  /** Writes a file inside the sandbox, creating its folders. Refuses a link on the way (`PATH_IS_LINK`). */
   async write(sandboxPath: string, data: string | Uint8Array): Promise<void> {
-    const target = this.#hostPathOf('path', sandboxPath);
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, data);
+    const { volume, names } = this.#inside('path', sandboxPath);
+    await writeInside(volume, names, data);
   }
 
   /** Reads a file from inside the sandbox: text (utf8) by default, bytes with `{ encoding: 'bytes' }`. */
   read(sandboxPath: string): Promise<string>;
   read(sandboxPath: string, options: { encoding: 'bytes' }): Promise<Uint8Array>;
   async read(sandboxPath: string, options?: { encoding: 'bytes' }): Promise<string | Uint8Array> {
-    const source = this.#hostPathOf('path', sandboxPath);
-    return options?.encoding === 'bytes' ? new Uint8Array(await readFile(source)) : readFile(source, 'utf8');
+    const { volume, names } = this.#inside('path', sandboxPath);
+    const bytes = await readInside(volume, names);
+    return options?.encoding === 'bytes' ? new Uint8Array(bytes) : bytes.toString('utf8');
   }
 
-  /** Copies a host file or folder (recursively) into the sandbox. */
+  /**
+   * Copies a host file or folder (recursively) into the sandbox. Links on the
+   * host side are followed (they are yours); none is created inside.
+   */
   async copyIn(hostPath: string, sandboxPath: string): Promise<void> {
     checkHostPath('hostPath', hostPath);
-    const target = this.#hostPathOf('sandboxPath', sandboxPath);
-    await mkdir(dirname(target), { recursive: true });
-    await cp(hostPath, target, { recursive: true, force: true });
+    const { volume, names } = this.#inside('sandboxPath', sandboxPath);
+    await copyIntoVolume(hostPath, volume, names);
   }
 
-  /** Copies a file or folder (recursively) out of the sandbox to the host. */
+  /**
+   * Copies a file or folder (recursively) out of the sandbox to the host: bytes
+   * only. A link anywhere in the tree stops the copy with `PATH_IS_LINK`.
+   */
   async copyOut(sandboxPath: string, hostPath: string): Promise<void> {
-    const source = this.#hostPathOf('sandboxPath', sandboxPath);
+    const { volume, names } = this.#inside('sandboxPath', sandboxPath);
     checkHostPath('hostPath', hostPath);
-    await mkdir(dirname(hostPath), { recursive: true });
-    await cp(source, hostPath, { recursive: true, force: true });
+    await copyOutOfVolume(volume, names, hostPath);
   }
 
-  #hostPathOf(field: string, sandboxPath: string): string {
-    const inside = checkSandboxPath(field, sandboxPath);
+  #inside(field: string, sandboxPath: string): { volume: string; names: string[] } {
+    const names = sandboxNames(field, checkSandboxPath(field, sandboxPath));
     const volume = this.#volume();
     if (!volume)
       throw new SandboxFilesUnavailableError(
         this.#name,
         'its writable layer is not mounted (is it removed?)',
       );
-    return join(volume, ...inside.slice(3).split('\\').filter(Boolean));
+    return { volume, names };
   }
 }

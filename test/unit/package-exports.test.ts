@@ -42,6 +42,8 @@ const ROOT_EXPORTS = [
   'SandboxFilesUnavailableError',
   'SandboxNotFoundError',
   'SandboxNotRunningError',
+  'SandboxPathLinkError',
+  'SandboxPathNotFoundError',
   'SandboxRunningError',
   'StateCorruptError',
   'TimeoutError',

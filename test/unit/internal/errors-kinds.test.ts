@@ -94,6 +94,8 @@ const SAMPLES: Record<string, () => Error> = {
   StateCorruptError: () => new root.StateCorruptError('box.json', 'not JSON'),
   WsbError: () => new root.WsbError({ fileName: 'a.wsb', line: 1, column: 1, problem: 'not XML' }),
   SandboxFilesUnavailableError: () => new root.SandboxFilesUnavailableError('box', 'it is Hyper-V isolated'),
+  SandboxPathLinkError: () => new root.SandboxPathLinkError('C:\\work\\link'),
+  SandboxPathNotFoundError: () => new root.SandboxPathNotFoundError('C:\\work\\nope'),
   UnsupportedFeatureError: () =>
     new root.UnsupportedFeatureError('Hibernation', { Major: 2, Minor: 5 }, { Major: 2, Minor: 1 }),
   InsufficientSpaceError: () => new root.InsufficientSpaceError('C:\\', 1e9, 2e10),
