@@ -30,6 +30,10 @@ const MODULES = [
   'src/sandbox/record.ts',
   'src/internal/store-root.ts',
   'src/internal/isolation.ts',
+  'src/internal/format-bytes.ts',
+  'src/storage/errors.ts',
+  'src/storage/sddl.ts',
+  'src/storage/store-root-security.ts',
   'src/sandbox/state-store.ts',
 ];
 
