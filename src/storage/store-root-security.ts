@@ -7,7 +7,8 @@
  *
  * - creates a missing root with a protected DACL granting full control to
  *   LocalSystem, BUILTIN\Administrators and the folder's owner only (what
- *   moby does for its own root: `D:P(A;OICI;GA;;;BA)(A;OICI;GA;;;SY)`), which
+ *   moby and containerd do for their roots: `SddlAdministratorsLocalSystem`,
+ *   `D:P(A;OICI;GA;;;BA)(A;OICI;GA;;;SY)`, moby pkg/system/filesys_windows.go), which
  *   everything created under it inherits; on other systems, mode 0700;
  * - refuses a root that is a link, or owned by anyone but Administrators,
  *   LocalSystem or this process's user (`%ProgramData%` lets every user
