@@ -1,4 +1,4 @@
-import { access, constants, mkdir } from 'node:fs/promises';
+import { access, constants } from 'node:fs/promises';
 import { release } from 'node:os';
 import { enumerateComputeSystems, HcsError, HcsUnavailableError, serviceProperties } from '../hcs/index.js';
 import { listNetworks } from '../network/index.js';
@@ -7,6 +7,7 @@ import {
   findHostBaseImage,
   listImages,
   processTokenStatus,
+  secureStoreRoot,
 } from '../storage/index.js';
 import { StateStore } from './state-store.js';
 
@@ -142,9 +143,13 @@ export async function runDoctor(options: { home?: string } = {}): Promise<Doctor
 
   const store = new StateStore(options.home === undefined ? {} : { root: options.home });
   try {
-    await mkdir(store.root, { recursive: true });
+    await secureStoreRoot(store.root);
     await access(store.root, constants.W_OK);
-    checks.push({ check: 'State folder', ok: true, detail: `${store.root} is writable` });
+    checks.push({
+      check: 'State folder',
+      ok: true,
+      detail: `${store.root} is writable, by administrators and its owner only`,
+    });
   } catch (error) {
     checks.push({
       check: 'State folder',

@@ -4,7 +4,7 @@ import { ComputeSystem, enumerateComputeSystems, HcsError, HcsUnavailableError }
 import { processAlive } from '../internal/file-lock.js';
 import { gcNetworks } from '../network/index.js';
 import { DEFAULT_OWNER } from '../schema/index.js';
-import { defaultBlobCacheDir, destroyScratchLayer } from '../storage/index.js';
+import { defaultBlobCacheDir, destroyScratchLayer, secureStoreRoot } from '../storage/index.js';
 import { SandboxBusyError, StateCorruptError } from './errors.js';
 import { SYSTEM_ID_PREFIX, sandboxNameOfSystemId } from './foreign.js';
 import { findLeftovers, LEFTOVER_GRACE_MS } from './gc-leftovers.js';
@@ -43,7 +43,7 @@ export interface GcOptions {
    * work folder) must have been untouched before it is swept (default 1 hour).
    */
   graceMs?: number;
-  /** The blob cache whose partial downloads are swept (default: the one `pullImage` uses). */
+  /** The blob cache whose partial downloads are swept (default `<home>\blobs`, the one `pullImage` uses). */
   cacheDir?: string;
 }
 
@@ -78,6 +78,8 @@ function garbageReason(record: SandboxRecord, live: ReadonlySet<string>): string
  */
 export async function collectGarbage(options: GcOptions = {}): Promise<GcAction[]> {
   const store = new StateStore(options.home === undefined ? {} : { root: options.home });
+  // gc destroys what the store's records and folders name: only in a root no one else controls.
+  await secureStoreRoot(store.root);
   const owner = options.owner ?? DEFAULT_OWNER;
   const actions: GcAction[] = [];
   const act = async (action: Omit<GcAction, 'removed'>, remove: () => Promise<void>) => {
@@ -204,7 +206,7 @@ export async function collectGarbage(options: GcOptions = {}): Promise<GcAction[
   const leftovers = await findLeftovers({
     root: store.root,
     store,
-    cacheDir: options.cacheDir ?? defaultBlobCacheDir(),
+    cacheDir: options.cacheDir ?? defaultBlobCacheDir(store.root),
     graceMs: options.graceMs ?? LEFTOVER_GRACE_MS,
   });
   for (const { remove, ...action } of leftovers) await act(action, remove);

@@ -11,6 +11,7 @@ import {
 import { InvalidArgumentError } from '../internal/errors.js';
 import { lockOwner, processAlive, type WithLockOptions, withFileLock } from '../internal/file-lock.js';
 import { storeRoot } from '../internal/store-root.js';
+import { secureStoreRoot } from '../storage/store-root-security.js';
 import { SandboxBusyError, SandboxExistsError, SandboxNotFoundError, StateCorruptError } from './errors.js';
 import {
   checkRecord,
@@ -116,9 +117,14 @@ export class StateStore {
    * Runs `fn` holding the sandbox's lock (re-entrant within `fn`). Another
    * process holding it makes this wait up to `timeoutMs` (default 10 s),
    * then throw `SandboxBusyError`. A lock whose process is gone is taken over.
+   * Every write to the store goes through here, so this is where the root is
+   * made (or checked to be) reachable by administrators and its owner only.
+   *
+   * @throws StoreRootNotSecureError
    */
   async withLock<T>(name: string, fn: () => Promise<T> | T, options: WithLockOptions = {}): Promise<T> {
     const path = this.lockPath(name);
+    await secureStoreRoot(this.root);
     const timeoutMs = options.timeoutMs ?? this.lockTimeoutMs;
     return withFileLock(name, path, async () => fn(), {
       busyError: (key, waitedMs, owner) => new SandboxBusyError(key, waitedMs, owner),

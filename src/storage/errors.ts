@@ -107,3 +107,27 @@ export class LayerNotRemovedError extends InvalidStateError {
     this.path = path;
   }
 }
+
+/**
+ * The store root (or the blob cache folder) is not one hcs-sandbox may trust:
+ * another account owns it, it is a link, or others can write it and it cannot
+ * be tightened. Everything under the root feeds privileged operations (layer
+ * imports, `gc` deletions), so it must be writable by administrators (or, for
+ * a folder of one's own, by its owner) only. Nothing was written.
+ */
+export class StoreRootNotSecureError extends InvalidStateError {
+  readonly root: string;
+  /** What is wrong, in words (`it is owned by S-1-5-21-...-1001`). */
+  readonly reason: string;
+
+  constructor(root: string, reason: string) {
+    super(
+      'STORE_ROOT_NOT_SECURE',
+      `The hcs-sandbox folder ${root} is not safe to use: ${reason}. Nothing was written to it. ` +
+        'Remove it (an administrator can take ownership first), or set HCS_SANDBOX_HOME to a new folder; ' +
+        'hcs-sandbox creates it so that only administrators (or you, for a folder of your own) can write it.',
+    );
+    this.root = root;
+    this.reason = reason;
+  }
+}

@@ -11,6 +11,7 @@ export {
   LayerNotRemovedError,
   RollbackError,
   ScratchLayerStateError,
+  StoreRootNotSecureError,
   type UndoFailure,
 } from './errors.js';
 export * from './images/index.js';
@@ -39,6 +40,12 @@ export {
   unmountScratchLayer,
 } from './scratch.js';
 export { type FreeSpace, freeSpace } from './space.js';
+export {
+  type SecureStoreRootOptions,
+  type SecureStoreRootResult,
+  STORE_ROOT_SDDL,
+  secureStoreRoot,
+} from './store-root-security.js';
 export type {
   ImageRecord,
   ImageSource,

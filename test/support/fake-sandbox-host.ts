@@ -2,8 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect } from 'vitest';
-// The one place the sandbox tests reach into native/: fix this import if native/ moves.
-import { setSecurityBindings, setStorageBindings } from '../../src/native/index.js';
+import { setFileSecurityBindings, setSecurityBindings, setStorageBindings } from '../../src/native/index.js';
 import type * as Schema from '../../src/schema/index.js';
 import {
   layerRef,
@@ -11,6 +10,8 @@ import {
   OwnImageSource,
   unmountScratchLayer,
 } from '../../src/storage/index.js';
+// The one place the sandbox tests reach into native/: fix this import if native/ moves.
+import { FakeFileSecurity } from './fake-file-security.js';
 import { type FakeHcsContext, useFakeHcs } from './fake-harness.js';
 import { FakeStorage } from './fake-storage.js';
 
@@ -43,17 +44,20 @@ export function useFakeSandboxHost(): FakeSandboxHost {
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'hcs-sandbox-unit-'));
     home = join(root, 'home');
-    mkdirSync(home);
+    // Only its owner can reach it, as hcs-sandbox makes a store root (a looser one is refused or tightened).
+    mkdirSync(home, { mode: 0o700 });
     // Volumes outside home, so nothing there looks like a sandbox's files.
     storage = new FakeStorage({ volumeRoot: join(root, 'volumes') });
     setStorageBindings(storage);
     setSecurityBindings(storage.security);
+    setFileSecurityBindings(new FakeFileSecurity());
   });
   afterEach(async () => {
     // A failed test may leave a layer mounted in this process's table: forget it before the next test.
     for (const layer of mountedScratchLayers()) await unmountScratchLayer(layer).catch(() => {});
     setStorageBindings(undefined);
     setSecurityBindings(undefined);
+    setFileSecurityBindings(undefined);
     if (root) rmSync(root, { recursive: true, force: true });
     storage = undefined;
     root = undefined;

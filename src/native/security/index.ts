@@ -1,2 +1,7 @@
-export { securityBindings, setSecurityBindings } from './provider.js';
+export {
+  fileSecurityBindings,
+  securityBindings,
+  setFileSecurityBindings,
+  setSecurityBindings,
+} from './provider.js';
 export * from './types.js';

@@ -40,3 +40,35 @@ export const Privilege = {
   Restore: 'SeRestorePrivilege',
   ManageVolume: 'SeManageVolumePrivilege',
 } as const;
+
+/** A file or folder's owner and DACL, as Windows reports them. */
+export interface FileSecurityInfo {
+  /** The owner SID in `S-1-...` form (never an SDDL alias). */
+  owner: string;
+  /** Owner and DACL in SDDL (`O:BAD:P(A;OICI;FA;;;SY)...`); well-known SIDs appear as aliases. */
+  sddl: string;
+}
+
+/**
+ * What hcs-sandbox asks of advapi32.dll about folders (the store root): read a
+ * folder's owner and DACL, create a folder with a security descriptor, replace
+ * a folder's DACL. `file-security.ts` implements it with koffi; tests pass
+ * their own. Paths are followed if they are links: callers `lstat` first.
+ */
+export interface FileSecurityApi {
+  /** GetFileSecurityW: the owner and DACL of `path`. */
+  read(path: string): FileSecurityInfo;
+  /**
+   * CreateDirectoryW with the security descriptor `sddl`. Returns false when
+   * something already exists at `path` (ERROR_ALREADY_EXISTS); throws
+   * `Win32CallError` on any other failure.
+   */
+  createDirectory(path: string, sddl: string): boolean;
+  /**
+   * SetFileSecurityW with the DACL of `sddl` on `path` alone: unlike
+   * SetNamedSecurityInfoW it does not walk the folder's children.
+   */
+  setDacl(path: string, sddl: string): void;
+  /** The SID (`S-1-...`) of this process token's user. */
+  processUserSid(): string;
+}

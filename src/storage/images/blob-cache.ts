@@ -5,13 +5,20 @@
  * download leaves the `.partial` file; the next download of the same digest
  * resumes it with a `Range` request (and restarts cleanly when the server
  * ignores the range). A digest mismatch removes the partial file.
+ *
+ * The cache folder is a store root's `blobs` folder or checked like one
+ * (`secureStoreRoot`), and a partial file is never opened through a link: a
+ * pull runs elevated, and a link planted at `<hex>.partial` would otherwise
+ * make it write the download over any file (see `openPartial`).
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { createHash, type Hash } from 'node:crypto';
+import { type BigIntStats, constants as fsConstants, type Stats } from 'node:fs';
+import { type FileHandle, lstat, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { errorCode } from '../../internal/atomic-file.js';
 import { exists } from '../../internal/fs.js';
+import { storeRoot } from '../../internal/store-root.js';
+import { secureStoreRoot } from '../store-root-security.js';
 import type { Progress } from '../types.js';
 import { assertDigest, DigestMismatchError, digestHex } from './digest.js';
 import { idleChunks, REGISTRY_LIMITS } from './registry-limits.js';
@@ -49,9 +56,21 @@ export interface BlobFetchResult {
   cached: boolean;
 }
 
-/** Where `pullImage` keeps its blob cache unless told otherwise (`gc` sweeps its partial files). */
-export function defaultBlobCacheDir(): string {
-  return join(tmpdir(), 'hcs-sandbox-blobs');
+/**
+ * Where `pullImage` keeps its blob cache unless told otherwise (`gc` sweeps its
+ * partial files): `<store root>\blobs`, inside the folder only administrators
+ * can write, never a shared temporary folder another user could plant links in.
+ */
+export function defaultBlobCacheDir(root: string = storeRoot()): string {
+  return join(root, 'blobs');
+}
+
+export interface BlobCacheOptions {
+  /**
+   * The store root the cache folder lies in, secured (`secureStoreRoot`) before
+   * the cache folder is created inside it, so the folder inherits its DACL.
+   */
+  storeRoot?: string;
 }
 
 /** The suffix of an interrupted download, `<dir>/sha256/<hex>.partial`. */
@@ -61,9 +80,12 @@ const inFlight = new Map<string, Promise<BlobFetchResult>>();
 
 export class BlobCache {
   readonly dir: string;
+  readonly #storeRoot: string | undefined;
 
-  constructor(dir: string) {
+  /** `dir` is checked like a store root before the first download (ours, not a link, nobody else's). */
+  constructor(dir: string, options: BlobCacheOptions = {}) {
     this.dir = dir;
+    this.#storeRoot = options.storeRoot;
   }
 
   /** Where the verified blob lives (whether or not it is there yet). */
@@ -109,40 +131,44 @@ export class BlobCache {
     const final = this.path(digest);
     const report = (done: number) =>
       onProgress?.({ item: digest, phase: 'download', done, ...(size !== undefined ? { total: size } : {}) });
-    if (await exists(final)) {
-      const bytes = (await stat(final)).size;
-      report(bytes);
+    const cached = await lstatIfExists(final);
+    if (cached?.isFile() && cached.nlink === 1) {
+      report(cached.size);
       return { path: final, resumedFrom: 0, cached: true };
     }
     signal?.throwIfAborted();
+    if (this.#storeRoot !== undefined) await secureStoreRoot(this.#storeRoot);
+    await secureStoreRoot(this.dir);
     await mkdir(join(this.dir, 'sha256'), { recursive: true });
+    // Anything but a blob we wrote (a link, a folder) is not a cached blob: removed, never followed.
+    if (cached) await rm(final, { force: true, recursive: cached.isDirectory() });
     const partial = this.partialPath(digest);
 
-    let offset = (await exists(partial)) ? (await stat(partial)).size : 0;
-    if (size !== undefined && offset > size) offset = 0;
+    const file = await openPartial(partial);
+    let done: number;
+    let resumedFrom: number;
     let hash = createHash('sha256');
-    if (offset > 0) {
-      for await (const chunk of createReadStream(partial, { end: offset - 1 })) hash.update(chunk as Buffer);
-    }
-
-    let response: Response | undefined;
-    if (!(size !== undefined && offset === size && offset > 0)) {
-      response = await openBlob(offset, signal);
-      if (offset > 0 && !isRangeAnswer(response, offset)) {
-        // The server ignored the range (200: the whole blob follows) or refused it: start again from byte 0.
-        if (response.status !== 200) {
-          await response.body?.cancel().catch(() => {});
-          response = await openBlob(0, signal);
-        }
-        offset = 0;
-        hash = createHash('sha256');
-      }
-    }
-    const resumedFrom = offset;
-
-    const file = await open(partial, offset > 0 ? 'a' : 'w');
-    let done = offset;
+    let written: BigIntStats;
     try {
+      let offset = (await file.stat()).size;
+      if (size !== undefined && offset > size) offset = await restart(file);
+      if (offset > 0) await hashPrefix(file, offset, hash);
+
+      let response: Response | undefined;
+      if (!(size !== undefined && offset === size && offset > 0)) {
+        response = await openBlob(offset, signal);
+        if (offset > 0 && !isRangeAnswer(response, offset)) {
+          // The server ignored the range (200: the whole blob follows) or refused it: start again from byte 0.
+          if (response.status !== 200) {
+            await response.body?.cancel().catch(() => {});
+            response = await openBlob(0, signal);
+          }
+          offset = await restart(file);
+          hash = createHash('sha256');
+        }
+      }
+      resumedFrom = offset;
+      done = offset;
       report(done);
       if (response?.body) {
         const idleMs = options.idleTimeoutMs ?? REGISTRY_LIMITS.idleTimeoutMs;
@@ -150,12 +176,13 @@ export class BlobCache {
         for await (const chunk of idleChunks(response, idleMs, subject, signal, pace)) {
           signal?.throwIfAborted();
           hash.update(chunk);
-          await file.write(chunk);
+          await file.write(chunk, 0, chunk.byteLength, done);
           done += chunk.byteLength;
           if (size !== undefined && done > size) break;
           report(done);
         }
       }
+      written = await file.stat({ bigint: true });
     } finally {
       await file.close();
     }
@@ -168,8 +195,91 @@ export class BlobCache {
         actual,
       );
     }
+    // rename replaces a link at `final` itself, never its target; the check after
+    // it proves the name now holds the very file written above.
     await rename(partial, final);
+    const renamed = await lstat(final, { bigint: true });
+    if (!sameFile(renamed, written)) {
+      await rm(final, { force: true, recursive: renamed.isDirectory() });
+      throw new DigestMismatchError(
+        `${subject} (its file was replaced before it was renamed)`,
+        digest,
+        'unknown',
+      );
+    }
     return { path: final, resumedFrom, cached: false };
+  }
+}
+
+/** On POSIX an open that meets a link fails (ELOOP); Windows has no such flag, so the file's identity is compared. */
+const NO_FOLLOW = fsConstants.O_NOFOLLOW ?? 0;
+const RESUME_FLAGS = fsConstants.O_RDWR | NO_FOLLOW;
+const CREATE_FLAGS = fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL | NO_FOLLOW;
+
+/**
+ * Opens the partial download at `path`, never through a link: an existing
+ * regular file with one name is resumed (opened with O_NOFOLLOW where there is
+ * one, then its identity compared with what `lstat` saw, so a file swapped for
+ * a link in between is caught before a byte is written); anything else there
+ * (a symbolic link, a junction, a hard link to some other file, a folder) is
+ * removed, itself and never its target, and a new file is created exclusively
+ * (O_EXCL: creating fails rather than open whatever appeared meanwhile).
+ */
+async function openPartial(path: string): Promise<FileHandle> {
+  for (let attempt = 0; ; attempt++) {
+    const before = await lstatIfExists(path, true);
+    if (before?.isFile() && before.nlink === 1n) {
+      const file = await open(path, RESUME_FLAGS).catch(ignoreLinkError);
+      if (file) {
+        if (sameFile(await file.stat({ bigint: true }), before)) return file;
+        await file.close();
+      }
+    }
+    const now = await lstatIfExists(path, true);
+    if (now) await rm(path, { force: true, recursive: now.isDirectory() });
+    try {
+      return await open(path, CREATE_FLAGS, 0o600);
+    } catch (err) {
+      if (errorCode(err) !== 'EEXIST' || attempt > 0) throw err;
+    }
+  }
+}
+
+/** ELOOP (POSIX O_NOFOLLOW met a link) means "not our file": undefined. */
+function ignoreLinkError(err: unknown): undefined {
+  if (errorCode(err) === 'ELOOP') return undefined;
+  throw err;
+}
+
+async function lstatIfExists(path: string): Promise<Stats | undefined>;
+async function lstatIfExists(path: string, bigint: true): Promise<BigIntStats | undefined>;
+async function lstatIfExists(path: string, bigint = false): Promise<Stats | BigIntStats | undefined> {
+  try {
+    return await lstat(path, { bigint });
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+function sameFile(a: BigIntStats, b: BigIntStats): boolean {
+  return a.isFile() && b.isFile() && a.ino === b.ino && a.dev === b.dev && a.nlink === 1n;
+}
+
+/** Empties the partial file to download from byte 0; returns the new offset, 0. */
+async function restart(file: FileHandle): Promise<number> {
+  await file.truncate(0);
+  return 0;
+}
+
+/** Feeds the first `length` bytes of `file` to `hash`, read through the handle (never by path). */
+async function hashPrefix(file: FileHandle, length: number, hash: Hash): Promise<void> {
+  const buffer = Buffer.alloc(Math.min(length, 1 << 20));
+  for (let position = 0; position < length; ) {
+    const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, length - position), position);
+    if (bytesRead === 0) break;
+    hash.update(buffer.subarray(0, bytesRead));
+    position += bytesRead;
   }
 }
 

@@ -5,6 +5,7 @@ import { writeFileAtomic } from '../../internal/atomic-file.js';
 import { InvalidArgumentError } from '../../internal/errors.js';
 import { withFileLock } from '../../internal/file-lock.js';
 import { type StoreRootInputs, storeRoot } from '../../internal/store-root.js';
+import { secureStoreRoot } from '../store-root-security.js';
 import type { ImageRecord, ImageSource, LayerRef } from '../types.js';
 import { digestHex } from './chain-id.js';
 import { ImageStoreError, PathOutsideStoreError } from './errors.js';
@@ -26,6 +27,8 @@ import { parseReference } from './reference.js';
  * temporary file beside it, then renamed over it), so a reader sees the old
  * index or the new one, never half of one. Writers in one process are
  * serialised; two processes writing at once are not (the last rename wins).
+ * Before anything is written, the root is made reachable by administrators and
+ * its owner only (`secureStoreRoot`): layers imported there run in sandboxes.
  */
 export interface OwnStoreOptions extends StoreRootInputs {
   /** Default: `storeRoot()` from `env`, `platform` and `home` (`HCS_SANDBOX_HOME`, else `%ProgramData%\hcs-sandbox`). */
@@ -113,6 +116,7 @@ export class OwnImageSource implements ImageSource {
   async tempDir(): Promise<string> {
     const name = `${Date.now().toString(36)}-${process.pid}-${randomBytes(6).toString('hex')}`;
     const dir = join(this.root, 'tmp', name);
+    await secureStoreRoot(this.root);
     await mkdir(dir, { recursive: true });
     return dir;
   }
@@ -223,8 +227,10 @@ export class OwnImageSource implements ImageSource {
    * no image and never rename over an index another writer holds open.
    */
   #serialised<T>(fn: () => Promise<T>): Promise<T> {
-    const locked = () =>
-      withFileLock(`image store ${this.root}`, join(this.root, 'images', 'index.lock'), fn);
+    const locked = async () => {
+      await secureStoreRoot(this.root);
+      return withFileLock(`image store ${this.root}`, join(this.root, 'images', 'index.lock'), fn);
+    };
     const run = this.#queue.then(locked, locked);
     this.#queue = run.catch(() => undefined);
     return run;

@@ -15,6 +15,8 @@ import { extractLayerTar, type LayerCompression, removeExtractedLayer } from './
 
 /** What pulling and loading need from the image store (the own store offers it). */
 export interface ImageStoreTarget {
+  /** The store's folder, when it has one: `pullImage`'s default blob cache is `<root>\blobs`. */
+  readonly root?: string;
   /** The final folder of the layer with this chain id (need not exist). */
   layerDir(chainId: string): string;
   /**

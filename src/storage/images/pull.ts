@@ -3,6 +3,7 @@
  * host's Windows build, download the layers the store lacks (verified, resumable),
  * import them with the injected `LayerImporter` and record the image.
  */
+import { storeRoot } from '../../internal/store-root.js';
 import type { ImageRecord, Progress } from '../types.js';
 import { BlobCache, defaultBlobCacheDir } from './blob-cache.js';
 import { DigestMismatchError, isDigest } from './digest.js';
@@ -39,7 +40,12 @@ import {
 } from './registry-platform.js';
 
 export interface PullOptions extends ImportOptions, PlatformOptions {
-  /** Blob cache (kept across pulls so an interrupted download resumes). Default: `<os tmpdir>/hcs-sandbox-blobs`. */
+  /**
+   * Blob cache (kept across pulls so an interrupted download resumes). Default:
+   * `<store root>\blobs` (the store's `root`, else `storeRoot()`). A folder given
+   * here is checked like the store root: owned by administrators or this user,
+   * reachable by nobody else, not a link.
+   */
   cacheDir?: string;
   /** Keep downloaded layer blobs in the cache after a successful pull (default false: they are large). */
   keepBlobs?: boolean;
@@ -94,7 +100,11 @@ export async function pullImage(reference: string, options: PullOptions): Promis
   onProgress?.({ item: name, phase: 'resolve', done: 1, total: 1 });
 
   const { missing } = await missingLayers(options.store, resolved.diffIds);
-  const cache = new BlobCache(options.cacheDir ?? defaultBlobCacheDir());
+  const root = options.store.root ?? storeRoot();
+  const cache =
+    options.cacheDir !== undefined
+      ? new BlobCache(options.cacheDir)
+      : new BlobCache(defaultBlobCacheDir(root), { storeRoot: root });
   const resumed = new Map<string, number>();
   const toFetch = resolved.layers.filter((_, i) => missing[i]);
   await runPool(toFetch, options.concurrency ?? 3, async (layer) => {

@@ -102,6 +102,8 @@ const SAMPLES: Record<string, () => Error> = {
   RollbackError: () => new root.RollbackError(new Error('attach failed'), []),
   ScratchLayerStateError: () => new root.ScratchLayerStateError('C:\\s', 'already there'),
   ElevationRequiredError: () => new root.ElevationRequiredError('HcsImportLayer', ['an elevated token']),
+  StoreRootNotSecureError: () =>
+    new root.StoreRootNotSecureError('C:\\ProgramData\\hcs-sandbox', 'it is a link'),
   LayerNotRemovedError: () => new root.LayerNotRemovedError('C:\\layers\\a'),
   BoltFormatError: () => new root.BoltFormatError('bad magic'),
   DigestMismatchError: () => new root.DigestMismatchError('blob', sha, `sha256:${'b'.repeat(64)}`),

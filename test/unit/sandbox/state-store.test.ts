@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,6 +30,10 @@ const MODULES = [
   'src/sandbox/record.ts',
   'src/internal/store-root.ts',
   'src/internal/isolation.ts',
+  'src/internal/format-bytes.ts',
+  'src/storage/errors.ts',
+  'src/storage/sddl.ts',
+  'src/storage/store-root-security.ts',
   'src/sandbox/state-store.ts',
 ];
 
@@ -391,6 +395,23 @@ describe('records in one process', () => {
     await writeFile(join(root, 'sandboxes', 'README.txt'), 'x');
     await writeFile(join(root, 'sandboxes', 'Upper.json'), '{');
     expect((await store.listRecords()).map((r) => r.name)).toEqual(['one']);
+  });
+});
+
+describe('who can reach the records (they hold env, often secrets)', () => {
+  it('a new store root is created reachable by its owner only, so no other user reads a record', async () => {
+    const fresh = new StateStore({ root: join(root, 'fresh') });
+    await fresh.createRecord(record('web', { options: { env: { TOKEN: 'secret' } } }));
+    expect((await stat(fresh.root)).mode & 0o777).toBe(0o700);
+  });
+
+  it('an existing root others can write is refused before a record is written', async () => {
+    const open = join(root, 'open');
+    await mkdir(open);
+    await chmod(open, 0o777);
+    const shared = new StateStore({ root: open });
+    await expect(shared.createRecord(record('web'))).rejects.toMatchObject({ code: 'STORE_ROOT_NOT_SECURE' });
+    await expect(readdir(open)).resolves.toEqual([]);
   });
 });
 
