@@ -66,6 +66,7 @@ export {
   parseWsb,
   type RunOptions,
   readWsbFile,
+  removeVmImage,
   runDoctor,
   SANDBOX_ISOLATIONS,
   Sandbox,
@@ -84,6 +85,7 @@ export {
   type SandboxStatus,
   StateCorruptError,
   TimeoutError,
+  type VmImageRemoveOptions,
   type WsbConfig,
   WsbError,
   wsbToSandboxOptions,
@@ -96,4 +98,5 @@ export {
   InsufficientSpaceError,
   type Progress,
   RegistryError,
+  VmImageInUseError,
 } from './storage/index.js';
