@@ -302,6 +302,8 @@ export function buildPlan(inputs: BuildPlanInputs): BuildStep[] {
     {
       name: 'unmount-volumes',
       title: 'unmount the volumes',
+      // Every session that mounted them, so a resumed build never leaves a mount folder behind.
+      session: true,
       guard: { disk },
       run: diskpart('unmount', unmountScript(disk)),
     },
