@@ -31,8 +31,9 @@ beforeEach(async () => {
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
-const build = (extra: Partial<BuildVmImageOptions> = {}) =>
-  buildVmImage({
+/** The test's build; an `undefined` in `extra` removes that option (as a caller leaving it out). */
+const build = (extra: { [K in keyof BuildVmImageOptions]?: BuildVmImageOptions[K] | undefined } = {}) => {
+  const options: Record<string, unknown> = {
     name: 'win11',
     wim,
     edition: 'Professional',
@@ -40,7 +41,10 @@ const build = (extra: Partial<BuildVmImageOptions> = {}) =>
     host,
     stage: [{ from: agent, to: 'agent.exe' }],
     ...extra,
-  });
+  };
+  for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key];
+  return buildVmImage(options as unknown as BuildVmImageOptions);
+};
 
 /** Each recorded step, and what makes the fake host fail it once. */
 const FAILURES: [string, string][] = [
