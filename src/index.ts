@@ -66,6 +66,7 @@ export {
   parseWsb,
   type RunOptions,
   readWsbFile,
+  removeVmImage,
   runDoctor,
   SANDBOX_ISOLATIONS,
   Sandbox,
@@ -86,6 +87,7 @@ export {
   type SandboxStatus,
   StateCorruptError,
   TimeoutError,
+  type VmImageRemoveOptions,
   type WsbConfig,
   WsbError,
   wsbToSandboxOptions,
@@ -98,4 +100,5 @@ export {
   InsufficientSpaceError,
   type Progress,
   RegistryError,
+  VmImageInUseError,
 } from './storage/index.js';

@@ -30,6 +30,8 @@ command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || need+=(gcc-mingw-w64-x86-64
 [ -f /usr/share/mingw-w64/include/computecore.h ] || need+=(mingw-w64-x86-64-dev)
 # The unit tier's image pull tests run a real local registry (distribution).
 [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
+# The unit tier's WIM reader is cross-checked against WIMs wimlib's wimcapture writes.
+command -v wimcapture >/dev/null 2>&1 || need+=(wimtools)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     log "missing Debian packages: ${need[*]}. Install them as root: apt-get install -y ${need[*]}"; exit 1

@@ -32,7 +32,7 @@ const GROUPS: readonly [string, readonly string[]][] = [
       'ip',
     ],
   ],
-  ['Images:', ['image']],
+  ['Images:', ['image', 'vm']],
   ['Networks:', ['network']],
   ['Jobs:', ['job']],
   ['Host:', []],

@@ -15,6 +15,7 @@ import { sandboxStartCommand } from './sandbox-start.js';
 import { sandboxStatsCommand } from './sandbox-stats.js';
 import { systemsCommand } from './systems.js';
 import { versionCommand } from './version.js';
+import { vmImageCommand } from './vm-image.js';
 
 /** Every CLI command module. Add a new command here (one import, one entry). */
 export const COMMANDS = [
@@ -29,6 +30,7 @@ export const COMMANDS = [
   systemsCommand,
   rawCommand,
   imageCommand,
+  vmImageCommand,
   jobCommand,
   networkCommand,
   maintenanceCommand,

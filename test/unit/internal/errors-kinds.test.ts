@@ -119,6 +119,11 @@ const SAMPLES: Record<string, () => Error> = {
   VmImageNotFoundError: () => new root.VmImageNotFoundError('win11'),
   VmImageExistsError: () => new root.VmImageExistsError('win11', 'exists already'),
   VmImageCorruptError: () => new root.VmImageCorruptError('C:\\x\\image.json', 'not JSON'),
+  VmImageInUseError: () => new root.VmImageInUseError('win11', ['desk1']),
+  VmImageBuildError: () =>
+    new root.VmImageBuildError('win11', 'apply-image', new Error('Dism exited with 2')),
+  DiskGuardError: () => new root.DiskGuardError('partition', "disk 0 is not this build's disk 3"),
+  WimFormatError: () => new root.WimFormatError('install.wim', 'no "MSWIM" magic'),
   ImageStoreError: () => new root.ImageStoreError('docker', 'C:\\d\\repositories.json', 'not valid JSON'),
   PathOutsideStoreError: () => new root.PathOutsideStoreError('C:\\x', 'C:\\store', 'Layer'),
   PeFormatError: () => new root.PeFormatError('no MZ header'),
