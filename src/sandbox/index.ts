@@ -26,6 +26,16 @@ export { SandboxFiles, SandboxFilesUnavailableError } from './sandbox-files.js';
 export { SandboxNotRunningError, SandboxRunningError } from './state-errors.js';
 export { type SandboxRecord, type SandboxStatus, StateStore } from './state-store.js';
 export { type HcsStatistics, type SandboxProcess, type SandboxStats, toSandboxStats } from './stats.js';
+export {
+  SandboxNotVmError,
+  type ViewEndReason,
+  type ViewEvent,
+  ViewerLaunchError,
+  type ViewOptions,
+  ViewPortInUseError,
+  type VmView,
+  viewVirtualMachine,
+} from './view/index.js';
 export type { WsbConfig } from './wsb/config.js';
 export { parseWsb, readWsbFile } from './wsb/reader.js';
 export { wsbToSandboxOptions } from './wsb/to-options.js';

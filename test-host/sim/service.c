@@ -3,6 +3,7 @@
    instances (clients) talk to it over \\.\pipe\hcssim-<instance>. See README.md. */
 #include "common.h"
 #include "vm_rules.h"
+#include "video_pipe.h"
 #include <psapi.h>
 #include <computedefs.h>
 #include <stdio.h>
@@ -264,6 +265,7 @@ static void stop_system(system_t *s, const char *exitType, int crash) {
     if (s->state == ST_STOPPED) return;
     kill_system_processes(s, 1);
     s->state = ST_STOPPED;
+    video_pipe_stop(s->id);
     s->exitType = exitType;
     free(s->exitDoc);
     s->exitDoc = exit_status_doc(0, exitType);
@@ -504,6 +506,7 @@ static void lifecycle(pending *pd, result_t *r) {
         if (st != ST_CREATED) { set_err(r, st == ST_STOPPED ? HCS_E_SYSTEM_ALREADY_STOPPED : HCS_E_INVALID_STATE, "Cannot start compute system '%s' in state %s", s->id, state_name(st)); return; }
         s->state = ST_RUNNING;
         s->startFt = filetime_now();
+        video_pipe_start(s->id, s->doc); /* video_pipe.c: the VM's screen while it runs */
     } else if (!strcmp(fn, "HcsPauseComputeSystem")) {
         if (st != ST_RUNNING) { set_err(r, HCS_E_INVALID_STATE, "Cannot pause compute system '%s' in state %s", s->id, state_name(st)); return; }
         s->state = ST_PAUSED;

@@ -15,6 +15,7 @@ import { sandboxStartCommand } from './sandbox-start.js';
 import { sandboxStatsCommand } from './sandbox-stats.js';
 import { systemsCommand } from './systems.js';
 import { versionCommand } from './version.js';
+import { viewCommand } from './view.js';
 
 /** Every CLI command module. Add a new command here (one import, one entry). */
 export const COMMANDS = [
@@ -35,6 +36,7 @@ export const COMMANDS = [
   sandboxStatsCommand,
   sandboxCommitCommand,
   completionCommand,
+  viewCommand,
 ] as const;
 
 /** The plan any command can produce. */
