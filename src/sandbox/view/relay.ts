@@ -19,6 +19,9 @@ import { ViewPortInUseError } from './errors.js';
  * so a second viewer is refused (its connection closed) and reported instead.
  */
 
+/** How long a connection that arrives while a viewer is connected waits for that viewer to go. */
+export const RECONNECT_GRACE_MS = 500;
+
 /** The only address the relay listens on: the screen is never offered to the network. */
 export const RELAY_HOST = '127.0.0.1';
 
@@ -109,6 +112,8 @@ class Relay implements VideoRelay {
   readonly #pipePath: string;
   readonly #onEvent: (event: RelayEvent) => void;
   #session: Session | undefined;
+  /** Connections that arrived while a viewer was connected, waiting out the reconnect grace. */
+  readonly #waiting = new Set<Socket>();
   #closing: Promise<RelayEndReason> | undefined;
   #resolveDone!: (reason: RelayEndReason) => void;
   readonly #onAbort = () => void this.close('aborted');
@@ -146,6 +151,8 @@ class Relay implements VideoRelay {
     this.#closing ??= (async () => {
       this.#signal?.removeEventListener('abort', this.#onAbort);
       const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+      for (const socket of this.#waiting) socket.destroy();
+      this.#waiting.clear();
       await this.#session?.end();
       await closed;
       this.#resolveDone(reason);
@@ -160,14 +167,33 @@ class Relay implements VideoRelay {
       socket.destroy();
       return;
     }
-    if (this.#session) {
-      this.#onEvent({ type: 'viewer-refused', viewer });
-      socket.destroy();
+    const current = this.#session;
+    if (!current) {
+      this.#startSession(socket, viewer);
       return;
     }
+    // A client that reconnects at once (xfreerdp retries with RDP security after a refused TLS
+    // negotiation) may be accepted before the end of its previous connection is read: it gets
+    // the slot if that session ends within the grace; anyone else is refused after it.
+    socket.pause();
+    this.#waiting.add(socket);
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, RECONNECT_GRACE_MS).unref());
+    void Promise.race([current.finished, grace]).then(() => {
+      if (!this.#waiting.delete(socket)) return; // destroyed by close()
+      if (this.#session) {
+        this.#onEvent({ type: 'viewer-refused', viewer });
+        socket.destroy();
+      } else {
+        this.#startSession(socket, viewer);
+      }
+    });
+  }
+
+  #startSession(socket: Socket, viewer: string): void {
     const session = new Session(socket, this.#pipePath, viewer, this.#onEvent);
     this.#session = session;
-    void session.ended.then(() => {
+    // The slot is free as soon as the session is over, before its sockets have finished closing.
+    void session.finished.then(() => {
       if (this.#session === session) this.#session = undefined;
     });
   }
@@ -175,6 +201,9 @@ class Relay implements VideoRelay {
 
 /** One viewer's connection and its connection to the pipe; both end together. */
 class Session {
+  /** Settles when the session is over (its sockets are being destroyed). */
+  readonly finished: Promise<void>;
+  /** Settles once both sockets are closed. */
   readonly ended: Promise<void>;
   readonly #viewer: Socket;
   readonly #pipe: Socket;
@@ -183,6 +212,7 @@ class Session {
   #bytesToVm = 0;
   #bytesFromVm = 0;
   #resolveEnded!: () => void;
+  #resolveFinished!: () => void;
 
   constructor(
     viewer: Socket,
@@ -193,6 +223,9 @@ class Session {
     this.#viewer = viewer;
     this.ended = new Promise((resolve) => {
       this.#resolveEnded = resolve;
+    });
+    this.finished = new Promise((resolve) => {
+      this.#resolveFinished = resolve;
     });
     const pipe = socketConnect(pipePath);
     this.#pipe = pipe;
@@ -241,6 +274,7 @@ class Session {
         ...(error && { error }),
       });
     }
+    this.#resolveFinished();
     void Promise.all(closed).then(() => this.#resolveEnded());
   }
 }

@@ -191,6 +191,22 @@ describe('the video relay', () => {
     next.destroy();
   });
 
+  it('gives the slot to a viewer that reconnects at once (the first connection ending meanwhile)', async () => {
+    const { vm, relay, events } = await setup();
+    vm.onConnection = (socket) => socket.on('data', (d) => socket.write(d));
+    const first = await viewer(relay.port);
+    await until(() => events.some((e) => e.type === 'viewer-connected'));
+    // Connect before the end of the first is seen, then end it: a client retrying with other settings.
+    const retry = viewer(relay.port);
+    first.destroy();
+    const next = await retry;
+    const echoed = new Promise<string>((resolve) => next.once('data', (d) => resolve(String(d))));
+    next.write('retried');
+    expect(await echoed).toBe('retried');
+    expect(events.map((e) => e.type)).not.toContain('viewer-refused');
+    next.destroy();
+  });
+
   it('ends the session when the VM side closes, and the viewer sees it', async () => {
     const { vm, relay, events } = await setup();
     const s = await viewer(relay.port);
