@@ -4,7 +4,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { newInstance, scripts, winePath } from './harness.js';
+import { newInstance, runOk, scripts, winePath } from './harness.js';
 
 /**
  * The headless screen test (issue 14): a VM started through the simulated host
@@ -205,5 +205,23 @@ describe('hcs-sandbox view, headless', () => {
     expect(types.filter((t) => t === 'viewer-connected').length).toBeGreaterThanOrEqual(2);
     expect(types).not.toContain('pipe-unavailable');
     expect(await tcp(relay.port)).toBeUndefined();
+  });
+});
+
+describe('the simulated video monitor pipe (test-host/sim/video_pipe.c)', () => {
+  it("is served under the document's name while the VM runs, one client at a time, and held without a server", async () => {
+    const r = await runOk<Record<string, unknown>>('view-pipe-rules.mjs', [], {
+      instance: newInstance('vpipe'),
+    });
+    expect(r).toEqual({
+      beforeStart: 'ENOENT', // created, not started: no worker, no pipe
+      firstHeld: true, // no HCSSIM_VIDEO_TCP: accepted and held
+      firstTakenOver: true, // a new client takes the console over (disco-vm)
+      secondHeld: true,
+      pausedServed: true,
+      lastEndedWithVm: true,
+      afterStop: 'ENOENT',
+      bareVideo: 'ENOENT', // a VideoMonitor without ConnectionOptions: no known name, nothing served
+    });
   });
 });
