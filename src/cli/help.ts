@@ -30,6 +30,7 @@ const GROUPS: readonly [string, readonly string[]][] = [
       'top',
       'update',
       'ip',
+      'view',
     ],
   ],
   ['Images:', ['image', 'vm']],

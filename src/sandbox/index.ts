@@ -28,6 +28,16 @@ export { SandboxNotRunningError, SandboxRunningError } from './state-errors.js';
 export { type SandboxRecord, type SandboxStatus, StateStore } from './state-store.js';
 export { type HcsStatistics, type SandboxProcess, type SandboxStats, toSandboxStats } from './stats.js';
 export { removeVmImage, type VmImageRemoveOptions, vmImageUsers } from './vm-image-remove.js';
+export {
+  SandboxNotVmError,
+  type ViewEndReason,
+  type ViewEvent,
+  ViewerLaunchError,
+  type ViewOptions,
+  ViewPortInUseError,
+  type VmView,
+  viewVirtualMachine,
+} from './view/index.js';
 export type { WsbConfig } from './wsb/config.js';
 export { parseWsb, readWsbFile } from './wsb/reader.js';
 export { wsbToSandboxOptions } from './wsb/to-options.js';

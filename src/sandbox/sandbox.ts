@@ -36,6 +36,7 @@ import { SandboxNotRunningError, SandboxRunningError } from './state-errors.js';
 import { StateStore, type TransitionPatch } from './state-store.js';
 import { type SandboxProcess, type SandboxStats, streamStats } from './stats.js';
 import { readStoreId, storeIdOf } from './store-id.js';
+import { type ViewOptions, type VmView, viewSandbox } from './view/index.js';
 
 export { SYSTEM_ID_PREFIX } from './foreign.js';
 export type { SandboxInfo } from './info.js';
@@ -374,6 +375,11 @@ export class Sandbox implements AsyncDisposable {
   /** The sandbox's IP address on its network (as `wsb ip` prints), or undefined with network `none`. */
   async ip(): Promise<string | undefined> {
     return (await sandboxEndpoint(this.#record.id))?.ipAddress;
+  }
+
+  /** Relays a running VM sandbox's screen to a loopback RDP port (and opens mstsc with `launch`): view/index.ts. */
+  view(options: ViewOptions = {}): Promise<VmView> {
+    return viewSandbox(this.name, this.#record, this.#live, options);
   }
 
   /** Releases this object's handles without stopping anything (another process can open the sandbox). */

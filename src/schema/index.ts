@@ -46,3 +46,4 @@ export type * as Hcs from './generated/hcs.js';
 export { HCS_SCHEMA_SOURCE } from './generated/hcs.js';
 export * from './validate.js';
 export * from './version.js';
+export * from './video-pipe.js';

@@ -4,6 +4,7 @@
 #include "common.h"
 #include "vm_rules.h"
 #include "vm_disk_rules.h"
+#include "video_pipe.h"
 #include <psapi.h>
 #include <computedefs.h>
 #include <stdio.h>
@@ -267,10 +268,10 @@ static void stop_system_status(system_t *s, const char *exitType, int crash, HRE
     if (s->state == ST_STOPPED) return;
     kill_system_processes(s, 1);
     s->state = ST_STOPPED;
+    video_pipe_stop(s->id);
     s->exitType = exitType;
     free(s->exitDoc);
     s->exitDoc = exit_status_doc(status, exitType);
-    /* HOOK vmview: the video monitor pipe of a VM ends here (every way to Stopped passes here) */
     slog("system %s stopped (%s)", s->id, exitType);
     if (crash) {
         sb b; sb_init(&b);
@@ -539,7 +540,7 @@ static void lifecycle(pending *pd, result_t *r) {
         }
         s->state = ST_RUNNING;
         s->startFt = filetime_now();
-        /* HOOK vmview: the video monitor pipe of a VM starts here (Created -> Running) */
+        video_pipe_start(s->id, s->doc); /* video_pipe.c: the VM's screen while it runs */
     } else if (!strcmp(fn, "HcsPauseComputeSystem")) {
         if (st != ST_RUNNING) { set_err(r, HCS_E_INVALID_STATE, "Cannot pause compute system '%s' in state %s", s->id, state_name(st)); return; }
         s->state = ST_PAUSED;

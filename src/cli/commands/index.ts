@@ -16,6 +16,7 @@ import { sandboxStatsCommand } from './sandbox-stats.js';
 import { systemsCommand } from './systems.js';
 import { versionCommand } from './version.js';
 import { vmImageCommand } from './vm-image.js';
+import { viewCommand } from './view.js';
 
 /** Every CLI command module. Add a new command here (one import, one entry). */
 export const COMMANDS = [
@@ -37,6 +38,7 @@ export const COMMANDS = [
   sandboxStatsCommand,
   sandboxCommitCommand,
   completionCommand,
+  viewCommand,
 ] as const;
 
 /** The plan any command can produce. */
