@@ -27,7 +27,6 @@ export { SandboxFiles, SandboxFilesUnavailableError } from './sandbox-files.js';
 export { SandboxNotRunningError, SandboxRunningError } from './state-errors.js';
 export { type SandboxRecord, type SandboxStatus, StateStore } from './state-store.js';
 export { type HcsStatistics, type SandboxProcess, type SandboxStats, toSandboxStats } from './stats.js';
-export { removeVmImage, type VmImageRemoveOptions, vmImageUsers } from './vm-image-remove.js';
 export {
   SandboxNotVmError,
   type ViewEndReason,
@@ -38,6 +37,7 @@ export {
   type VmView,
   viewVirtualMachine,
 } from './view/index.js';
+export { removeVmImage, type VmImageRemoveOptions, vmImageUsers } from './vm-image-remove.js';
 export type { WsbConfig } from './wsb/config.js';
 export { parseWsb, readWsbFile } from './wsb/reader.js';
 export { wsbToSandboxOptions } from './wsb/to-options.js';

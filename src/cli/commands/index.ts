@@ -15,8 +15,8 @@ import { sandboxStartCommand } from './sandbox-start.js';
 import { sandboxStatsCommand } from './sandbox-stats.js';
 import { systemsCommand } from './systems.js';
 import { versionCommand } from './version.js';
-import { vmImageCommand } from './vm-image.js';
 import { viewCommand } from './view.js';
+import { vmImageCommand } from './vm-image.js';
 
 /** Every CLI command module. Add a new command here (one import, one entry). */
 export const COMMANDS = [
