@@ -4,6 +4,7 @@ import { ComputeSystem, enumerateComputeSystems, HcsError, HcsUnavailableError }
 import { gcNetworks } from '../network/index.js';
 import { DEFAULT_OWNER } from '../schema/index.js';
 import { defaultBlobCacheDir, destroyScratchLayer } from '../storage/index.js';
+import { driverFor } from './drivers/index.js';
 import { findLeftovers, LEFTOVER_GRACE_MS } from './gc-leftovers.js';
 import { SYSTEM_ID_PREFIX } from './sandbox.js';
 import { type SandboxRecord, StateStore } from './state-store.js';
@@ -122,8 +123,9 @@ export async function collectGarbage(options: GcOptions = {}): Promise<GcAction[
     }
     if (dir) {
       const scratch = dir;
+      // Its driver knows what its folder holds (a VM's disk and state files, and a grant on its image).
       await act({ kind: 'writable-layer', target: dir, reason: `of sandbox ${record.name}, ${why}` }, () =>
-        destroyScratchLayer(scratch),
+        driverFor(record.isolation).teardown(record, scratch),
       );
     }
     await act({ kind: 'state-record', target: record.name, reason: why }, () =>
