@@ -258,7 +258,7 @@ const STEPS: Step[] = [
 ];
 
 describe('Sandbox.create (vm) rolls back', () => {
-  it.each(STEPS)('a failure at $step', async ({ inject }) => {
+  it.each(STEPS)('a failure at $step', async ({ step, inject }) => {
     const image = await host.seedVmImage();
     inject();
     const error = await rejectionOf(
@@ -266,6 +266,9 @@ describe('Sandbox.create (vm) rolls back', () => {
     );
     expect(error).toBeInstanceOf(Error);
     expect(error).not.toBeInstanceOf(RollbackError);
+    // The injected step's own failure (not a refusal before any native call).
+    if (step === 'CreateVirtualDisk') expect((error as Error).message).toContain('CreateVirtualDisk');
+    else expect(error).toMatchObject({ hresult: FakeHr.HCS_E_INVALID_STATE >>> 0 });
     host.expectNothingLeft('vm1');
     // Every grant made was taken back: none stays on the shared base disk.
     const granted = host.hcs.fake.nativeCalls('HcsGrantVmAccess').length;
