@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import { InvalidArgumentError } from '../../internal/errors.js';
-import { VmImageNotFoundError, VmImageStore } from '../../storage/index.js';
+import { checkVmImageName, VmImageNotFoundError, VmImageStore } from '../../storage/index.js';
 import type { ResolvedImage } from './driver.js';
 
 /**
@@ -15,6 +15,7 @@ export async function resolveVmImage(
   home: string | undefined,
 ): Promise<ResolvedImage> {
   const store = new VmImageStore(home === undefined ? {} : { root: home });
+  if (reference !== undefined) checkImageName(reference);
   const name = reference ?? (await onlyReadyImage(store));
   const record = await store.require(name);
   return {
@@ -25,13 +26,27 @@ export async function resolveVmImage(
   };
 }
 
+/** A VM image is named as the store names it, not like a container image (`registry/repo:tag`). */
+function checkImageName(reference: string): void {
+  try {
+    checkVmImageName('image', reference);
+  } catch {
+    throw new InvalidArgumentError(
+      'image',
+      'the name of a VM image (lowercase letters, digits, ".", "_", "-"; see `hcs-sandbox vm image ls`)',
+      reference,
+      'vm isolation boots a VM image built with `hcs-sandbox vm image build`, not a container image',
+    );
+  }
+}
+
 /** The single ready VM image, or a clear error saying to name one or build one. */
 async function onlyReadyImage(store: VmImageStore): Promise<string> {
   const ready = (await store.list()).images.filter((i) => i.status === 'ready').map((i) => i.name);
   if (ready.length === 1) return ready[0] as string;
   if (ready.length === 0) {
     throw new VmImageNotFoundError(
-      '(none given)',
+      '(none named)',
       'a vm sandbox boots a VM image, and there is none ready: build one with `hcs-sandbox vm image build --iso <file>` (see `hcs-sandbox vm image ls`)',
     );
   }
