@@ -57,6 +57,7 @@ export {
   type DoctorCheck,
   type GcAction,
   type GcOptions,
+  GuestAgentRequiredError,
   LimitUpdateUnsupportedError,
   type ListFilter,
   type MappedFolder,

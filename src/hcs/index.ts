@@ -21,4 +21,9 @@ export {
   serviceProperties,
 } from './service.js';
 export { defaultTimeout } from './timeouts.js';
-export { grantVmAccess } from './vm-access.js';
+export {
+  createEmptyGuestStateFile,
+  createEmptyRuntimeStateFile,
+  grantVmAccess,
+  revokeVmAccess,
+} from './vm-access.js';

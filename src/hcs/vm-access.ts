@@ -13,3 +13,26 @@ export async function grantVmAccess(vmId: string, path: string): Promise<void> {
   const hr = await hcsRuntime().api.grantVmAccess(vmId, path);
   if (hr < 0) throw new HcsError({ hresult: hr, operation: 'HcsGrantVmAccess', systemId: vmId });
 }
+
+/** Takes back what {@link grantVmAccess} gave (the ACE of the VM's SID on `path`). */
+export async function revokeVmAccess(vmId: string, path: string): Promise<void> {
+  const hr = await hcsRuntime().api.revokeVmAccess(vmId, path);
+  if (hr < 0) throw new HcsError({ hresult: hr, operation: 'HcsRevokeVmAccess', systemId: vmId });
+}
+
+/**
+ * Creates the empty guest state file (`.vmgs`: UEFI variables, vTPM state) a
+ * VM's `GuestState.GuestStateFilePath` names; appsandbox makes a fresh one
+ * per VM (`src/backend_win/hcs_vm.c`), since a stale one fails the create.
+ * @see https://learn.microsoft.com/virtualization/api/hcs/reference/hcscreateemptygueststatefile
+ */
+export async function createEmptyGuestStateFile(path: string): Promise<void> {
+  const hr = await hcsRuntime().api.createEmptyGuestStateFile(path);
+  if (hr < 0) throw new HcsError({ hresult: hr, operation: 'HcsCreateEmptyGuestStateFile' });
+}
+
+/** Creates the empty runtime state file (`.vmrs`) a VM's `GuestState.RuntimeStateFilePath` names. */
+export async function createEmptyRuntimeStateFile(path: string): Promise<void> {
+  const hr = await hcsRuntime().api.createEmptyRuntimeStateFile(path);
+  if (hr < 0) throw new HcsError({ hresult: hr, operation: 'HcsCreateEmptyRuntimeStateFile' });
+}

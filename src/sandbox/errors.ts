@@ -150,3 +150,25 @@ export class LimitUpdateUnsupportedError extends UnavailableError {
     this.resourcePath = resourcePath;
   }
 }
+
+/**
+ * What a VM sandbox cannot do until hcs-sandbox's guest agent runs inside it
+ * (part 2 of the VM work): run commands, reach files, map folders. A plain
+ * Windows guest has no HCS guest service, so HcsCreateProcess has nothing to
+ * talk to (shared/docs/VM-SANDBOXES.md §2).
+ */
+export class GuestAgentRequiredError extends UnavailableError {
+  readonly sandbox: string;
+  /** What was asked: `commands`, `files` or `folders`. */
+  readonly feature: string;
+
+  constructor(sandbox: string, feature: string) {
+    super(
+      'GUEST_AGENT_REQUIRED',
+      `Sandbox ${JSON.stringify(sandbox)} is a VM: ${feature} in a VM sandbox arrive with hcs-sandbox's guest agent, ` +
+        'which is not there yet. Use its screen (hcs-sandbox view) meanwhile, or process/hyperv isolation for headless work.',
+    );
+    this.sandbox = sandbox;
+    this.feature = feature;
+  }
+}

@@ -5,6 +5,7 @@ import { processAlive } from '../internal/file-lock.js';
 import { gcNetworks } from '../network/index.js';
 import { DEFAULT_OWNER } from '../schema/index.js';
 import { defaultBlobCacheDir, destroyScratchLayer, secureStoreRoot } from '../storage/index.js';
+import { driverFor } from './drivers/index.js';
 import { SandboxBusyError, StateCorruptError } from './errors.js';
 import { SYSTEM_ID_PREFIX, sandboxNameOfSystemId } from './foreign.js';
 import { findLeftovers, LEFTOVER_GRACE_MS } from './gc-leftovers.js';
@@ -244,8 +245,9 @@ async function removeRecordAndLayer(
   }
   if (dir) {
     const scratch = dir;
+    // Its driver knows what its folder holds (a VM's disk and state files, and a grant on its image).
     await act({ kind: 'writable-layer', target: dir, reason: `of sandbox ${record.name}, ${why}` }, () =>
-      destroyScratchLayer(scratch),
+      driverFor(record.isolation).teardown(record, scratch),
     );
   }
   await act({ kind: 'state-record', target: record.name, reason: why }, () =>

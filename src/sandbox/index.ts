@@ -5,6 +5,7 @@ export { CommandHandle, type CommandInput, type CommandOptions, type RunOptions 
 export { CommitUnavailableError } from './commit.js';
 export { type DoctorCheck, runDoctor } from './doctor.js';
 export {
+  GuestAgentRequiredError,
   LimitUpdateUnsupportedError,
   NotOwnedError,
   SandboxBusyError,

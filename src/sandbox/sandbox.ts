@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type CallOptions, enumerateComputeSystems, HcsError, type SystemExitStatus } from '../hcs/index.js';
 import { InvalidArgumentError } from '../internal/errors.js';
 import { sandboxEndpoint } from '../network/index.js';
-import { defaultSources, type ImageRecord, type Progress, resolveImage, withUndo } from '../storage/index.js';
+import { type ImageRecord, type Progress, withUndo } from '../storage/index.js';
 import type { CommandResult } from './command-errors.js';
 import type { OutputEncoding, OutputOf } from './command-output.js';
 import {
@@ -81,13 +81,13 @@ export class Sandbox implements AsyncDisposable {
       command: CommandInput,
       options: RunOptions<E> = {},
     ): Promise<CommandResult<OutputOf<E>>> =>
-      runCommand(this.#running().system, command, this.#withDefaults(options)),
+      runCommand(this.#commandHost(), command, this.#withDefaults(options)),
     /** Starts a command in the background: a handle with its streams, `wait()` and `kill()`. */
     spawn: async <E extends OutputEncoding = 'utf8'>(
       command: CommandInput,
       options: CommandOptions<E> = {},
     ): Promise<CommandHandle<OutputOf<E>>> =>
-      spawnCommand(this.#running().system, command, this.#withDefaults(options)),
+      spawnCommand(this.#commandHost(), command, this.#withDefaults(options)),
   };
   readonly folders = {
     /** Maps a host folder into the running sandbox. */
@@ -128,8 +128,7 @@ export class Sandbox implements AsyncDisposable {
     // Folders by their final path; a missing one fails here, before anything exists.
     const o = { ...checked, mappedFolders: await resolveMappedFolders(checked.mappedFolders) };
     const store = storeOf(o.home);
-    const sources = defaultSources(o.home === undefined ? {} : { own: { root: o.home } });
-    const image = await resolveImage(o.image as string, { sources });
+    const image = await driver.resolveImage(o.image, o.home);
     driver.checkImage(image, host);
 
     const name = o.name ?? newName();
@@ -145,7 +144,7 @@ export class Sandbox implements AsyncDisposable {
         id,
         isolation: o.isolation,
         image: image.reference,
-        layers: image.layers,
+        ...(image.layers.length > 0 && { layers: image.layers }),
         status: 'creating',
         persistent: o.persistent,
         ownerPid: process.pid,
@@ -252,12 +251,12 @@ export class Sandbox implements AsyncDisposable {
 
   /**
    * Stops the sandbox: a graceful shutdown, then a forced one after `timeoutMs`
-   * (default 10 s). A persistent sandbox keeps its files for the next start.
+   * (default 10 s for a container, 60 s for a VM's guest shutdown). A persistent sandbox keeps its files for the next start.
    */
   async stop(options: { timeoutMs?: number } = {}): Promise<SystemExitStatus | undefined> {
     const live = this.#live;
     if (!live || live.system.closed) return undefined;
-    const status = await live.stop(options.timeoutMs ?? 10_000);
+    const status = await live.stop(options.timeoutMs ?? this.#driver.stopTimeoutMs);
     this.#live = undefined;
     this.#record = await this.#save('stopped');
     return status;
@@ -398,6 +397,12 @@ export class Sandbox implements AsyncDisposable {
     const live = this.#live;
     if (!live || live.ended) throw new SandboxNotRunningError(this.name, this.#record.status);
     return live;
+  }
+
+  /** Where commands run: the driver says first whether this sandbox can run any. */
+  #commandHost() {
+    this.#driver.checkCommands(this.#record);
+    return this.#running().system;
   }
 
   #withDefaults<T extends Pick<CommandOptions, 'env' | 'cwd'>>(options: T): T {

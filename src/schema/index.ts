@@ -32,6 +32,7 @@ export {
 export * from './builders/process-parameters.js';
 export * from './builders/queries.js';
 export * from './builders/sandbox-vm.js';
+export * from './builders/sandbox-vm-disk.js';
 export * from './builders/uvm-network.js';
 export {
   type HvSocketServiceInput,

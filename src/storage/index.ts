@@ -55,4 +55,5 @@ export type {
   Progress,
 } from './types.js';
 export { UndoStack, withUndo } from './undo.js';
+export { createDifferencingDisk, deleteVmFile } from './vm-disks.js';
 export * from './vm-images/index.js';

@@ -343,11 +343,11 @@ function checkCreateOptions(options: CreateScratchLayerOptions): CreateScratchLa
   return options;
 }
 
-function checkWin32(error: Win32Error, operation: string): void {
+export function checkWin32(error: Win32Error, operation: string): void {
   if (error !== 0) throw new HcsError({ hresult: hresultFromWin32(error), operation });
 }
 
-function requireHandle(handle: VirtualDiskHandle | null, operation: string): VirtualDiskHandle {
+export function requireHandle(handle: VirtualDiskHandle | null, operation: string): VirtualDiskHandle {
   if (!handle) throw new HcsError({ hresult: E_UNEXPECTED, operation });
   return handle;
 }
@@ -356,7 +356,7 @@ function pushClose(undo: UndoStack, handle: VirtualDiskHandle): void {
   undo.push('CloseHandle', () => closeDisk(handle));
 }
 
-async function closeDisk(handle: VirtualDiskHandle): Promise<void> {
+export async function closeDisk(handle: VirtualDiskHandle): Promise<void> {
   if (!(await storageBindings().virtDisk.closeHandle(handle))) {
     throw new HcsError({ hresult: hresultFromWin32(6 /* ERROR_INVALID_HANDLE */), operation: 'CloseHandle' });
   }

@@ -68,7 +68,18 @@ export type FakeFunctionName =
   | 'HcsOpenProcess'
   | 'HcsGetServiceProperties'
   | 'HcsSetComputeSystemCallback'
-  | 'HcsSetProcessCallback';
+  | 'HcsSetProcessCallback'
+  | SimpleFunctionName;
+
+/** The calls that return only an HRESULT (no operation, no handle). */
+type SimpleFunctionName =
+  | 'HcsSubmitWerReport'
+  | 'HcsCreateEmptyGuestStateFile'
+  | 'HcsCreateEmptyRuntimeStateFile'
+  | 'HcsGrantVmAccess'
+  | 'HcsRevokeVmAccess'
+  | 'HcsGrantVmGroupAccess'
+  | 'HcsRevokeVmGroupAccess';
 
 /**
  * What the next matching call does instead of the normal simulation.
@@ -949,9 +960,18 @@ export class FakeComputeCore implements ComputeCoreApi, Kernel32Api {
     return ms > 0 ? sleep(ms) : nextTurn();
   }
 
-  #simple(fn: string, ...args: unknown[]): Promise<HResult> {
+  /**
+   * A call that returns only an HRESULT (grants, state files): it fails when a
+   * test queued a failure for it by name (`onNext`/`onEvery`, never `onNextCall`,
+   * so tests that queue for the operation calls around it are not disturbed).
+   */
+  #simple(fn: FakeFunctionName, ...args: unknown[]): Promise<HResult> {
     this.#record(fn, ...args);
-    return this.#hop().then(() => FakeHr.S_OK);
+    const behaviour = this.#once.get(fn)?.shift() ?? this.#every.get(fn);
+    const delay = behaviour?.kind === 'delay' ? behaviour.ms : 0;
+    return this.#hop(delay).then(() =>
+      behaviour?.kind === 'fail' || behaviour?.kind === 'reject' ? s32(behaviour.hresult) : FakeHr.S_OK,
+    );
   }
 
   #behaviourFor(fn: FakeFunctionName): FakeBehaviour | undefined {

@@ -9,6 +9,7 @@ import {
   mountedScratchLayers,
   OwnImageSource,
   unmountScratchLayer,
+  VmImageStore,
 } from '../../src/storage/index.js';
 // The one place the sandbox tests reach into native/: fix this import if native/ moves.
 import { FakeFileSecurity } from './fake-file-security.js';
@@ -28,6 +29,8 @@ export interface FakeSandboxHost {
   readonly home: string;
   /** Seeds `local/base:1` (with a utility VM for Hyper-V isolation) in the own image store; returns its reference. */
   seedImage(options?: { utilityVm?: boolean }): Promise<string>;
+  /** Seeds the ready VM image `win` (a base.vhdx made through the fake virtdisk) in the VM image store. */
+  seedVmImage(name?: string): Promise<string>;
   recordPath(name: string): string;
   scratchDir(name: string): string;
   /** No record, no scratch folder, no compute system, no disk handle, attachment or filter. */
@@ -35,6 +38,7 @@ export interface FakeSandboxHost {
 }
 
 export const IMAGE = 'local/base:1';
+export const VM_IMAGE = 'win';
 
 export function useFakeSandboxHost(): FakeSandboxHost {
   const hcs = useFakeHcs();
@@ -94,6 +98,13 @@ export function useFakeSandboxHost(): FakeSandboxHost {
       });
       return IMAGE;
     },
+    async seedVmImage(name = VM_IMAGE) {
+      const store = new VmImageStore({ root: host.home });
+      await store.begin(name, { kind: 'wim', path: 'C:\\media\\install.wim', index: 1 });
+      writeFileSync(store.pathsOf(name).vhdx, 'fake base vhdx\n');
+      await store.finish(name, { sizeBytes: 15, build: 26100, edition: 'Professional' });
+      return name;
+    },
     recordPath: (name) => join(host.home, 'sandboxes', `${name}.json`),
     scratchDir: (name) => join(host.home, 'scratch', name),
     expectNothingLeft(name) {
@@ -133,6 +144,7 @@ export function schemaWithWindowsPaths(original: typeof Schema): typeof Schema {
     ...original,
     buildProcessContainer: (options) => original.buildProcessContainer(withWindowsPaths(options)),
     buildHypervContainer: (options) => original.buildHypervContainer(withWindowsPaths(options)),
+    buildDiskBootVm: (options) => original.buildDiskBootVm(withWindowsPaths(options)),
     addMappedDirectoryRequest: (options) => original.addMappedDirectoryRequest(withWindowsPaths(options)),
   };
 }

@@ -19,6 +19,7 @@ const ROOT_EXPORTS = [
   'CommitUnavailableError',
   'ConflictError',
   'FunctionUnavailableError',
+  'GuestAgentRequiredError',
   'HandleClosedError',
   'HcsError',
   'HcsSandboxError',

@@ -195,9 +195,10 @@ describe('hcs-sandbox sandbox verbs (CLI under Wine)', () => {
     const notFound = await cli('run', '--rm', '-q', IMAGE, '--', 'no-such-program.exe');
     expect(notFound.exitCode).toBe(127);
     expect(notFound.stderr).toMatch(/^hcs-sandbox: .*ERROR_FILE_NOT_FOUND/);
+    // A container image is no VM image: said before anything is created.
     const vm = await cli('create', '--isolation', 'vm', IMAGE);
     expect(vm.exitCode).toBe(1);
-    expect(vm.stderr).toMatch(/not available yet/);
+    expect(vm.stderr).toMatch(/Invalid image: .*VM image/);
     const offline = await cli('run', '--rm', '-q', '--network', 'none', IMAGE, '--', 'cmd /c echo offline');
     expect([offline.exitCode, offline.stdout]).toEqual([0, 'offline\r\n']);
     const portsOffline = await cli('run', '--network', 'none', '-p', '8080:80', IMAGE, '--', 'x');
@@ -317,7 +318,7 @@ describe('hcs-sandbox sandbox verbs (CLI under Wine)', () => {
     expect(leftovers(home)).toEqual([]);
   });
 
-  it('starts a .wsb file in a container: folders, memory, logon command, warnings; refuses vm isolation for now', async () => {
+  it('starts a .wsb file in a container: folders, memory, logon command, warnings; runs on a VM image by default', async () => {
     const { home, cli } = await setup();
     const shared = join(home, 'shared');
     mkdirSync(shared);
@@ -341,11 +342,10 @@ describe('hcs-sandbox sandbox verbs (CLI under Wine)', () => {
     );
 
     // start x.wsb exits with the logon command's code, so its own failures are 125.
+    // vm by default, as Windows Sandbox: with no VM image built, it says how to build one.
     const vm = await cli('start', winePath(wsb));
     expect(vm.exitCode).toBe(125);
-    expect(vm.stderr).toMatch(
-      /^hcs-sandbox: Invalid isolation: .*'vm' isolation by default, and that is not available yet\)\.\n$/,
-    );
+    expect(vm.stderr).toMatch(/hcs-sandbox: No VM image .*`hcs-sandbox vm image build/);
     expect(leftovers(home)).toEqual([]);
 
     const run = await cli(

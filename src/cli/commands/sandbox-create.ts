@@ -1,5 +1,5 @@
 import type { Sandbox, SandboxOptions } from '../../index.js';
-import type { Io } from '../command.js';
+import { type Io, UsageError } from '../command.js';
 import { stepReporter } from '../progress.js';
 import { sdk } from '../sdk.js';
 import type { PullPolicy } from './sandbox-spec.js';
@@ -24,6 +24,10 @@ export async function createWithProgress(
 ): Promise<Sandbox> {
   const pull = mode.pull ?? 'missing';
   const image = options.image as string;
+  if (options.isolation === 'vm' && pull === 'always')
+    throw new UsageError(
+      '--pull is for container images: a VM image is built with `hcs-sandbox vm image build`',
+    );
   if (pull === 'always')
     await (await import('../pull.js')).pullWithProgress(io, image, { silent: mode.quiet });
   let sandbox: Sandbox;

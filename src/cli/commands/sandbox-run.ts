@@ -43,7 +43,10 @@ export const sandboxRunCommand: CommandModule<SandboxRunPlan> = {
           "create and start a sandbox, run a command in it with its output streamed; exits with the command's exit code",
         )
         .argument('<image>', 'image reference, e.g. mcr.microsoft.com/windows/nanoserver:ltsc2022')
-        .argument('<command...>', 'the command (after --); one argument is a whole command line'),
+        .argument(
+          '[command...]',
+          'the command (after --); one argument is a whole command line (none with --isolation vm)',
+        ),
     )
       .option('--rm', 'remove the sandbox when the command exits (it also dies with this process)', false)
       .option('-d, --detach', 'run the command in the background, print the sandbox name', false)
@@ -64,6 +67,17 @@ export const sandboxRunCommand: CommandModule<SandboxRunPlan> = {
           if (opts.rm && opts.detach) throw new UsageError('--rm cannot be combined with --detach');
           if (opts.detach && (opts.interactive || opts.tty))
             throw new UsageError('-i and -t are for a command in the foreground, not with --detach');
+          // A VM sandbox runs no command until the guest agent: run starts it and prints its name.
+          if (opts.isolation === 'vm') {
+            if (command.length > 0)
+              throw new UsageError(
+                "a vm sandbox runs no command yet (commands arrive with hcs-sandbox's guest agent): " +
+                  'leave the command out, and use `hcs-sandbox view NAME` for its screen',
+              );
+            if (opts.rm) throw new UsageError('--rm needs a command to wait for; a vm sandbox runs none yet');
+          } else if (command.length === 0) {
+            throw new UsageError('run needs a command after the image (or use create)');
+          }
           accept({
             kind: 'sandbox-run',
             command,
@@ -94,6 +108,11 @@ export const sandboxRunCommand: CommandModule<SandboxRunPlan> = {
       }
       case 'sandbox-run': {
         const sandbox = await createWithProgress(io, sandboxOptions(plan, !plan.rm, true), plan);
+        if (plan.command.length === 0) {
+          await sandbox.close();
+          io.out(`${sandbox.name}\n`);
+          return 0;
+        }
         if (plan.detach) {
           try {
             freshLog(sandbox.name);

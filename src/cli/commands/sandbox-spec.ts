@@ -102,7 +102,7 @@ const parsePull = flagValue((value: string): PullPolicy => {
 export function specFlags(command: Command): Command {
   return command
     .option('--name <name>', 'name the sandbox (default: a generated sb-xxxxxxxx)')
-    .option('--isolation <isolation>', 'process (default) or hyperv')
+    .option('--isolation <isolation>', 'process (default), hyperv, or vm (with --image naming a VM image)')
     .option(
       '--memory <size>',
       'memory limit: 512m, 2g (docker units, powers of 1024), or a whole number of MB',

@@ -28,8 +28,8 @@ export const sandboxStartCommand: CommandModule<SandboxStartPlan> = {
       .command('start')
       .description('start created or stopped sandboxes, or a Windows sdk().Sandbox configuration (.wsb)')
       .argument('<sandbox...>', 'sandbox names, or one CONFIG.wsb file')
-      .option('--isolation <isolation>', 'with a .wsb: process or hyperv (vm is not available yet)')
-      .option('--image <ref>', 'with a .wsb: the image to run it in')
+      .option('--isolation <isolation>', 'with a .wsb: vm (default), process or hyperv')
+      .option('--image <ref>', 'with a .wsb: the image to run it in (a VM image with vm isolation)')
       .option('--name <name>', 'with a .wsb: name the sandbox')
       .option('-q, --quiet', 'no progress on stderr')
       .option('--verbose', "also print the create's internal steps (with a .wsb) on stderr")
@@ -98,36 +98,33 @@ async function startWsb(
     .catch((error: unknown) => {
       throw fileError(error, plan.path);
     });
-  if (plan.isolation === undefined || plan.isolation === 'vm') {
-    throw new (sdk().InvalidArgumentError)(
-      'isolation',
-      '--isolation process or --isolation hyperv (with --image REF)',
-      plan.isolation ?? 'vm',
-      "a .wsb file runs with Windows sdk().Sandbox-style 'vm' isolation by default, and that is not available yet",
-    );
+  // A .wsb runs in a VM by default, as Windows Sandbox runs it: on a VM image
+  // (--image, or the one ready image there is; the SDK says which to build otherwise).
+  const isolation = plan.isolation ?? 'vm';
+  if (isolation !== 'vm' && plan.image === undefined) {
+    throw new UsageError(`--image REF is needed to run a .wsb file with ${isolation} isolation`);
   }
-  if (plan.image === undefined) {
-    throw new UsageError(`--image REF is needed to run a .wsb file with ${plan.isolation} isolation`);
-  }
-  const { options, warnings } = sdk().wsbToSandboxOptions(config, { isolation: plan.isolation });
+  const { options, warnings } = sdk().wsbToSandboxOptions(config, { isolation });
   for (const warning of warnings) {
     io.err(`warning: ${warning.fileName}:${warning.line}:${warning.column}: ${warning.message}\n`);
   }
+  const vm = isolation === 'vm';
   const sandbox = await createWithProgress(
     io,
     {
-      image: plan.image,
-      isolation: plan.isolation,
+      ...(plan.image !== undefined && { image: plan.image }),
+      isolation,
       persistent: true,
       ...(plan.name !== undefined && { name: plan.name }),
       ...(options.memoryMB !== undefined && { memoryMB: options.memoryMB }),
-      mappedFolders: options.mappedFolders,
+      // A VM takes the file's networking; its folders and logon command were warned of above.
+      ...(vm ? { network: options.network } : { mappedFolders: options.mappedFolders }),
     },
     plan,
   );
   try {
     io.out(`${sandbox.name}\n`);
-    if (options.logonCommand === undefined) return 0;
+    if (options.logonCommand === undefined || vm) return 0;
     const log = freshLog(sandbox.name);
     const exitCode = await streamCommand(io, sandbox, [options.logonCommand], { log });
     writeExit(sandbox.name, exitCode);

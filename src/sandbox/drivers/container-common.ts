@@ -1,4 +1,5 @@
 import { type CallOptions, ComputeSystem, HcsError, type SystemExitStatus } from '../../hcs/index.js';
+import { InvalidArgumentError } from '../../internal/errors.js';
 import type { ContainerIsolation } from '../../internal/isolation.js';
 import {
   addMappedDirectoryRequest,
@@ -10,8 +11,10 @@ import {
 import {
   checkCompatibility,
   createScratchLayer,
+  defaultSources,
   destroyScratchLayer,
   type ImageRecord,
+  resolveImage,
   type ScratchLayer,
   type UndoStack,
 } from '../../storage/index.js';
@@ -79,8 +82,25 @@ export function storageQoS(
   };
 }
 
+/** A container's stop: the time its init process gets to exit before it is terminated. */
+export const CONTAINER_STOP_TIMEOUT_MS = 10_000;
+
+/** A container image from the image sources (docker, containerd, hcs-sandbox's own store under `home`, host). */
+export async function resolveContainerImage(
+  reference: string | undefined,
+  home: string | undefined,
+): Promise<ImageRecord> {
+  if (reference === undefined) throw new InvalidArgumentError('image', 'an image reference', undefined);
+  const sources = defaultSources(home === undefined ? {} : { own: { root: home } });
+  return resolveImage(reference, { sources });
+}
+
 /** The Windows build rule between image and host (process isolation needs a match; Hyper-V runs older). */
-export function checkImageBuild(image: ImageRecord, isolation: ContainerIsolation, host: HostFacts): void {
+export function checkImageBuild(
+  image: Pick<ImageRecord, 'build'>,
+  isolation: ContainerIsolation,
+  host: HostFacts,
+): void {
   if (image.build !== undefined && host.build > 0) {
     checkCompatibility({ imageBuild: image.build, hostBuild: host.build, isolation });
   }

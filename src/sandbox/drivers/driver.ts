@@ -1,6 +1,6 @@
 import type { CallOptions, ComputeSystem, SystemExitStatus } from '../../hcs/index.js';
 import type { ModifySettingRequestDocument } from '../../schema/index.js';
-import type { ImageRecord, LayerRef, Progress, UndoStack } from '../../storage/index.js';
+import type { LayerRef, Progress, UndoStack } from '../../storage/index.js';
 import type { HostFacts } from '../host.js';
 import type { NormalisedOptions } from '../options.js';
 import type { SandboxIsolation, SandboxRecord, StoredMappedFolder } from '../record.js';
@@ -16,11 +16,28 @@ import type { SandboxIsolation, SandboxRecord, StoredMappedFolder } from '../rec
 export interface IsolationDriver {
   readonly isolation: SandboxIsolation;
 
+  /** How long `stop` waits for a graceful shutdown before it terminates, when the caller does not say. */
+  readonly stopTimeoutMs: number;
+
   /** Refuses options this isolation cannot honour, before anything is resolved or created. */
   checkOptions(options: NormalisedOptions): void;
 
+  /**
+   * Finds the image `reference` names where this isolation keeps its images
+   * (container images in the image sources, VM images in the VM image store
+   * under `home`); `undefined` when the options named none.
+   */
+  resolveImage(reference: string | undefined, home: string | undefined): Promise<ResolvedImage>;
+
   /** Refuses an image this isolation cannot run on this host, before anything is created. */
-  checkImage(image: ImageRecord, host: HostFacts): void;
+  checkImage(image: ResolvedImage, host: HostFacts): void;
+
+  /**
+   * Refuses commands (run, spawn) when this isolation has no way to run them,
+   * with a typed error saying why: checked before the sandbox's state, so the
+   * answer is the same whether it runs or not.
+   */
+  checkCommands(record: SandboxRecord): void;
 
   /**
    * Creates the sandbox's disks in `plan.scratchDir`, pushing one undo step per
@@ -62,12 +79,24 @@ export interface PrepareCallOptions {
   onProgress?: ((progress: Progress) => void) | undefined;
 }
 
+/** An image as its driver resolved it: what `prepare` builds on and the record keeps. */
+export interface ResolvedImage {
+  /** What the record keeps as `image` (a container image reference, or a VM image name). */
+  reference: string;
+  /** Read-only layers of a container image, top first; none for a VM image. */
+  layers: LayerRef[];
+  /** Windows build of the image, when known. */
+  build?: number;
+  /** A VM image's base disk, which the sandbox's own disk differences over. */
+  baseDisk?: string;
+}
+
 export interface PreparePlan {
   name: string;
   /** The compute system id. */
   id: string;
   scratchDir: string;
-  image: ImageRecord;
+  image: ResolvedImage;
   options: NormalisedOptions;
 }
 

@@ -15,13 +15,14 @@ import {
 } from '../../schema/index.js';
 import {
   destroyScratchLayer,
-  type ImageRecord,
+  type LayerRef,
   SCRATCH_VHDX,
   unmountScratchLayer,
 } from '../../storage/index.js';
 import { SandboxNotFoundError } from '../errors.js';
 import type { SandboxRecord } from '../record.js';
 import {
+  CONTAINER_STOP_TIMEOUT_MS,
   checkImageBuild,
   containerLimitRequests,
   containerSettings,
@@ -29,6 +30,7 @@ import {
   LiveContainer,
   mapContainerFolder,
   openIfExists,
+  resolveContainerImage,
   storageQoS,
   terminateById,
 } from './container-common.js';
@@ -46,7 +48,11 @@ const UVM_SCRATCH = 'uvm.vhdx';
 export const hypervDriver: IsolationDriver = {
   isolation: 'hyperv',
 
+  stopTimeoutMs: CONTAINER_STOP_TIMEOUT_MS,
   checkOptions() {},
+  resolveImage: resolveContainerImage,
+  // HcsCreateProcess reaches a container's processes through HCS's own guest connection.
+  checkCommands() {},
 
   checkImage(image, host) {
     checkImageBuild(image, 'hyperv', host);
@@ -251,7 +257,7 @@ const HR_NOT_FOUND = 0x80070490;
 const HCN_E_ENDPOINT_NOT_FOUND = 0x803b0002;
 
 /** Where a base layer keeps its utility VM image and scratch template. */
-function utilityVmPaths(layers: ImageRecord['layers']): { files: string; template: string } {
+function utilityVmPaths(layers: LayerRef[]): { files: string; template: string } {
   const base = layers.at(-1);
   if (!base) throw new InvalidArgumentError('image', 'an image with at least one layer', layers);
   return {

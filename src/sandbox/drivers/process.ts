@@ -5,6 +5,7 @@ import { destroyScratchLayer, mountedScratchLayer, mountScratchLayer } from '../
 import { SandboxNotFoundError } from '../errors.js';
 import type { SandboxRecord } from '../record.js';
 import {
+  CONTAINER_STOP_TIMEOUT_MS,
   checkImageBuild,
   containerLimitRequests,
   containerSettings,
@@ -12,6 +13,7 @@ import {
   LiveContainer,
   mapContainerFolder,
   openIfExists,
+  resolveContainerImage,
   storageQoS,
   terminateById,
 } from './container-common.js';
@@ -25,7 +27,11 @@ import type { IsolationDriver, StartedSandbox } from './driver.js';
 export const processDriver: IsolationDriver = {
   isolation: 'process',
 
+  stopTimeoutMs: CONTAINER_STOP_TIMEOUT_MS,
   checkOptions() {},
+  resolveImage: resolveContainerImage,
+  // HcsCreateProcess reaches a container's processes through HCS's own guest connection.
+  checkCommands() {},
 
   checkImage(image, host) {
     checkImageBuild(image, 'process', host);

@@ -174,7 +174,36 @@ export function wsbToSandboxOptions(config: WsbConfig, overrides: WsbOverrides =
         `${WSB_MIN_MEMORY_MB} MB; raised to ${WSB_MIN_MEMORY_MB} MB, as Windows Sandbox does.`,
     );
   }
-  if (isolation === 'vm') return { options, warnings };
+  if (isolation === 'vm') {
+    // A VM honours memory and networking today; what acts inside the guest waits for the agent.
+    for (const { setting, key } of NOT_IN_CONTAINERS) {
+      const value = config[key];
+      if (value === 'Enable' || value === 'EnableVendorExtensions') {
+        warn(
+          setting,
+          value,
+          `<${setting}>${value}</${setting}> is not given to hcs-sandbox's VMs yet; ignored.`,
+        );
+      }
+    }
+    if (logonCommand !== undefined) {
+      const at = overrides.logonCommand === undefined ? undefined : { line: 1, column: 1 };
+      warn(
+        'LogonCommand',
+        logonCommand,
+        "The logon command is not run: commands in a VM arrive with hcs-sandbox's guest agent (not there yet).",
+        at,
+      );
+    }
+    for (const folder of options.mappedFolders) {
+      warn(
+        'MappedFolders',
+        folder.hostPath,
+        `${folder.hostPath} is not mapped: folders reach a VM through hcs-sandbox's guest agent (not there yet).`,
+      );
+    }
+    return { options, warnings };
+  }
 
   for (const { setting, key, what } of NOT_IN_CONTAINERS) {
     const value = config[key];

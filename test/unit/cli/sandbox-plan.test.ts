@@ -237,9 +237,21 @@ describe('sandbox verbs: argv → plan', () => {
     expect(parsePlan(argv)).toEqual(expected);
   });
 
+  it('run --isolation vm takes no command: it starts the VM and prints its name', () => {
+    expect(parsePlan(['run', '--isolation', 'vm', '-d', 'win'])).toMatchObject({
+      kind: 'sandbox-run',
+      image: 'win',
+      isolation: 'vm',
+      command: [],
+      detach: true,
+    });
+  });
+
   it.each([
     [['run'], /missing required argument 'image'/],
-    [['run', 'local/base:1'], /missing required argument 'command'/],
+    [['run', 'local/base:1'], /run needs a command after the image/],
+    [['run', '--isolation', 'vm', 'win', '--', 'cmd'], /a vm sandbox runs no command yet .*guest agent/],
+    [['run', '--isolation', 'vm', '--rm', 'win'], /--rm needs a command/],
     [['run', '--memory', 'lots', 'img', '--', 'x'], /option '--memory <size>' argument 'lots' is invalid/],
     [
       ['run', '--cpus', '0', 'img', '--', 'x'],

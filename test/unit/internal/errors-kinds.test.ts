@@ -84,6 +84,7 @@ const SAMPLES: Record<string, () => Error> = {
   TimeoutError: () => new root.TimeoutError({ ...result, timedOut: true }),
   LimitUpdateUnsupportedError: () =>
     new root.LimitUpdateUnsupportedError('box', 'VirtualMachine/ComputeTopology/Memory', undefined),
+  GuestAgentRequiredError: () => new root.GuestAgentRequiredError('box', 'commands'),
   NotOwnedError: () => new root.NotOwnedError('other-system', 'docker'),
   SandboxBusyError: () => new root.SandboxBusyError('box', 10_000, owner),
   SandboxExistsError: () => new root.SandboxExistsError('box'),

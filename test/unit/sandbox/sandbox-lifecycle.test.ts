@@ -13,6 +13,7 @@ import {
   StateStore,
 } from '../../../src/sandbox/index.js';
 import { storeIdOf } from '../../../src/sandbox/store-id.js';
+import { VmImageNotFoundError } from '../../../src/storage/index.js';
 import { rejectionOf } from '../../support/fake-harness.js';
 import { useFakeSandboxHost, windowsPath } from '../../support/fake-sandbox-host.js';
 
@@ -146,12 +147,12 @@ describe('Sandbox.create', () => {
     await sandbox.remove();
   });
 
-  it("refuses isolation 'vm' before anything is resolved or created", async () => {
+  it("isolation 'vm' with no VM image built: a clear error before anything is created", async () => {
     const error = await rejectionOf(
       Sandbox.create({ isolation: 'vm', name: 'sb1', home: host.home, network: 'none' }),
     );
-    expect(error).toBeInstanceOf(InvalidArgumentError);
-    expect(error).toMatchObject({ field: 'isolation' });
+    expect(error).toBeInstanceOf(VmImageNotFoundError);
+    expect((error as Error).message).toContain('vm image build');
     expect(host.hcs.fake.nativeCalls()).toEqual([]);
     expect(host.storage.calls).toEqual([]);
     expect(existsSync(host.recordPath('sb1'))).toBe(false);

@@ -1,0 +1,88 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { newInstance, runCli, runOk, type WineRun, winePath } from './harness.js';
+
+// Issue 14: a vm sandbox end to end through the CLI under Wine, against the simulated
+// host as it is: a VM image seeded with a base disk made by the simulated virtdisk,
+// then run --isolation vm -d → ls/inspect → exec refused → stop → start → rm.
+
+const homes: string[] = [];
+afterEach(() => {
+  for (const dir of homes.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** `inspect --json NAME`: the one sandbox's details. */
+function inspected<T = Record<string, unknown>>(run: WineRun): T {
+  if (run.exitCode !== 0) throw new Error(`exit ${run.exitCode}: ${run.stderr}`);
+  return (JSON.parse(run.stdout) as T[])[0] as T;
+}
+
+describe('vm sandboxes (CLI under Wine)', () => {
+  it('run --isolation vm -d boots the disk-boot VM over a differencing disk; stop, start and rm leave nothing', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'hcs-vm-'));
+    homes.push(home);
+    const options = {
+      instance: newInstance('vm'),
+      env: { HCS_SANDBOX_HOME: winePath(home), HCSSIM_STORAGE_ROOT: winePath(join(home, 'sim-storage')) },
+    };
+    await runOk('vm-seed.mjs', ['win'], options);
+    const cli = (...args: string[]) => runCli(args, options);
+
+    const run = await cli('run', '--isolation', 'vm', '-d', '--name', 'vm1', '--network', 'none', 'win');
+    expect(run.stderr).toBe('');
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toBe('vm1');
+    expect(readdirSync(join(home, 'scratch', 'vm1')).sort()).toEqual(['os.vhdx', 'vm.vmgs', 'vm.vmrs']);
+
+    const info = inspected<{ isolation: string; status: string; image: string }>(
+      await cli('inspect', '--json', 'vm1'),
+    );
+    expect(info).toMatchObject({ isolation: 'vm', status: 'running', image: 'win' });
+    const ls = await cli('ls');
+    expect(ls.stdout).toMatch(/vm1\s+running\s+vm\s+win/);
+
+    const exec = await cli('exec', 'vm1', '--', 'cmd', '/c', 'ver');
+    expect(exec.exitCode).not.toBe(0);
+    expect(exec.stderr).toContain('guest agent');
+
+    const stop = await cli('stop', 'vm1');
+    expect(stop.exitCode, stop.stderr).toBe(0);
+    expect(inspected<{ status: string }>(await cli('inspect', '--json', 'vm1')).status).toBe('stopped');
+    const restart = await cli('start', 'vm1');
+    expect(restart.exitCode, restart.stderr).toBe(0);
+    const rm = await cli('rm', '-f', 'vm1');
+    expect(rm.exitCode, rm.stderr).toBe(0);
+
+    expect(existsSync(join(home, 'scratch', 'vm1'))).toBe(false);
+    expect(existsSync(join(home, 'sandboxes', 'vm1.json'))).toBe(false);
+    expect(existsSync(join(home, 'vm-images', 'win', 'base.vhdx'))).toBe(true);
+  });
+
+  it('a .wsb runs on the single ready VM image, warning of what a VM cannot honour yet', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'hcs-vm-'));
+    homes.push(home);
+    const options = {
+      instance: newInstance('vmwsb'),
+      env: { HCS_SANDBOX_HOME: winePath(home), HCSSIM_STORAGE_ROOT: winePath(join(home, 'sim-storage')) },
+    };
+    await runOk('vm-seed.mjs', ['win'], options);
+    const cli = (...args: string[]) => runCli(args, options);
+    const wsb = join(home, 'x.wsb');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(
+      wsb,
+      '<Configuration><Networking>Disable</Networking><MemoryInMB>4096</MemoryInMB>' +
+        '<LogonCommand><Command>explorer.exe</Command></LogonCommand></Configuration>',
+    );
+    const start = await cli('start', winePath(wsb), '--name', 'wsb1');
+    expect(start.exitCode, start.stderr).toBe(0);
+    expect(start.stdout.trim()).toBe('wsb1');
+    expect(start.stderr).toContain('logon command is not run');
+    const info = inspected<{ isolation: string; image: string }>(await cli('inspect', '--json', 'wsb1'));
+    expect(info).toMatchObject({ isolation: 'vm', image: 'win' });
+    const rm = await cli('rm', '-f', 'wsb1');
+    expect(rm.exitCode, rm.stderr).toBe(0);
+  });
+});
