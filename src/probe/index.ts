@@ -19,4 +19,6 @@ export type {
   ProbeItemResult,
   ProbeOutcome,
   ProbeReport,
+  RowStatus,
+  RowVerdict,
 } from './types.js';

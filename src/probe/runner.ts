@@ -166,6 +166,8 @@ export function probeSummary(report: ProbeReport): string {
     lines.push(`NOTE: running under Wine ${h.wine}: these results confirm nothing about real Windows`);
   for (const item of report.items) {
     lines.push(`${item.outcome.padEnd(7)} ${item.id} (rows ${item.rows.join(', ')}): ${item.reason}`);
+    for (const [row, verdict] of Object.entries(item.verdicts ?? {}))
+      lines.push(`        ${row} ${verdict.status}: ${verdict.observed}`);
   }
   const s = report.summary;
   lines.push(`${s.pass} passed, ${s.fail} failed, ${s.skipped} skipped`);

@@ -6,12 +6,26 @@
 
 export type ProbeOutcome = 'pass' | 'fail' | 'skipped';
 
+/** What a run found about one row of docs/windows-verification.md. */
+export type RowStatus = 'confirmed' | 'refuted' | 'not reached';
+
+export interface RowVerdict {
+  status: RowStatus;
+  /** What was observed (the value that refutes, what confirmed it), or why the row was not reached. */
+  observed: string;
+}
+
 /** What one item found. `details` holds measurements, as plain JSON. */
 export interface ProbeItemResult {
   outcome: ProbeOutcome;
   /** Why it was skipped or failed; for a pass, what it showed. */
   reason: string;
   details?: Record<string, unknown>;
+  /**
+   * Per row of docs/windows-verification.md (`VB1`, `VV4`...): confirmed,
+   * refuted or not reached, for items that settle several rows at once.
+   */
+  verdicts?: Record<string, RowVerdict>;
 }
 
 /** What the host is: recorded once, at the top of the report. */

@@ -12,11 +12,21 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const options = {
   instance: newInstance('probe'),
   timeoutMs: 600_000,
-  env: { HCS_SANDBOX_HOME: winePath(join(dir, 'home')), HCSSIM_STORAGE_ROOT: winePath(join(dir, 'sim')) },
+  env: {
+    HCS_SANDBOX_HOME: winePath(join(dir, 'home')),
+    HCSSIM_STORAGE_ROOT: winePath(join(dir, 'sim')),
+    // vm.boot boots the seeded VM image. The simulated pipe accepts and holds without
+    // HCSSIM_VIDEO_TCP, so its wait for an answer is cut short (the row is then not reached).
+    HCS_PROBE_VM_IMAGE: 'win',
+    HCS_PROBE_VM_SCREEN_SECONDS: '2',
+    HCS_PROBE_VM_BOOT_SECONDS: '0',
+  },
 };
 
 /** Items whose failure on the simulated host is a finding the test expects (none now). */
 const SIM_FINDINGS: Record<string, RegExp> = {};
+/** vm.boot passes, or fails with exactly the finding of SIM_VM_BOOT_UNSERVED (checked below). */
+const VM_BOOT = 'vm.boot';
 
 /** Items the simulated host can answer; every other item must be skipped with a reason, never fail. */
 const SIM_PASSES = [
@@ -34,9 +44,42 @@ const SIM_PASSES = [
   'sandbox.stdio-pipe-kind',
 ];
 
+/**
+ * What vm.boot must say on the simulated host, row by row. The simulated worker serves the
+ * screen only on the pipe the VM's document names (test-host/sim/video_pipe.c, rule 2), and
+ * holds a client without answering unless HCSSIM_VIDEO_TCP points at an RDP server: so the
+ * X.224 question is never answered here, and VV1/VV3 are not reached (in ~2 s, never a hang).
+ */
+const SIM_VM_BOOT_SERVED = {
+  VD1: 'confirmed',
+  VD2: 'confirmed',
+  VD3: 'confirmed',
+  VD4: 'confirmed',
+  VD5: 'confirmed',
+  VD7: 'confirmed',
+  VS5: 'confirmed',
+  VV1: 'not reached',
+  VV3: 'not reached',
+  VV4: 'confirmed',
+  VV5: 'confirmed',
+};
+/**
+ * The same while the VM driver's document names no pipe (main before the vmpipe work): the
+ * probe finds the screen missing (ENOENT), a finding about the product, not the probe. Once
+ * the document names its pipe this expectation goes, and so does the branch below.
+ */
+const SIM_VM_BOOT_UNSERVED = {
+  ...SIM_VM_BOOT_SERVED,
+  VV1: 'refuted',
+  VV3: 'not reached',
+  VV4: 'not reached',
+  VV5: 'refuted',
+};
+
 describe('doctor --probe under Wine (simulated host)', () => {
   it('writes one report: sim-supported items pass, the rest are skipped with reasons, nothing is left', async () => {
     await runOk('seed-image.mjs', ['local/base:1'], options);
+    await runOk('vm-seed.mjs', ['win'], options);
     const output = join(dir, 'report.json');
     const run = await runCli(['doctor', '--probe', '--output', winePath(output)], options);
     const report = JSON.parse(readFileSync(output, 'utf8')) as ProbeReport;
@@ -59,19 +102,40 @@ describe('doctor --probe under Wine (simulated host)', () => {
       if (finding) {
         expect([item.id, item.outcome]).toEqual([item.id, 'fail']);
         expect(item.reason).toMatch(finding);
+      } else if (item.id === VM_BOOT) {
+        expect(item.outcome).toMatch(/^(pass|fail)$/);
       } else if (!SIM_PASSES.includes(item.id)) {
         expect([item.id, item.outcome]).toEqual([item.id, 'skipped']);
         expect(item.reason.length, item.id).toBeGreaterThan(10);
       }
       expect(item.cleanupErrors, item.id).toBeUndefined();
     }
+    const vmBoot = report.items.find((i) => i.id === 'vm.boot');
+    const statuses = Object.fromEntries(
+      Object.entries(vmBoot?.verdicts ?? {}).map(([row, v]) => [row, v.status]),
+    );
+    const served = !String(vmBoot?.details?.screen).startsWith('no connection');
+    expect(statuses, JSON.stringify(vmBoot?.verdicts)).toEqual(
+      served ? SIM_VM_BOOT_SERVED : SIM_VM_BOOT_UNSERVED,
+    );
+    expect(vmBoot?.outcome).toBe(served ? 'pass' : 'fail');
+    expect(vmBoot?.verdicts?.VV1?.observed).toMatch(
+      served ? /connected after \d+ ms, no answer to the X\.224 request/ : /no connection \(ENOENT/,
+    );
+    expect(run.stdout).toMatch(served ? /^ {8}VV1 not reached: /m : /^ {8}VV1 refuted: /m);
+    expect(vmBoot?.details).toMatchObject({ leftovers: [], stop: { exitType: 'GracefulExit' } });
+    // The image items have no media here: skipped, saying which variable to set.
+    expect(report.items.find((i) => i.id === 'vm.image-build')?.reason).toMatch(/HCS_PROBE_WIM is not set/);
+    expect(report.items.find((i) => i.id === 'vm.image-iso')?.reason).toMatch(/HCS_PROBE_ISO is not set/);
+
     // No vmcompute.dll under Wine: NameToGuid is skipped as unavailable, not failed.
     expect(report.items.find((i) => i.id === 'layers.name-to-guid')?.reason).toMatch(/vmcompute\.dll/);
-    const failing = Object.keys(SIM_FINDINGS).length;
+    const failing = Object.keys(SIM_FINDINGS).length + (vmBoot?.outcome === 'fail' ? 1 : 0);
+    const passing = SIM_PASSES.length + (vmBoot?.outcome === 'pass' ? 1 : 0);
     expect(report.summary).toEqual({
-      pass: SIM_PASSES.length,
+      pass: passing,
       fail: failing,
-      skipped: report.items.length - SIM_PASSES.length - failing,
+      skipped: report.items.length - passing - failing,
     });
     expect(run.exitCode).toBe(failing ? 1 : 0);
 

@@ -12,6 +12,7 @@ export { DiskGuardError, VmImageBuildError, VmImageInUseError, WimFormatError } 
 export {
   type AttachedVhdx,
   type BuildHost,
+  buildHost,
   type CommandOutcome,
   type MountedIso,
   setBuildHost,

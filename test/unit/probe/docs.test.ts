@@ -13,7 +13,7 @@ const auditPath = join(repo, '../shared/docs/REAL-WINDOWS-AUDIT.md');
 const rowIds = new Set(
   verification
     .split('\n')
-    .map((l) => l.match(/^\|\s*([AI]?\d+)\s*\|/)?.[1])
+    .map((l) => l.match(/^\|\s*([A-Z]{0,2}\d+)\s*\|/)?.[1])
     .filter((id): id is string => id !== undefined),
 );
 
