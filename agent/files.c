@@ -197,7 +197,8 @@ void files_get(session_t *s, uint32_t id, const uint8_t *p, uint32_t len) {
   xfer_t *x = calloc(1, sizeof *x);
   x->path = path;
   x->f = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
-                     FILE_FLAG_SEQUENTIAL_SCAN, NULL);
+                     FILE_FLAG_SEQUENTIAL_SCAN | FILE_FLAG_BACKUP_SEMANTICS /* opens a directory too, to name it */,
+                     NULL);
   DWORD err = GetLastError();
   stream_t *st = stream_open(s, id, &get_ops, x);
   if (!st) return xfer_free(x);
