@@ -178,8 +178,11 @@ conn_t *listener_accept(listener_t *l, HANDLE stop) {
   }
   CloseHandle(ov.hEvent);
   if (err != ERROR_PIPE_CONNECTED) {
+    /* One client failing to connect (ERROR_NO_DATA: it connected and left before we
+     * accepted, which the fuzz test does) must not stop the listener: next instance. */
+    log_msg("pipe client did not connect (error %lu)", err);
     CloseHandle(h);
-    return NULL;
+    return listener_accept(l, stop);
   }
   return conn_from_pipe(h);
 }
@@ -248,8 +251,9 @@ void conn_shutdown(conn_t *c) {
   if (c->kind == K_SOCKET) {
     shutdown(c->s, SD_BOTH);
   } else {
+    /* No DisconnectNamedPipe: it discards what the client has not read yet (such as the
+     * FRAME_TOO_LARGE error just sent); closing the handle in conn_free keeps it readable. */
     CancelIoEx(c->h, NULL);
-    DisconnectNamedPipe(c->h);
   }
 }
 
