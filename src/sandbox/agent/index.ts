@@ -1,0 +1,9 @@
+/** The guest agent's host side (issue 15): protocol codec, client, relay launcher. Not yet wired to the VM driver. */
+export { AgentClient } from './client.js';
+export { encodeFrame, type Frame, FrameDecoder, PayloadReader, PayloadWriter } from './codec.js';
+export type { AgentInfo, ConnectOptions } from './connection.js';
+export { AgentConnectionClosedError, AgentProtocolError, AgentRequestError } from './errors.js';
+export { type AgentExecOptions, AgentProcess } from './exec.js';
+export type { AgentDirEntry, AgentFileInfo, PutOptions } from './files.js';
+export * from './protocol.js';
+export { type RelayTarget, spawnRelay } from './relay.js';
