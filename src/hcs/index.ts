@@ -25,5 +25,6 @@ export {
   createEmptyGuestStateFile,
   createEmptyRuntimeStateFile,
   grantVmAccess,
+  processUserSid,
   revokeVmAccess,
 } from './vm-access.js';

@@ -1,3 +1,4 @@
+import { fileSecurityBindings } from '../native/index.js';
 import { HcsError } from './errors.js';
 import { hcsRuntime } from './runtime.js';
 
@@ -35,4 +36,16 @@ export async function createEmptyGuestStateFile(path: string): Promise<void> {
 export async function createEmptyRuntimeStateFile(path: string): Promise<void> {
   const hr = await hcsRuntime().api.createEmptyRuntimeStateFile(path);
   if (hr < 0) throw new HcsError({ hresult: hr, operation: 'HcsCreateEmptyRuntimeStateFile' });
+}
+
+/**
+ * The SID (`S-1-5-21-...`) of the user this process runs as (its token's
+ * `TokenUser`, the same for an elevated administrator's token as for the
+ * filtered one): whom a VM's video monitor pipe is opened to, as NanaBox
+ * lists `GetCurrentProcessUserStringSid()` in its document (schema/video-pipe.ts).
+ * Tests replace the bindings with `setFileSecurityBindings`.
+ * @throws Win32CallError when the token cannot be read
+ */
+export function processUserSid(): string {
+  return fileSecurityBindings().processUserSid();
 }

@@ -18,7 +18,8 @@
  *   never opens its pipe: what a VM without `ConnectionOptions` serves on is
  *   UNCONFIRMED (docs/windows-verification.md).
  *
- * So the VM document builder and `view` both take the name from here.
+ * So the VM driver's document (`buildDiskBootVm` `videoConnection`) and `view`
+ * both take the name from here.
  */
 
 /** The suffix NanaBox gives the basic session's pipe (the one mstsc can use through a relay). */
@@ -34,10 +35,38 @@ export function videoMonitorPipePath(systemId: string): string {
   return `\\\\.\\pipe\\${systemId}${BASIC_SESSION_PIPE_SUFFIX}`;
 }
 
+/** BUILTIN\Administrators, as a SID string. */
+export const BUILTIN_ADMINISTRATORS_SID = 'S-1-5-32-544';
+
 /**
- * `Devices.VideoMonitor.ConnectionOptions` for a VM: the pipe above, which only
- * `accessSids` may open (NanaBox and disco-vm both list exactly the SID of the
- * user who runs them, so the relay, running as that user, can connect).
+ * Who may open a VM's video monitor pipe (`ConnectionOptions.AccessSids`):
+ * the user who creates the VM, as NanaBox and disco-vm list (NanaBox runs
+ * elevated and lists its token's user, `GetCurrentProcessUserStringSid` in
+ * NanaBox/Utils.cpp: an elevated token keeps the user's own SID), and
+ * BUILTIN\Administrators. NanaBox and disco-vm need no more because their
+ * viewer is the process that made the VM. Here `view` is any later process:
+ * another elevated administrator's `view` of a sandbox this one made reads
+ * the same record, since the store root admits SYSTEM, Administrators and its
+ * owner (storage/store-root-security.ts `STORE_ROOT_SDDL`, moby's
+ * `SddlAdministratorsLocalSystem`), and opening the VM through HCS (to
+ * terminate or modify it) already takes administrative rights; the hvsocket services of
+ * the same VM admit SYSTEM and Administrators (hcsshim's default, vm-common.ts
+ * `SDDL_SYSTEM_AND_ADMINS`). So the pipe admits no one who could not already
+ * stop the VM or read its disk. A filtered (non-elevated) administrator token
+ * holds Administrators deny-only and gets in through the user SID alone (if
+ * it is the creator's).
+ * Whether vmwp honours a group SID here as it does a user SID: UNCONFIRMED
+ * (docs/windows-verification.md VV6).
+ */
+export function videoMonitorAccessSids(userSid: string): string[] {
+  return [...new Set([userSid, BUILTIN_ADMINISTRATORS_SID])];
+}
+
+/**
+ * `Devices.VideoMonitor.ConnectionOptions` for a VM, in the document's own
+ * field names: the pipe above, which only `accessSids` may open (for a
+ * document written by hand; `buildDiskBootVm` takes the same as
+ * `videoConnection`).
  */
 export function videoMonitorConnection(
   systemId: string,

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,16 +27,31 @@ export function newInstance(prefix = 't'): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
+/** A script running in node.exe under Wine, its output going to files as it comes. */
+export interface WineChild<R = unknown> {
+  readonly child: ChildProcess;
+  /** Settles with the exit code when the process has exited. */
+  readonly exited: Promise<number | null>;
+  /** What it has written so far. */
+  stdout(): string;
+  stderr(): string;
+  /** What the script passed to `done()`, once written. */
+  result(): R | undefined;
+  /** Closes the output files and removes them (kill the child first if it still runs). */
+  dispose(): void;
+}
+
 /**
- * Runs a script inside the Windows build of Node under Wine. Its stdout and
- * stderr go to files, never pipes: under Wine, node.exe writing to a pipe dies
- * with EBADF (TEST-HOST.md). The script reports through a result file.
+ * Starts a script inside the Windows build of Node under Wine, without
+ * waiting for it. Its stdout and stderr go to files, never pipes: under Wine,
+ * node.exe writing to a pipe dies with EBADF (TEST-HOST.md). The script
+ * reports through a result file.
  */
-export async function runInWine<R = unknown>(
+export function startInWine<R = unknown>(
   script: string,
   args: string[] = [],
   options: WineRunOptions = {},
-): Promise<WineRun<R>> {
+): WineChild<R> {
   const nodeExe = process.env.HCS_TEST_NODE_EXE;
   if (!nodeExe) throw new Error('HCS_TEST_NODE_EXE is not set: the wine tier global setup did not run');
   const dir = mkdtempSync(join(tmpdir(), 'hcs-wine-'));
@@ -46,45 +61,70 @@ export async function runInWine<R = unknown>(
   const out = openSync(outFile, 'w');
   const err = openSync(errFile, 'w');
   const scriptPath = script.includes('/') ? script : join(scripts, script);
+  const child = spawn('wine', [nodeExe, scriptPath, ...args], {
+    cwd: repo,
+    stdio: ['ignore', out, err],
+    env: {
+      ...process.env,
+      HCS_TEST_RESULT_FILE: resultFile,
+      // Drive Z: is the Linux root under Wine: file:///Z:/<linux path>.
+      NODE_OPTIONS: `--import=file:///Z:${join(import.meta.dirname, 'wine-shims.mjs')}`,
+      HCSSIM_INSTANCE: options.instance ?? 'default',
+      ...options.env,
+    },
+  });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('exit', (code) => resolve(code));
+    child.on('error', reject);
+  });
+  let disposed = false;
+  return {
+    child,
+    exited,
+    stdout: () => readSafe(outFile),
+    stderr: () => readSafe(errFile),
+    result: () => {
+      const text = readSafe(resultFile);
+      return text ? (JSON.parse(text) as R) : undefined;
+    },
+    dispose: () => {
+      if (disposed) return;
+      disposed = true;
+      closeSync(out);
+      closeSync(err);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs a script inside the Windows build of Node under Wine and waits for it (see {@link startInWine}). */
+export async function runInWine<R = unknown>(
+  script: string,
+  args: string[] = [],
+  options: WineRunOptions = {},
+): Promise<WineRun<R>> {
+  const running = startInWine<R>(script, args, options);
   try {
-    const child = spawn('wine', [nodeExe, scriptPath, ...args], {
-      cwd: repo,
-      stdio: ['ignore', out, err],
-      env: {
-        ...process.env,
-        HCS_TEST_RESULT_FILE: resultFile,
-        // Drive Z: is the Linux root under Wine: file:///Z:/<linux path>.
-        NODE_OPTIONS: `--import=file:///Z:${join(import.meta.dirname, 'wine-shims.mjs')}`,
-        HCSSIM_INSTANCE: options.instance ?? 'default',
-        ...options.env,
-      },
-    });
-    const exitCode = await new Promise<number | null>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        running.child.kill('SIGKILL');
         reject(
           new Error(
-            `${script} did not finish within ${options.timeoutMs ?? 60_000} ms:\n${readSafe(errFile)}`,
+            `${script} did not finish within ${options.timeoutMs ?? 60_000} ms:\n${running.stderr()}`,
           ),
         );
       }, options.timeoutMs ?? 60_000);
-      child.on('exit', (code) => {
-        clearTimeout(timer);
-        resolve(code);
-      });
-      child.on('error', reject);
     });
-    const resultText = readSafe(resultFile);
+    const exitCode = await Promise.race([running.exited, timeout]).finally(() => clearTimeout(timer));
     return {
       exitCode,
-      stdout: readSafe(outFile),
-      stderr: readSafe(errFile),
-      result: resultText ? (JSON.parse(resultText) as R) : undefined,
+      stdout: running.stdout(),
+      stderr: running.stderr(),
+      result: running.result(),
     };
   } finally {
-    closeSync(out);
-    closeSync(err);
-    rmSync(dir, { recursive: true, force: true });
+    running.dispose();
   }
 }
 
@@ -111,9 +151,17 @@ function readSafe(path: string): string {
   }
 }
 
+/** The hcs-sandbox CLI the Wine tier runs. */
+const CLI = join(repo, 'dist', 'cli', 'main.js');
+
 /** Runs the hcs-sandbox CLI (dist/cli/main.js) in node.exe under Wine, as a user would. */
 export function runCli(args: string[], options: WineRunOptions = {}): Promise<WineRun> {
-  return runInWine(join(repo, 'dist', 'cli', 'main.js'), args, options);
+  return runInWine(CLI, args, options);
+}
+
+/** Starts the hcs-sandbox CLI under Wine without waiting (a verb that runs until stopped, like `view`). */
+export function startCli(args: string[], options: WineRunOptions = {}): WineChild {
+  return startInWine(CLI, args, options);
 }
 
 /** A Linux path as Windows programs under Wine see it (drive Z: is the Linux root). */

@@ -1,28 +1,34 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { newInstance, runOk, scripts, winePath } from './harness.js';
+import { newInstance, runCli, runOk, startCli, type WineChild, winePath } from './harness.js';
 
 /**
- * The headless screen test (issue 14): a VM started through the simulated host
- * serves its video monitor pipe, which the simulator relays to a real RDP
- * server (freerdp-shadow-cli sharing an Xvfb screen, standard RDP security
- * only, as the VM worker's console). The product's relay runs in node.exe
- * under Wine, and Linux xfreerdp, given the product's own .rdp file, connects
- * to the relay on a second Xvfb screen. A frame arriving (that screen turning
- * from black to the shared screen's white) proves the relay byte-transparent
- * end to end and the .rdp file usable with RDP security; then one viewer at a
- * time, the slot freed on close, and the VM stopping ending the relay.
+ * The headless screen test (issue 14): a VM sandbox made by the product
+ * (`hcs-sandbox run --isolation vm -d` in node.exe under Wine, over a seeded VM
+ * image) serves the video monitor pipe its create document names, which the
+ * simulator relays to a real RDP server (freerdp-shadow-cli sharing an Xvfb
+ * screen, standard RDP security only, as the VM worker's console).
+ * `hcs-sandbox view NAME --no-launch --json` relays it to a loopback port,
+ * and Linux xfreerdp, given the product's own .rdp file, connects on a second
+ * Xvfb screen. A frame arriving (that screen turning from black to the shared
+ * screen's white) proves the pipe name agreed between the driver's document
+ * and `view`, the relay byte-transparent end to end and the .rdp file usable
+ * with RDP security; then one viewer at a time, the slot freed on close,
+ * `hcs-sandbox stop` ending the view process, and `view` refusing a stopped VM.
  * Tools: xvfb, freerdp2-shadow-x11, freerdp2-x11, x11-apps (test-host/prepare.sh).
  */
 
 const children: ChildProcess[] = [];
+const wineChildren: WineChild[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'view-screen-'));
 afterAll(() => {
-  for (const child of children.reverse()) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const child of [...children, ...wineChildren.map((w) => w.child)].reverse())
+    if (child.exitCode === null) child.kill('SIGKILL');
+  for (const w of wineChildren) w.dispose();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -106,57 +112,60 @@ function linuxPath(windowsPath: string): string {
  * disco-vm's console test sends it (discobox-ai/vm pkg/machine/hcs/console_windows_test.go). */
 const X224_RDP_REQUEST = Buffer.from([3, 0, 0, 19, 14, 0xe0, 0, 0, 0, 0, 0, 1, 0, 8, 0, 0, 0, 0, 0]);
 
-interface ViewResult {
-  reason: string;
-  events: { type: string; viewer?: string; error?: string }[];
-  rdpFileLeft: boolean;
-  pipeAfterStop: boolean;
-  error?: unknown;
+/** The "VM screen" (white) behind an RDP server on a free port, and a black screen for the viewer. */
+async function screens(): Promise<{ rdpPort: number; viewerScreen: string }> {
+  const shared = await xvfb('-wr');
+  const viewerScreen = await xvfb('-br'); // black until a frame arrives
+  const rdpPort = await freePort();
+  start('freerdp-shadow-cli', [`/bind-address:127.0.0.1`, `/port:${rdpPort}`, '/sec:rdp', '-auth'], {
+    DISPLAY: shared,
+  });
+  await until('the RDP server', async () => {
+    const s = await tcp(rdpPort);
+    s?.destroy();
+    return s !== undefined;
+  });
+  return { rdpPort, viewerScreen };
 }
 
-describe('hcs-sandbox view, headless', () => {
-  it('relays the simulated video pipe to a real RDP server: a frame arrives, one viewer at a time, ends with the VM', async () => {
-    const shared = await xvfb('-wr'); // the "VM screen": white
-    const viewerScreen = await xvfb('-br'); // where xfreerdp draws: black until a frame arrives
-    const rdpPort = await freePort();
-    start('freerdp-shadow-cli', [`/bind-address:127.0.0.1`, `/port:${rdpPort}`, '/sec:rdp', '-auth'], {
-      DISPLAY: shared,
-    });
-    await until('the RDP server', async () => {
-      const s = await tcp(rdpPort);
-      s?.destroy();
-      return s !== undefined;
-    });
+/** The one JSON document `view --json` prints on stdout, once it is all there. */
+function printedJson<T>(running: WineChild): T | undefined {
+  try {
+    return JSON.parse(running.stdout()) as T;
+  } catch {
+    return undefined;
+  }
+}
 
-    // The VM and the product's relay, in node.exe under Wine.
-    const ready = join(dir, 'ready.json');
-    const command = join(dir, 'stop');
-    const resultFile = join(dir, 'result.json');
-    const script = start(
-      'wine',
-      [
-        process.env.HCS_TEST_NODE_EXE as string,
-        join(scripts, 'view-screen.mjs'),
-        winePath(ready),
-        winePath(command),
-      ],
-      {
-        HCS_TEST_RESULT_FILE: resultFile,
-        NODE_OPTIONS: `--import=file:///Z:${join(import.meta.dirname, 'wine-shims.mjs')}`,
-        HCSSIM_INSTANCE: newInstance('view'),
+describe('hcs-sandbox view, headless, on a VM sandbox the product made', () => {
+  it('relays the pipe the driver named to a real RDP server: a frame arrives, one viewer at a time, stop ends the view', async () => {
+    const { rdpPort, viewerScreen } = await screens();
+    const home = join(dir, 'home');
+    const options = {
+      instance: newInstance('view'),
+      // The simulated service inherits the first client's environment: every run carries the knob.
+      env: {
+        HCS_SANDBOX_HOME: winePath(home),
+        HCSSIM_STORAGE_ROOT: winePath(join(home, 'sim-storage')),
         HCSSIM_VIDEO_TCP: `127.0.0.1:${rdpPort}`,
       },
-    );
-    const scriptExit = new Promise<number | null>((resolve) => script.once('exit', resolve));
+    };
+    const cli = (...args: string[]) => runCli(args, options);
+    await runOk('vm-seed.mjs', ['win'], options);
+    const run = await cli('run', '--isolation', 'vm', '-d', '--name', 'vm1', '--network', 'none', 'win');
+    expect(run.exitCode, run.stderr).toBe(0);
+    const inspect = await cli('inspect', '--json', 'vm1');
+    const { id } = (JSON.parse(inspect.stdout) as { id: string }[])[0]!;
+
+    // view, through the CLI, until the VM stops.
+    const view = startCli(['view', 'vm1', '--no-launch', '--json'], options);
+    wineChildren.push(view);
     const relay = await until(
-      'the relay',
-      () =>
-        existsSync(ready)
-          ? (JSON.parse(readFileSync(ready, 'utf8')) as { port: number; rdpFile: string; pipe: string })
-          : undefined,
-      60_000,
+      'view to print where it listens',
+      () => printedJson<{ port: number; rdpFile: string; pipe: string }>(view),
+      30_000,
     );
-    expect(relay.pipe).toMatch(/^\\\\\.\\pipe\\hcssb-view-\d+\.BasicSession$/);
+    expect(relay.pipe).toBe(`\\\\.\\pipe\\${id}.BasicSession`); // videoMonitorPipePath, as the document says
     const rdpFile = linuxPath(relay.rdpFile);
     expect(readFileSync(rdpFile, 'utf8')).toContain(`full address:s:127.0.0.1:${relay.port}\r\n`);
 
@@ -165,13 +174,14 @@ describe('hcs-sandbox view, headless', () => {
     const xfreerdp = start('xfreerdp', [rdpFile, '/cert:ignore'], { DISPLAY: viewerScreen });
     await until('a frame on the viewer screen', () => lightShare(viewerScreen) > 0.5, 60_000);
 
-    // One viewer at a time: a second connection is closed without a byte.
+    // One viewer at a time: a second connection is closed without a byte, and view says so.
     const second = await tcp(relay.port);
     expect(second).toBeDefined();
     const secondBytes: Buffer[] = [];
     second?.on('data', (d: Buffer) => secondBytes.push(d));
     await until('the second viewer to be closed', () => second?.closed, 10_000);
     expect(Buffer.concat(secondBytes).length).toBe(0);
+    await until('view to report the refusal', () => /already connected: refused/.test(view.stderr()), 10_000);
 
     // Closing the viewer frees the slot: the next connection reaches the RDP server again.
     xfreerdp.kill('SIGTERM');
@@ -191,20 +201,24 @@ describe('hcs-sandbox view, headless', () => {
     });
     expect(answer[0]).toBe(3); // a TPKT: the RDP server answered
 
-    // Stopping the VM ends the relay, removes the .rdp file, and the pipe is gone.
-    writeFileSync(command, 'stop');
-    expect(await scriptExit).toBe(0);
-    const result = JSON.parse(readFileSync(resultFile, 'utf8')) as ViewResult;
-    expect(result.error).toBeUndefined();
-    expect(result.reason).toBe('vm-stopped');
-    expect(result.rdpFileLeft).toBe(false);
-    expect(result.pipeAfterStop).toBe(false);
-    // xfreerdp may connect twice (a TLS attempt the server refuses, then RDP security): count, not order.
-    const types = result.events.map((e) => e.type);
-    expect(types.filter((t) => t === 'viewer-refused')).toHaveLength(1);
-    expect(types.filter((t) => t === 'viewer-connected').length).toBeGreaterThanOrEqual(2);
-    expect(types).not.toContain('pipe-unavailable');
+    // `hcs-sandbox stop` from another process ends the view: exit 0, the .rdp file gone, the port closed.
+    const stop = await cli('stop', 'vm1');
+    expect(stop.exitCode, stop.stderr).toBe(0);
+    const viewExit = await Promise.race([
+      view.exited,
+      new Promise((r) => setTimeout(r, 20_000, 'still running 20 s after the VM stopped')),
+    ]);
+    expect(viewExit, view.stderr()).toBe(0);
+    expect(view.stderr()).toMatch(/the VM stopped: view closed\n$/);
+    expect(view.stderr()).not.toMatch(/cannot open the VM's screen/);
+    expect(existsSync(rdpFile)).toBe(false);
     expect(await tcp(relay.port)).toBeUndefined();
+
+    // A stopped VM has no screen: exit 1 (a verb's failure, docs/cli.md), the code in --json.
+    const stopped = await cli('view', 'vm1', '--no-launch', '--json');
+    expect(stopped.exitCode).toBe(1);
+    expect(JSON.parse(stopped.stdout)).toMatchObject({ error: { code: 'SANDBOX_NOT_RUNNING' } });
+    expect((await cli('rm', '-f', 'vm1')).exitCode).toBe(0);
   });
 });
 

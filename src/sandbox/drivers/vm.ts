@@ -1,7 +1,13 @@
-import { type CallOptions, ComputeSystem } from '../../hcs/index.js';
+import { type CallOptions, ComputeSystem, processUserSid } from '../../hcs/index.js';
 import { InvalidArgumentError } from '../../internal/errors.js';
 import { endpointName, HcnClient, HcnError, ownedId } from '../../network/index.js';
-import { buildDiskBootVm, type ComputeSystemDocument, DEFAULT_OWNER } from '../../schema/index.js';
+import {
+  buildDiskBootVm,
+  type ComputeSystemDocument,
+  DEFAULT_OWNER,
+  videoMonitorAccessSids,
+  videoMonitorPipePath,
+} from '../../schema/index.js';
 import { GuestAgentRequiredError, SandboxNotFoundError } from '../errors.js';
 import type { SandboxRecord } from '../record.js';
 import { LiveContainer, openIfExists, storageQoS, terminateById } from './container-common.js';
@@ -105,6 +111,11 @@ function buildVmDocument(
     osDiskPath: files.osDisk,
     guestStateFilePath: files.guestState,
     runtimeStateFilePath: files.runtimeState,
+    // The pipe `view` opens (the same function names it there), for this user and Administrators.
+    videoConnection: {
+      namedPipe: videoMonitorPipePath(record.id),
+      accessSids: videoMonitorAccessSids(processUserSid()),
+    },
     ...(o.memoryMB !== undefined && { memoryMB: o.memoryMB }),
     ...(o.cpus !== undefined && { processorCount: o.cpus }),
     ...(o.cpuLimit !== undefined && { processor: { limit: Math.round(o.cpuLimit * 1000) } }),

@@ -19,6 +19,10 @@
  * - `VideoMonitor` always: "vmwp.exe crashes (0xC0000005) without it"
  *   (appsandbox `hcs_vm.c`); `Keyboard` and `Mouse` are where the console
  *   delivers input (disco-vm);
+ * - `VideoMonitor.ConnectionOptions` always: the worker serves the console on
+ *   the pipe it names, to the SIDs it lists, and nobody has published where a
+ *   VideoMonitor without it is served (NanaBox and disco-vm both name theirs,
+ *   hcsshim's empty one is never opened: schema/video-pipe.ts);
  * - `GuestState` files made empty by HCS (appsandbox);
  * - no `GuestConnection`: a plain Windows install has no HCS guest service
  *   (VM-SANDBOXES.md §2), exec goes through our own agent over hvsocket.
@@ -43,9 +47,11 @@ import {
 } from './sandbox-vm-topology.js';
 import {
   buildNetworkAdapters,
+  buildRdpConnectionOptions,
   buildServiceTable,
   type HvSocketServiceInput,
   type NetworkAdapterInput,
+  type RdpConnectionInput,
   SDDL_SYSTEM_AND_ADMINS,
 } from './vm-common.js';
 
@@ -96,6 +102,13 @@ export interface DiskBootVmOptions extends SystemDocumentOptions {
   hvSocketServices?: Record<string, HvSocketServiceInput>;
   /** Console resolution. Default 1024 x 768. */
   videoMonitor?: { horizontalResolution?: number; verticalResolution?: number };
+  /**
+   * Where the console (the video monitor's RDP "basic session") is served and
+   * who may open it: `Devices.VideoMonitor.ConnectionOptions`. The VM driver
+   * passes `videoMonitorPipePath(id)` and `videoMonitorAccessSids(user)`
+   * (schema/video-pipe.ts), the name `view` opens. At least one SID.
+   */
+  videoConnection: RdpConnectionInput;
   networkAdapters?: NetworkAdapterInput[];
 }
 
@@ -135,7 +148,10 @@ export function buildDiskBootVm(options: DiskBootVmOptions): ComputeSystemDocume
         ServiceTable: buildServiceTable('hvSocketServices', services),
       },
     },
-    VideoMonitor: buildVideoMonitor(o.videoMonitor),
+    VideoMonitor: {
+      ...buildVideoMonitor(o.videoMonitor),
+      ConnectionOptions: buildRdpConnectionOptions('videoConnection', o.videoConnection, true),
+    },
     Keyboard: {},
     Mouse: {},
   };
@@ -171,7 +187,7 @@ export function buildDiskBootVm(options: DiskBootVmOptions): ComputeSystemDocume
   };
 }
 
-/** `Devices.VideoMonitor`: the resolution only; the pipe keeps HCS's default name. */
+/** `Devices.VideoMonitor`'s resolution. */
 function buildVideoMonitor(value: DiskBootVmOptions['videoMonitor']): Hcs.VideoMonitor {
   if (value === undefined) {
     return {

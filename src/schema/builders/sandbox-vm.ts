@@ -10,16 +10,13 @@ import { InvalidArgumentError } from '../../internal/errors.js';
 import type { ComputeSystemDocument, CrashDumpType, LaunchType, VirtualMachineExt } from '../extensions.js';
 import type * as Hcs from '../generated/hcs.js';
 import {
-  checkArray,
   checkBoolean,
   checkEnum,
   checkHost,
   checkHostPath,
   checkInteger,
   checkObject,
-  checkPipePath,
   checkSddl,
-  checkSid,
   checkText,
   type SystemDocumentOptions,
   systemEnvelope,
@@ -38,10 +35,12 @@ import {
 } from './sandbox-vm-topology.js';
 import {
   buildNetworkAdapters,
+  buildRdpConnectionOptions,
   buildServiceTable,
   buildVsmbShares,
   type HvSocketServiceInput,
   type NetworkAdapterInput,
+  type RdpConnectionInput,
   VMBFS_BOOT,
   type VsmbShareInput,
 } from './vm-common.js';
@@ -78,7 +77,7 @@ export interface SandboxVmOptions extends SystemDocumentOptions {
     services?: Record<string, HvSocketServiceInput>;
   };
   /** Enhanced-mode (RDP) display served on a host named pipe. */
-  enhancedModeVideo?: { namedPipe: string; accessSids?: string[] };
+  enhancedModeVideo?: RdpConnectionInput;
   /** Guest crash dumps. */
   crashDump?: { dumpFileName: string; maxDumpSizeBytes?: number; dumpType?: CrashDumpType };
   networkAdapters?: NetworkAdapterInput[];
@@ -209,16 +208,9 @@ export function buildSandboxVm(options: SandboxVmOptions): SandboxVmDocuments {
     HvSocket: { HvSocketConfig: hvConfig },
   };
   if (o.enhancedModeVideo !== undefined) {
-    checkObject('enhancedModeVideo', o.enhancedModeVideo);
-    const rdp: Hcs.RdpConnectionOptions = {};
-    if (o.enhancedModeVideo.accessSids !== undefined) {
-      checkArray('enhancedModeVideo.accessSids', o.enhancedModeVideo.accessSids);
-      rdp.AccessSids = o.enhancedModeVideo.accessSids.map((s, i) =>
-        checkSid(`enhancedModeVideo.accessSids[${i}]`, s),
-      );
-    }
-    rdp.NamedPipe = checkPipePath('enhancedModeVideo.namedPipe', o.enhancedModeVideo.namedPipe);
-    devices.EnhancedModeVideo = { ConnectionOptions: rdp };
+    devices.EnhancedModeVideo = {
+      ConnectionOptions: buildRdpConnectionOptions('enhancedModeVideo', o.enhancedModeVideo),
+    };
   }
   if (o.crashDump !== undefined) {
     checkObject('crashDump', o.crashDump);

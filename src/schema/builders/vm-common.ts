@@ -11,8 +11,10 @@ import {
   checkHostPath,
   checkMac,
   checkObject,
+  checkPipePath,
   checkSddl,
   checkShareName,
+  checkSid,
   type HostFacts,
 } from './common.js';
 
@@ -110,6 +112,49 @@ export function buildServiceTable(field: string, value: unknown): Record<string,
     out[id] = svc;
   }
   return out;
+}
+
+/** An RDP console served on a host named pipe (`VideoMonitor` or `EnhancedModeVideo`). */
+export interface RdpConnectionInput {
+  /** The pipe the VM worker serves it on, `\\.\pipe\name`. */
+  namedPipe: string;
+  /** The SIDs (`S-1-...`) allowed to open that pipe. */
+  accessSids?: readonly string[];
+}
+
+/** More SIDs than any real list (the user and a group or two): a bound on what a caller can make us check. */
+const MAX_ACCESS_SIDS = 32;
+
+/**
+ * `RdpConnectionOptions` (schema: `NamedPipe`, `AccessSids`). With
+ * `requireSids`, at least one SID: a pipe nobody may open is a screen nobody
+ * can see.
+ */
+export function buildRdpConnectionOptions(
+  field: string,
+  value: unknown,
+  requireSids = false,
+): Hcs.RdpConnectionOptions {
+  checkObject(field, value);
+  const known = new Set(['namedPipe', 'accessSids']);
+  for (const key of Object.keys(value as object)) {
+    if (!known.has(key)) throw new InvalidArgumentError(`${field}.${key}`, 'namedPipe or accessSids', key);
+  }
+  const v = value as unknown as RdpConnectionInput;
+  const rdp: Hcs.RdpConnectionOptions = {};
+  if (v.accessSids !== undefined || requireSids) {
+    checkArray(`${field}.accessSids`, v.accessSids, requireSids ? 1 : 0);
+    if (v.accessSids.length > MAX_ACCESS_SIDS) {
+      throw new InvalidArgumentError(
+        `${field}.accessSids`,
+        `at most ${MAX_ACCESS_SIDS} SIDs`,
+        `${v.accessSids.length} SIDs`,
+      );
+    }
+    rdp.AccessSids = v.accessSids.map((s, i) => checkSid(`${field}.accessSids[${i}]`, s));
+  }
+  rdp.NamedPipe = checkPipePath(`${field}.namedPipe`, v.namedPipe);
+  return rdp;
 }
 
 export interface NetworkAdapterInput {

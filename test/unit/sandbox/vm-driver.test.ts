@@ -11,9 +11,10 @@ import {
   type SandboxOptions,
   type SandboxRecord,
 } from '../../../src/sandbox/index.js';
-import { AGENT_SERVICE_ID } from '../../../src/schema/index.js';
+import { AGENT_SERVICE_ID, videoMonitorPipePath } from '../../../src/schema/index.js';
 import { RollbackError, VmImageNotFoundError, VmImageStore } from '../../../src/storage/index.js';
 import { type FakeBehaviour, type FakeFunctionName, FakeHr } from '../../support/fake-computecore.js';
+import { FAKE_USER_SID } from '../../support/fake-file-security.js';
 import { rejectionOf } from '../../support/fake-harness.js';
 import { useFakeSandboxHost, windowsPath } from '../../support/fake-sandbox-host.js';
 import { HCN_ENDPOINT } from '../schema/fixtures/hcsshim-uvm-network.js';
@@ -87,6 +88,11 @@ describe('the VM driver', () => {
     expect(vm.ComputeTopology.Memory.SizeInMB).toBe(4096);
     expect(vm.ComputeTopology.Processor.Count).toBe(2);
     expect(vm.Devices.NetworkAdapters).toBeUndefined();
+    // The console's pipe, under the name `view` opens, for this process's user and Administrators.
+    expect(vm.Devices.VideoMonitor.ConnectionOptions).toEqual({
+      NamedPipe: videoMonitorPipePath(sandbox.id),
+      AccessSids: [FAKE_USER_SID, 'S-1-5-32-544'],
+    });
 
     const record = JSON.parse(readFileSync(host.recordPath('vm1'), 'utf8')).record as SandboxRecord;
     expect(record).toMatchObject({ isolation: 'vm', image: 'win', status: 'running' });

@@ -5,13 +5,18 @@ import {
   buildDiskBootVm,
   createHcsValidator,
   type DiskBootVmOptions,
+  videoMonitorAccessSids,
+  videoMonitorPipePath,
 } from '../../../src/schema/index.js';
 
 const DIR = 'C:\\ProgramData\\hcs-sandbox\\scratch\\vm1';
+const USER_SID = 'S-1-5-21-646084236-3208304814-2060474565-1001';
+const PIPE = videoMonitorPipePath('hcssb-vm1-0a1b2c');
 const base: DiskBootVmOptions = {
   osDiskPath: `${DIR}\\os.vhdx`,
   guestStateFilePath: `${DIR}\\vm.vmgs`,
   runtimeStateFilePath: `${DIR}\\vm.vmrs`,
+  videoConnection: { namedPipe: PIPE, accessSids: [USER_SID] },
 };
 const ENDPOINT = 'd7c0c0a4-1f0e-4c8e-9d0b-2f1e3a4b5c6d';
 
@@ -24,13 +29,21 @@ const ENDPOINT = 'd7c0c0a4-1f0e-4c8e-9d0b-2f1e3a4b5c6d';
  *   a ServiceTable, no GuestConnection;
  * - discobox-ai/vm `pkg/machine/hcs/config_windows.go` at 4ae4fd80e377ccb97bc123dee63e91a8312a8600
  *   (`newDocument`): the same Uefi pair, `StopOnReset: false`, SCSI controller "0", VideoMonitor,
- *   Keyboard, Mouse, GuestState, ServiceTable entries with bind/connect descriptors and wildcard binds.
+ *   Keyboard, Mouse, GuestState, ServiceTable entries with bind/connect descriptors and wildcard binds;
+ *   `videoMonitor`: `ConnectionOptions` with its own pipe name and the user's SID;
+ * - M2Team/NanaBox `NanaBox/ConfigurationManager.cpp` at 9b4f9e0 (`MakeHcsConfiguration`):
+ *   `VideoMonitor.ConnectionOptions` = `{NamedPipe: "\\.\pipe\<Name>.BasicSession",
+ *   AccessSids: [GetCurrentProcessUserStringSid()]}`, its viewer opening that name.
  */
 const PEERS = {
   appsandbox: {
     Uefi: { ApplySecureBootTemplate: 'Apply', SecureBootTemplateId: '1734c6e8-3154-4dda-ba5f-a874cc483422' },
     VideoMonitor: { HorizontalResolution: 1024, VerticalResolution: 768 },
     serviceEntryKeys: ['AllowWildcardBinds', 'BindSecurityDescriptor', 'ConnectSecurityDescriptor'],
+  },
+  nanaBox: {
+    connectionOptionKeys: ['AccessSids', 'NamedPipe'],
+    pipeSuffix: '.BasicSession',
   },
   discoVm: {
     Uefi: { ApplySecureBootTemplate: 'Apply', SecureBootTemplateId: '1734c6e8-3154-4dda-ba5f-a874cc483422' },
@@ -52,7 +65,12 @@ describe('buildDiskBootVm', () => {
     expect(vm.Chipset?.Uefi?.BootThis).toBeUndefined();
     expect(vm.StopOnReset).toBe(PEERS.discoVm.StopOnReset);
     expect(vm.GuestConnection).toBeUndefined();
-    expect(vm.Devices?.VideoMonitor).toEqual(PEERS.appsandbox.VideoMonitor);
+    expect(vm.Devices?.VideoMonitor).toMatchObject(PEERS.appsandbox.VideoMonitor);
+    // The console's pipe and who may open it, as NanaBox and disco-vm name theirs.
+    const connection = vm.Devices?.VideoMonitor?.ConnectionOptions ?? {};
+    expect(Object.keys(connection).sort()).toEqual(PEERS.nanaBox.connectionOptionKeys);
+    expect(connection).toEqual({ NamedPipe: PIPE, AccessSids: [USER_SID] });
+    expect(connection.NamedPipe?.endsWith(PEERS.nanaBox.pipeSuffix)).toBe(true);
     expect(vm.Devices?.Keyboard).toEqual({});
     expect(vm.Devices?.Mouse).toEqual({});
     expect(vm.Devices?.Scsi).toEqual({
@@ -98,7 +116,11 @@ describe('buildDiskBootVm', () => {
     expect(vm.Devices?.NetworkAdapters).toEqual({
       [ENDPOINT]: { EndpointId: ENDPOINT, MacAddress: '00-15-5D-12-34-56' },
     });
-    expect(vm.Devices?.VideoMonitor).toEqual({ HorizontalResolution: 1920, VerticalResolution: 1080 });
+    expect(vm.Devices?.VideoMonitor).toEqual({
+      HorizontalResolution: 1920,
+      VerticalResolution: 1080,
+      ConnectionOptions: { NamedPipe: PIPE, AccessSids: [USER_SID] },
+    });
     expect(vm.Devices?.HvSocket?.HvSocketConfig?.ServiceTable).toEqual({
       [AGENT_SERVICE_ID]: { BindSecurityDescriptor: 'D:P(A;;FA;;;WD)' },
     });
@@ -119,6 +141,22 @@ describe('buildDiskBootVm', () => {
     ['videoMonitor.horizontalResolution', { videoMonitor: { horizontalResolution: 70000 } }],
     ['videoMonitor.depth', { videoMonitor: { depth: 32 } as never }],
     ['networkAdapters[0].endpointId', { networkAdapters: [{ endpointId: 'x' }] }],
+    ['videoConnection', { videoConnection: undefined as never }],
+    ['videoConnection.namedPipe', { videoConnection: { namedPipe: 'C:\\pipe', accessSids: [USER_SID] } }],
+    ['videoConnection.accessSids', { videoConnection: { namedPipe: PIPE } }],
+    ['videoConnection.accessSids', { videoConnection: { namedPipe: PIPE, accessSids: [] } }],
+    [
+      'videoConnection.accessSids',
+      { videoConnection: { namedPipe: PIPE, accessSids: Array(33).fill(USER_SID) } },
+    ],
+    [
+      'videoConnection.accessSids[1]',
+      { videoConnection: { namedPipe: PIPE, accessSids: [USER_SID, 'Administrators'] } },
+    ],
+    [
+      'videoConnection.name',
+      { videoConnection: { namedPipe: PIPE, accessSids: [USER_SID], name: 'x' } as never },
+    ],
   ])('refuses a bad %s with the field named', (field, extra) => {
     let error: unknown;
     try {
@@ -133,5 +171,19 @@ describe('buildDiskBootVm', () => {
   it('checks the files exist when the host can tell', () => {
     const host = { pathExists: (p: string) => !p.endsWith('.vmrs') };
     expect(() => buildDiskBootVm({ ...base, host })).toThrow(/runtimeStateFilePath/);
+  });
+
+  it("lets the creating user and Administrators open the console's pipe, the user once", () => {
+    expect(videoMonitorAccessSids(USER_SID)).toEqual([USER_SID, 'S-1-5-32-544']);
+    expect(videoMonitorAccessSids('S-1-5-32-544')).toEqual(['S-1-5-32-544']);
+    const doc = buildDiskBootVm({
+      ...base,
+      videoConnection: { namedPipe: PIPE, accessSids: videoMonitorAccessSids(USER_SID) },
+    });
+    expect(validator.validate('ComputeSystem', doc).errors).toEqual([]);
+    expect(doc.VirtualMachine?.Devices?.VideoMonitor?.ConnectionOptions?.AccessSids).toEqual([
+      USER_SID,
+      'S-1-5-32-544',
+    ]);
   });
 });
