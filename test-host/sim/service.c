@@ -1309,6 +1309,48 @@ static HRESULT file_exists(const char *path) {
     free(w);
     return a == INVALID_FILE_ATTRIBUTES ? HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND) : S_OK;
 }
+/* Grants outlive this process. HcsGrantVmAccess adds an ACE for the VM's SID to the file
+   itself (hcsshim internal/security/grantvmgroupaccess.go does the same by hand for the VM
+   group: SetEntriesInAcl + SetNamedSecurityInfo on the file), so a grant made before the
+   service stopped still holds when a later one starts the VM: the record of grants is kept in
+   a file per instance (%TEMP%\hcssim-<instance>-grants.json) and read back at start-up.
+   Measured by the VM driver's stop -> start, which can straddle this service's idle exit. */
+static void grants_path(WCHAR *out, DWORD cap) {
+    WCHAR tmp[MAX_PATH];
+    DWORD n = GetTempPathW(MAX_PATH, tmp);
+    if (!n || n >= MAX_PATH) wcscpy(tmp, L".\\");
+    swprintf(out, cap, L"%lshcssim-%ls-grants.json", tmp, g_instance);
+}
+static void save_grants(void) {
+    WCHAR path[MAX_PATH + 160];
+    grants_path(path, MAX_PATH + 160);
+    sb b; sb_init(&b);
+    json_write(&b, g_grants);
+    char *text = sb_take(&b);
+    HANDLE f = CreateFileW(path, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
+    if (f != INVALID_HANDLE_VALUE) {
+        DWORD w;
+        WriteFile(f, text, (DWORD)strlen(text), &w, NULL);
+        CloseHandle(f);
+    }
+    free(text);
+}
+static void load_grants(void) {
+    WCHAR path[MAX_PATH + 160];
+    grants_path(path, MAX_PATH + 160);
+    HANDLE f = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+    if (f == INVALID_HANDLE_VALUE) return;
+    DWORD size = GetFileSize(f, NULL), got = 0;
+    char *text = size != INVALID_FILE_SIZE && size < (16u << 20) ? calloc(1, size + 1) : NULL;
+    if (text && ReadFile(f, text, size, &got, NULL) && got == size) {
+        char err[128];
+        jv *v = json_parse(text, err, sizeof err);
+        if (v && v->t == J_ARR) { json_free(g_grants); g_grants = v; }
+        else json_free(v);
+    }
+    free(text);
+    CloseHandle(f);
+}
 static void record_grant(const char *kind, const char *vmid, const char *path) {
     if (!g_grants) g_grants = jnew(J_ARR);
     jv *g = jnew(J_OBJ);
@@ -1316,6 +1358,7 @@ static void record_grant(const char *kind, const char *vmid, const char *path) {
     if (vmid) jset(g, "VmId", jnew_str(vmid));
     jset(g, "FilePath", jnew_str(path));
     jpush(g_grants, g);
+    save_grants();
 }
 static HRESULT sync_call(client *c, const char *fn, jv *req, char **out) {
     *out = NULL;
@@ -1630,6 +1673,7 @@ int wmain(int argc, WCHAR **argv) {
         if (n && n < 32) g_orphanExitMs = (ULONGLONG)_wtoi(b);
     }
     g_lastClient = now_ms();
+    load_grants();
     InitializeCriticalSection(&g_lock);
     g_schedWake = CreateEventW(NULL, FALSE, FALSE, NULL);
     g_sendWake = CreateEventW(NULL, FALSE, FALSE, NULL);

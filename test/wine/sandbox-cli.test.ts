@@ -252,7 +252,7 @@ describe('hcs-sandbox sandbox verbs (CLI under Wine)', () => {
     expect(readFileSync(join(host, 'tree-back', 'sub', 'b.txt'), 'utf8')).toBe('deep');
     const noFile = await cli('cp', 'made:C:\\nope.txt', winePath(join(host, 'x')));
     expect(noFile.exitCode).toBe(1);
-    expect(noFile.stderr).toBe('hcs-sandbox: made:C:\\nope.txt: no such file or folder.\n');
+    expect(noFile.stderr).toBe('hcs-sandbox: C:\\nope.txt does not exist inside the sandbox.\n');
     const bothHost = await cli('cp', 'a', 'b');
     expect(bothHost.exitCode).toBe(2);
     expect(bothHost.stderr).toContain("Run 'hcs-sandbox cp --help' for usage.");

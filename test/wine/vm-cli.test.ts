@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newInstance, runCli, runOk, type WineRun, winePath } from './harness.js';
 
@@ -50,6 +51,10 @@ describe('vm sandboxes (CLI under Wine)', () => {
     const stop = await cli('stop', 'vm1');
     expect(stop.exitCode, stop.stderr).toBe(0);
     expect(inspected<{ status: string }>(await cli('inspect', '--json', 'vm1')).status).toBe('stopped');
+    // A stopped VM leaves no system, so the simulated service exits after 5 s idle; the
+    // grants made at create must still hold for the next start (an ACE on the file, on a
+    // real host). Waiting past that idle exit makes the test straddle it every time.
+    await sleep(6_000);
     const restart = await cli('start', 'vm1');
     expect(restart.exitCode, restart.stderr).toBe(0);
     const rm = await cli('rm', '-f', 'vm1');

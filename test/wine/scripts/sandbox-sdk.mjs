@@ -51,7 +51,7 @@ await main(async () => {
     () => 'created',
     (e) => [e.name, e.field],
   );
-  r.badIsolation = await Sandbox.create({ image, isolation: 'vm' }).then(
+  r.badIsolation = await Sandbox.create({ image, isolation: 'kvm' }).then(
     () => 'created',
     (e) => [e.name, e.field],
   );
