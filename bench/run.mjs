@@ -11,6 +11,7 @@ import { join } from 'node:path';
 const repo = join(import.meta.dirname, '..');
 execFileSync('bash', [join(repo, 'test-host', 'prepare.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
 execFileSync('npx', ['tsc', '-p', join(repo, 'tsconfig.build.json')], { cwd: repo, stdio: 'inherit' });
+execFileSync(process.execPath, [join(repo, 'scripts', 'bundle-cli.mjs')], { cwd: repo, stdio: 'inherit' });
 const env = { ...process.env };
 for (const line of readFileSync(join(repo, '.cache', 'test-host', 'env'), 'utf8').split('\n')) {
   const eq = line.indexOf('=');

@@ -20,6 +20,7 @@ execFileSync('npx', ['tsc', '-p', join(repo, 'tsconfig.build.json')], {
   stdio: 'inherit',
   shell: process.platform === 'win32',
 });
+execFileSync(process.execPath, [join(repo, 'scripts', 'bundle-cli.mjs')], { cwd: repo, stdio: 'inherit' });
 
 if (process.platform === 'win32') {
   const build = Number(release().split('.')[2]);

@@ -1,8 +1,8 @@
-import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { UsageError } from './command.js';
 import { COMMANDS, type CommandPlan } from './commands/index.js';
 import { arrangeHelp } from './help.js';
+import { packageVersion } from './package-version.js';
 import { loadSdk, SdkNotLoaded } from './sdk.js';
 
 export { UsageError } from './command.js';
@@ -23,11 +23,6 @@ export function globalFlags(argv: readonly string[]): GlobalFlags {
   const end = argv.indexOf('--');
   const own = end < 0 ? argv : argv.slice(0, end);
   return { json: own.includes('--json'), debug: own.includes('--debug') };
-}
-
-function packageVersion(): string {
-  // src/cli and dist/cli are both two folders below package.json.
-  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 }
 
 /** The commander program with every verb registered; `accept` receives the parsed plan. */

@@ -21,15 +21,10 @@ let loaded: Sdk | undefined;
 
 /** Loads the SDK's entry points (once) and returns them. */
 export async function loadSdk(): Promise<Sdk> {
-  if (loaded) return loaded;
-  const [root, hcs, jobs, network, storage] = await Promise.all([
-    import('../index.js'),
-    import('../hcs/index.js'),
-    import('../jobs/index.js'),
-    import('../network/index.js'),
-    import('../storage/index.js'),
-  ]);
-  loaded = { ...root, hcs, jobs, network, storage };
+  // One import() of one module that imports all five: the bundled CLI (scripts/bundle-cli.mjs)
+  // then reads one chunk, not five entry facades and the chunk behind them.
+  const { root, hcs, jobs, network, storage } = await import('./sdk-entries.js');
+  loaded ??= { ...root, hcs, jobs, network, storage };
   return loaded;
 }
 

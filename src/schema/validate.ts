@@ -7,7 +7,8 @@
  * extension fields of `extensions.ts` are accepted (and checked) unless
  * `{ extensions: false }` is passed.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { dependency } from '../internal/lazy-dependency.js';
 import { HCS_SCHEMA_EXTENSIONS } from './extensions.js';
 import { HCS_JSON_SCHEMA_DEFINITIONS } from './generated/hcs-json-schema.js';
 
@@ -73,6 +74,7 @@ function formatError(error: ErrorObject): string {
 /** Creates a validator. Compiling is lazy and cached per definition. */
 export function createHcsValidator(options: { extensions?: boolean } = {}): HcsValidator {
   const schema = buildHcsJsonSchema(options);
+  const { Ajv } = dependency('ajv');
   const ajv = new Ajv({ strict: true, allErrors: true });
   ajv.addSchema(schema);
   const compiled = new Map<string, ValidateFunction>();

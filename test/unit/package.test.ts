@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -12,6 +12,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -52,7 +53,9 @@ beforeAll(() => {
     'src',
     'tsconfig.json',
     'tsconfig.build.json',
+    'scripts/bundle-cli.mjs',
   ]) {
+    mkdirSync(dirname(join(stage, entry)), { recursive: true });
     cpSync(join(repo, entry), join(stage, entry), { recursive: true });
   }
   for (const decoy of [
@@ -134,18 +137,91 @@ describe('npm pack', () => {
   });
 
   it('installs into an empty project whose bin runs', () => {
-    const project = join(work, 'project');
-    mkdirSync(project);
-    writeFileSync(
-      join(project, 'package.json'),
-      JSON.stringify({ name: 'try', version: '1.0.0', private: true }),
-    );
-    // The dependencies are in npm's cache after `npm ci`: no network needed.
-    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], project);
+    const project = installed();
     expect(existsSync(join(project, 'node_modules', 'hcs-sandbox', 'dist', 'cli', 'main.js'))).toBe(true);
     // What a user types after `npm install <git url>`: the flag, and the verb with its details.
     expect(run('npx', ['--no-install', 'hcs-sandbox', '--version'], project).trim()).toBe(pkg.version);
     const output = run('npx', ['--no-install', 'hcs-sandbox', 'version'], project);
     expect(output.split('\n')[0]).toMatch(new RegExp(`^hcs-sandbox ${pkg.version.replace(/\./g, '\\.')} `));
   }, 120_000);
+
+  // Cold start (issue 16): a module costs ~1 ms to load on Linux and several under Wine, so the
+  // bin is bundled (scripts/bundle-cli.mjs) and the heavy dependencies load on first use
+  // (src/internal/lazy-dependency.ts). Counted, not timed: what each command loads.
+  it('starts from a bundle: --help loads no SDK, ls loads the SDK in one piece and none of ajv, saxes, tar-stream', () => {
+    const help = modulesLoaded(['--help']);
+    const ls = modulesLoaded(['ls']);
+    const own = (files: string[]) => files.filter((f) => f.includes('/node_modules/hcs-sandbox/dist/'));
+    const dependencies = (files: string[]) =>
+      [...new Set(files.map((f) => /\/node_modules\/(?!hcs-sandbox\/)((?:@[^/]+\/)?[^/]+)\//.exec(f)?.[1]))]
+        .filter((name) => name !== undefined)
+        .sort();
+    expect(own(help).length).toBeLessThanOrEqual(5);
+    expect(own(help).every((f) => f.includes('/dist/cli/'))).toBe(true);
+    expect(dependencies(help)).toEqual([]);
+    expect(own(ls).length).toBeLessThanOrEqual(8);
+    for (const heavy of ['ajv', 'saxes', 'tar-stream', 'cli-progress', 'commander']) {
+      expect(dependencies(ls)).not.toContain(heavy);
+    }
+  }, 120_000);
 });
+
+let project: string | undefined;
+
+/** The tarball installed into an empty project (once). */
+function installed(): string {
+  if (project) return project;
+  const dir = join(work, 'project');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'try', version: '1.0.0', private: true }));
+  // The dependencies are in npm's cache after `npm ci`: no network needed.
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], dir);
+  project = dir;
+  return dir;
+}
+
+/**
+ * The files the installed bin loads for `args` (ES modules through a loader
+ * hook, CommonJS ones from require's cache at exit), against an empty store;
+ * whatever the exit code (`ls` fails off Windows, after loading what it needs).
+ */
+function modulesLoaded(args: string[]): string[] {
+  const dir = installed();
+  const hook = join(work, 'count-modules.mjs');
+  const hooks = `export async function load(url, context, next) {
+    if (url.startsWith('file:')) process.stderr.write('LOADED ' + url + '\\n');
+    return next(url, context);
+  }`;
+  writeFileSync(
+    hook,
+    [
+      "import { createRequire, register } from 'node:module';",
+      `register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}));`,
+      "process.on('exit', () => {",
+      "  for (const file of Object.keys(createRequire(import.meta.url).cache)) process.stderr.write('LOADED ' + file + '\\n');",
+      '});',
+    ].join('\n'),
+  );
+  const home = mkdtempSync(join(work, 'home-'));
+  const result = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      pathToFileURL(hook).href,
+      join(dir, 'node_modules', 'hcs-sandbox', 'dist', 'cli', 'main.js'),
+      ...args,
+    ],
+    { cwd: dir, encoding: 'utf8', env: { ...process.env, HCS_SANDBOX_HOME: home } },
+  );
+  const files = result.stderr
+    .split('\n')
+    .filter((line) => line.startsWith('LOADED '))
+    .map((line) =>
+      line
+        .slice('LOADED '.length)
+        .replace(/^file:\/\//, '')
+        .replace(/\\/g, '/'),
+    );
+  expect(files.length).toBeGreaterThan(0); // the hook ran
+  return [...new Set(files)];
+}

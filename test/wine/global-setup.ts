@@ -18,6 +18,8 @@ export default function setup(): () => void {
   // Type errors are the type check's business (npm test runs it first); tsc still emits.
   spawnSync('npx', ['tsc', '-p', join(repo, 'tsconfig.build.json')], { cwd: repo, stdio: 'ignore' });
   if (!existsSync(join(repo, 'dist', 'index.js'))) throw new Error('the build produced no dist/index.js');
+  // The CLI as it ships: bundled (what `npm run build` does after tsc).
+  execFileSync(process.execPath, [join(repo, 'scripts', 'bundle-cli.mjs')], { cwd: repo, stdio: 'inherit' });
   // One persistent wineserver for the whole run: each node.exe start is then ~0.5 s.
   try {
     execFileSync('wineserver', ['-p'], { stdio: 'ignore', env: process.env });

@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import type { CommandModule } from '../command.js';
 import { printJson } from '../json.js';
+import { packageVersion } from '../package-version.js';
 import { sdk } from '../sdk.js';
 
 export type VersionPlan = { kind: 'version'; json: boolean };
@@ -15,7 +15,6 @@ export const versionCommand: CommandModule<VersionPlan> = {
       .action((opts: { json: boolean }) => accept({ kind: 'version', json: opts.json }));
   },
   async run(plan, io) {
-    const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
     let hcs: { available: boolean; schemaVersions?: string[]; reason?: string };
     try {
       const props = await sdk().hcs.serviceProperties();
@@ -28,7 +27,7 @@ export const versionCommand: CommandModule<VersionPlan> = {
       hcs = { available: false, reason: error.message };
     }
     const info = {
-      version: pkg.version,
+      version: packageVersion(),
       node: process.version,
       platform: `${process.platform}-${process.arch}`,
       hcs,

@@ -1,4 +1,4 @@
-import { SaxesParser } from 'saxes';
+import { dependency } from '../../internal/lazy-dependency.js';
 import { WsbError } from '../errors.js';
 
 /**
@@ -74,6 +74,7 @@ function isHighSurrogate(c: number): boolean {
 
 export function parseXmlTree(source: string, fileName: string): XmlElement {
   const index = new LineIndex(source);
+  const { SaxesParser } = dependency('saxes');
   const parser = new SaxesParser({ position: true });
   const stack: XmlElement[] = [];
   let root: XmlElement | undefined;

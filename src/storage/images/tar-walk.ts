@@ -12,8 +12,9 @@ import { dirname } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { type Entry, extract as tarExtract } from 'tar-stream';
+import type { Entry } from 'tar-stream';
 import { HcsSandboxError } from '../../internal/errors.js';
+import { dependency } from '../../internal/lazy-dependency.js';
 
 export type TarEntry = Entry;
 
@@ -64,7 +65,7 @@ export async function walkTar(
   ];
   if (options.gzip) stages.push(createGunzip());
   if (onTarBytes) stages.push(tap(onTarBytes));
-  const extract = tarExtract();
+  const extract = dependency('tar-stream').extract();
   let feedError: unknown;
   // A consumer stuck on an entry the failed feed will never finish must not
   // hold the walk forever: the feed's failure ends the wait.

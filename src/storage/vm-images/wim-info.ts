@@ -1,6 +1,6 @@
 import { type FileHandle, open } from 'node:fs/promises';
-import { SaxesParser } from 'saxes';
 import { InvalidArgumentError } from '../../internal/errors.js';
+import { dependency } from '../../internal/lazy-dependency.js';
 import { WimFormatError } from './build-errors.js';
 
 /**
@@ -136,6 +136,7 @@ interface Node {
 }
 
 function parseWimXml(path: string, xml: string): WimImage[] {
+  const { SaxesParser } = dependency('saxes');
   const parser = new SaxesParser();
   const stack: Node[] = [];
   let root: Node | undefined;

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// Bundles the built CLI (dist/cli/*.js, as tsc wrote it) into a few files in
+// dist/cli, the bin being dist/cli/main.js as before. Why (issue 16, cold
+// start): unbundled, `hcs-sandbox --help` loads 45 modules and `ls` some 350,
+// and a module costs ~1 ms on Linux and several under Wine, which was most of
+// the CLI's start-up. The SDK stays in chunks that only a verb that runs
+// loads (src/cli/sdk.ts imports it with import()); koffi stays outside (a
+// native addon), as do ajv, saxes, tar-stream and cli-progress, which the code
+// loads on first use with require (src/internal/lazy-dependency.ts).
+//
+// Every chunk lands in dist/cli itself: the CLI reads ../../package.json
+// relative to its module (src/cli/package-version.ts, src/probe/host.ts), and
+// the SDK entry points (dist/index.js, dist/hcs/...) are untouched.
+//
+//   node scripts/bundle-cli.mjs      (after tsc -p tsconfig.build.json; `npm run build` does both)
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'rolldown';
+
+const dist = join(import.meta.dirname, '..', 'dist');
+const cli = join(dist, 'cli');
+const staging = join(dist, '.cli-bundle');
+if (!existsSync(join(cli, 'main.js')))
+  throw new Error('dist/cli/main.js is missing: run tsc -p tsconfig.build.json first');
+
+rmSync(staging, { recursive: true, force: true });
+await build({
+  input: join(cli, 'main.js'),
+  platform: 'node',
+  external: [/^node:/, 'koffi', 'ajv', 'saxes', 'tar-stream', 'cli-progress'],
+  logLevel: 'warn',
+  onLog(level, log, handler) {
+    // The SDK's own import()s (native/security, loaded on first use) land in the one SDK chunk
+    // anyway: that is the point, not a mistake to report.
+    if (log.code === 'INEFFECTIVE_DYNAMIC_IMPORT') return;
+    handler(level, log);
+  },
+  output: {
+    dir: staging,
+    format: 'esm',
+    entryFileNames: 'main.js',
+    chunkFileNames: 'chunk-[name]-[hash].js',
+    // The SDK (every module of dist/ outside dist/cli, and sdk-entries.js that
+    // src/cli/sdk.ts imports them through) in one chunk, which only a verb
+    // that runs loads, whole: one file rather than twenty. (A second group for
+    // the CLI's own shared modules pulled the SDK chunk into --help: no.)
+    codeSplitting: {
+      groups: [{ name: 'sdk', test: /[\\/]dist[\\/](?!cli[\\/])|[\\/]dist[\\/]cli[\\/]sdk-entries\.js$/ }],
+    },
+  },
+});
+// tsc's per-module files (and their .d.ts: the CLI has no public types) give way to the bundle.
+rmSync(cli, { recursive: true, force: true });
+renameSync(staging, cli);
