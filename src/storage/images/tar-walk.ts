@@ -11,6 +11,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createGunzip } from 'node:zlib';
 import type { Entry } from 'tar-stream';
 import { HcsSandboxError } from '../../internal/errors.js';
@@ -34,6 +35,9 @@ export interface TarWalkOptions {
 }
 
 /** File-system failures that come from what an entry names, not from the host. */
+/** How long a failed walk waits for the consumer of the entry it was on to settle. */
+const HANDLER_SETTLE_MS = 2_000;
+
 const ENTRY_FS_CODES = new Set(['ENAMETOOLONG', 'ENOENT', 'EEXIST', 'ENOTDIR', 'EISDIR', 'EINVAL', 'ELOOP']);
 
 /** An entry whose content the walk had already given up on (the feed failed): the feed's error says why. */
@@ -80,18 +84,26 @@ export async function walkTar(
     feedFailed(err);
   });
   let current: string | undefined;
+  let handling: Promise<void> | undefined;
   try {
     for await (const entry of extract) {
       signal?.throwIfAborted();
       current = entry.header.name;
       checkEntrySize(entry, options);
-      await Promise.race([onEntry(entry), failure]);
+      handling = Promise.resolve(onEntry(entry));
+      await Promise.race([handling, failure]);
+      handling = undefined;
       current = undefined;
       entry.resume();
     }
   } catch (err) {
     extract.destroy();
     await feed;
+    // The consumer may still be writing the entry the feed cut short: let it finish (its
+    // source is destroyed, so it fails soon), so that the caller's clean-up after this
+    // rejection never races a write into the folder it removes. Bounded, for a consumer
+    // that would never finish.
+    if (handling) await Promise.race([handling.catch(() => {}), sleep(HANDLER_SETTLE_MS)]);
     const fromFeed = current === undefined || err === feedError || err instanceof EntryCutShortError;
     if (fromFeed) throw typedFeedError(feedError ?? err, options);
     throw typedEntryError(err, current, options);
