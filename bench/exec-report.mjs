@@ -24,25 +24,28 @@ function targetOf(mode) {
 /**
  * `measured`: the result of exec-throughput.mjs. Returns `{ lines, document }`:
  * a table per size (MB/s, ratio to the baseline, target met or not) and the
- * JSON document (`sizes[].<mode>.{ms, medianMs, mbPerS, ratio, target, met}`).
+ * JSON document (`sizes[].<mode>.{ms, medianMs, mbPerS, ratio, cpuMs, target, met}`;
+ * `cpuMs`: the reading process's CPU time, best round).
  */
 export function execReport(measured, meta = {}) {
   const lines = [];
   const sizes = measured.sizes.map((row) => {
-    lines.push(`  ${row.mb} MB to stdout, best of ${row.rounds} (median in brackets):`);
+    lines.push(
+      `  ${row.mb} MB to stdout, best of ${row.rounds} (median in brackets; cpu: the reader's own CPU time):`,
+    );
     const modes = {};
     for (const [mode, label] of Object.entries(LABELS)) {
-      const { ms, medianMs, mbPerS } = row[mode];
+      const { ms, medianMs, mbPerS, cpuMs } = row[mode];
       const ratio = row.baseline.ms / ms;
       const target = targetOf(mode);
       const met = target === undefined ? undefined : ratio >= target;
-      modes[mode] = { ms, medianMs, mbPerS, ratio, ...(target !== undefined && { target, met }) };
+      modes[mode] = { ms, medianMs, mbPerS, ratio, cpuMs, ...(target !== undefined && { target, met }) };
       const verdict =
         mode === 'baseline'
           ? '(baseline)'
           : `${ratio.toFixed(2)}x${target === undefined ? '' : ` (target >= ${target.toFixed(2)}x: ${met ? 'met' : 'NOT met'})`}`;
       lines.push(
-        `    ${label.padEnd(24)} ${mbPerS.toFixed(1).padStart(7)} MB/s  ${ms.toFixed(0).padStart(6)} ms (${medianMs.toFixed(0).padStart(5)})  ${verdict}`,
+        `    ${label.padEnd(24)} ${mbPerS.toFixed(1).padStart(7)} MB/s  ${ms.toFixed(0).padStart(6)} ms (${medianMs.toFixed(0).padStart(5)})  cpu ${cpuMs.toFixed(0).padStart(4)} ms  ${verdict}`,
       );
     }
     return { mb: row.mb, bytes: row.bytes, rounds: row.rounds, ...modes };

@@ -8,7 +8,9 @@
 // is the ceiling the simulated host's pipes allow, so what the command layer
 // itself adds can be told from what the host costs. argv: sizes in MB
 // (comma-separated), rounds per size. Each figure is the best round (others
-// share the machine, and their load only ever adds time), with the median too.
+// share the machine, and their load only ever adds time), with the median too,
+// and this process's own CPU time for the round (best of N: what reading costs
+// here, which others' load moves far less than the wall clock).
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -101,10 +103,12 @@ let retries = 0;
 async function timed(name, system, bytes) {
   for (;;) {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     try {
       const got = await modes[name](system, bytes);
       if (got !== bytes) throw new Error(`${name} received ${got} bytes of ${bytes}`);
-      return performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      return { ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
     } catch (error) {
       if (error?.exitCode !== DLL_INIT_FAILED || ++retries > 5) throw error;
     }
@@ -126,14 +130,16 @@ try {
     // One warm-up of each mode, then interleaved rounds so drift hits all alike.
     for (let round = -1; round < rounds; round++) {
       for (const name of Object.keys(modes)) {
-        const ms = await timed(name, system, bytes);
-        if (round >= 0) times[name].push(ms);
+        const sample = await timed(name, system, bytes);
+        if (round >= 0) times[name].push(sample);
       }
     }
     const row = { mb, bytes, rounds };
     for (const [name, samples] of Object.entries(times)) {
-      const ms = Math.min(...samples);
-      row[name] = { ms, medianMs: median(samples), mbPerS: bytes / 1024 / 1024 / (ms / 1000) };
+      const ms = Math.min(...samples.map((sample) => sample.ms));
+      const cpuMs = Math.min(...samples.map((sample) => sample.cpuMs));
+      const medianMs = median(samples.map((sample) => sample.ms));
+      row[name] = { ms, medianMs, mbPerS: bytes / 1024 / 1024 / (ms / 1000), cpuMs };
     }
     for (const name of ['hcsPipe', 'run', 'runBuffer', 'stream'])
       row[name].ratio = row.baseline.ms / row[name].ms;

@@ -3,7 +3,7 @@ import { type ComputeSystem, HcsProcess } from '../hcs/index.js';
 import { InvalidArgumentError } from '../internal/errors.js';
 import { buildProcessParameters, quoteWindowsArgs } from '../schema/index.js';
 import { CommandExitError, type CommandResult, TimeoutError } from './command-errors.js';
-import { collectOutput, type OutputEncoding, type OutputOf } from './command-output.js';
+import { CollectedOutput, defineOutput, type OutputEncoding, type OutputOf } from './command-output.js';
 
 /**
  * How to run a command. `E` is the output encoding: `stdout`/`stderr` (and the
@@ -29,7 +29,8 @@ export interface CommandOptions<E extends OutputEncoding = 'utf8'> {
   cols?: number;
   rows?: number;
   /**
-   * `'utf8'` (default): output as text, decoded once when the command ends.
+   * `'utf8'` (default): output as text, each byte decoded once (while the
+   * command writes, in pieces of about 1 MiB).
    * `'buffer'`: output as the bytes the command wrote, undecoded.
    */
   encoding?: E;
@@ -97,7 +98,9 @@ function checkOptions(options: CommandOptions<OutputEncoding>): void {
  * `stdout`/`stderr` are Node Readables of Buffer chunks, for `pipeline()` or
  * `for await`. Output is collected for `wait()` as it streams past (the same
  * chunks, not copies), whether or not you also read the streams yourself;
- * start reading right after `spawn()` resolves so that you see every chunk.
+ * output you do read yourself is joined/decoded only if you then read it from
+ * the result. Start reading right after `spawn()` resolves so that you see
+ * every chunk.
  * Backpressure from your reader holds the command's output, as with
  * `child_process`.
  */
@@ -116,8 +119,8 @@ export class CommandHandle<Out extends string | Buffer = string> {
     const encoding = options.encoding ?? 'utf8';
     const onStdout = options.onStdout as ((chunk: string | Buffer) => void) | undefined;
     const onStderr = options.onStderr as ((chunk: string | Buffer) => void) | undefined;
-    const stdout = collectOutput(process.stdout, encoding, onStdout) as Promise<Out>;
-    const stderr = collectOutput(process.stderr, encoding, onStderr) as Promise<Out>;
+    const stdout = new CollectedOutput(encoding, onStdout).collect(process.stdout);
+    const stderr = new CollectedOutput(encoding, onStderr).collect(process.stderr);
     this.#result = this.#settle(stdout, stderr, options);
     this.#result.catch(() => undefined);
   }
@@ -155,22 +158,21 @@ export class CommandHandle<Out extends string | Buffer = string> {
   }
 
   async #settle(
-    stdout: Promise<Out>,
-    stderr: Promise<Out>,
+    stdout: Promise<CollectedOutput>,
+    stderr: Promise<CollectedOutput>,
     options: CommandOptions<OutputEncoding>,
   ): Promise<CommandResult<Out>> {
     const stopTimer = this.#arm(options);
     try {
       const [exit, out, err] = await Promise.all([this.#process.wait(), stdout, stderr]);
-      return {
-        command: this.command,
-        exitCode: exit.exitCode,
-        stdout: out,
-        stderr: err,
-        timedOut: this.#timedOut,
-        isCanceled: this.#canceled,
-        durationMs: Math.round(performance.now() - this.#started),
-      };
+      const result = { command: this.command, exitCode: exit.exitCode } as CommandResult<Out>;
+      // Output a caller streamed is joined/decoded only if read from the result.
+      defineOutput(result, 'stdout', out);
+      defineOutput(result, 'stderr', err);
+      result.timedOut = this.#timedOut;
+      result.isCanceled = this.#canceled;
+      result.durationMs = Math.round(performance.now() - this.#started);
+      return result;
     } finally {
       stopTimer();
       await this.#process.close();

@@ -5,6 +5,7 @@
 #include "vm_rules.h"
 #include "vm_disk_rules.h"
 #include "video_pipe.h"
+#include "stdio_pipe.h"
 #include <psapi.h>
 #include <computedefs.h>
 #include <stdio.h>
@@ -916,9 +917,19 @@ static void do_create_process(pending *pd, result_t *r) {
     }
     SECURITY_ATTRIBUTES sa = { sizeof sa, NULL, FALSE };
     HANDLE aR = NULL, aW = NULL, bR = NULL, bW = NULL, oR = NULL, oW = NULL, eR = NULL, eW = NULL, nul = NULL;
-    if (wantIn) { CreatePipe(&aR, &aW, &sa, 0); CreatePipe(&bR, &bW, &sa, 0); }
-    if (wantOut) CreatePipe(&oR, &oW, &sa, 0);
-    if (wantErr) CreatePipe(&eR, &eW, &sa, 0);
+    /* The caller's ends (aW, oR, eR) are what dup_to_client hands over (stdio_pipe.c). */
+    BOOL piped = TRUE;
+    if (wantIn) piped = stdio_pipe_create(0, &aW, &aR) && CreatePipe(&bR, &bW, &sa, 0);
+    if (piped && wantOut) piped = stdio_pipe_create(1, &oR, &oW);
+    if (piped && wantErr) piped = stdio_pipe_create(1, &eR, &eW);
+    if (!piped) {
+        DWORD e = GetLastError();
+        HANDLE all[] = { aR, aW, bR, bW, oR, oW, eR, eW, hClient };
+        for (int i = 0; i < 9; i++) if (all[i]) CloseHandle(all[i]);
+        free(wwd); json_free(pp);
+        set_err(r, HRESULT_FROM_WIN32(e), "Cannot create the stdio pipes (error %lu)", (unsigned long)e);
+        return;
+    }
     if (!wantIn || !wantOut || !wantErr) nul = CreateFileW(L"NUL", GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa, OPEN_EXISTING, 0, NULL);
     STARTUPINFOW si;
     memset(&si, 0, sizeof si);
@@ -1162,6 +1173,7 @@ static void reset_all(void) {
     cfg_delayMs = 2;
     cfg_cancelNotImpl = 0;
     cfg_termLateMs = 0; cfg_exitOmitCode = 0; cfg_exitLastWait = 0;
+    stdio_pipe_reset();
     free(cfg_schemaVersions); cfg_schemaVersions = NULL;
     vm_rules_reset();
     vmd_reset();
@@ -1223,6 +1235,7 @@ static char *service_state_doc(void) {
               cfg_cancelNotImpl ? "true" : "false", cfg_schemaVersions ? cfg_schemaVersions : DEFAULT_VERSIONS,
               cfg_termLateMs, cfg_exitOmitCode ? "true" : "false", cfg_exitLastWait, vm_rules_config_json());
     sb_puts(&b, vmd_config_json());
+    sb_puts(&b, stdio_pipe_config_json());
     sb_puts(&b, "}}");
     return sb_take(&b);
 }
@@ -1251,6 +1264,7 @@ static HRESULT control(client *c, jv *req, char **out) {
         if (sv && sv->t == J_ARR) { free(cfg_schemaVersions); cfg_schemaVersions = json_dump(sv); }
         vm_rules_config(cfg);
         vmd_config(cfg);
+        stdio_pipe_config(cfg);
         *out = xstrdup("{}");
         return S_OK;
     }

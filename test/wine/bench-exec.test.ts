@@ -18,6 +18,7 @@ describe('the exec throughput benchmark', () => {
       medianMs: expect.any(Number),
       mbPerS: expect.any(Number),
       ratio: expect.any(Number),
+      cpuMs: expect.any(Number),
     };
     const judged = { ...figure, target: expect.any(Number), met: expect.any(Boolean) };
     expect(document).toMatchObject({

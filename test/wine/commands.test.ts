@@ -14,6 +14,7 @@ describe('sandbox command layer', () => {
     expect(r.timeout).toEqual({ timedOut: true, exitCode: 1 });
     expect(r.timeoutError).toEqual(['TimeoutError', 'TIMEOUT', true, true]);
     expect(r.streamed).toEqual({ pid: true, chunks: 'streamed', stdout: 'streamed' });
+    expect(r.anonymous).toBe(1); // the same through synchronous (CreatePipe) pipe ends
   });
 
   it('reports a missing ExitCode or a failed wait as -1', async () => {

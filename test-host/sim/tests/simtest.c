@@ -596,6 +596,16 @@ static void test_properties_modify_enumerate(void) {
     HcsCloseOperation(op);
 }
 
+/* 1 if `h` was opened for overlapped I/O (FileModeInformation has neither FILE_SYNCHRONOUS_IO_*
+   flag, as libuv checks it), 0 if synchronous, -1 if it cannot be told. */
+static int handle_is_overlapped(HANDLE h) {
+    typedef LONG (WINAPI *query_fn)(HANDLE, void *, void *, ULONG, int);
+    query_fn query = (query_fn)(void (*)(void))GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "NtQueryInformationFile");
+    ULONG_PTR iosb[2]; ULONG mode = 0;
+    if (!query || query(h, iosb, &mode, sizeof mode, 16 /* FileModeInformation */) < 0) return -1;
+    return (mode & (0x10 | 0x20)) ? 0 : 1; /* FILE_SYNCHRONOUS_IO_ALERT | _NONALERT */
+}
+
 static void test_processes(void) {
     HCS_SYSTEM sys;
     CHECK_HR(create_sys(L"proc-1", CONTAINER_DOC, &sys), S_OK, "create");
@@ -606,6 +616,9 @@ static void test_processes(void) {
 
     CHECK_HR(create_proc(sys, "{\"CommandLine\":\"cmd /c echo hello\",\"CreateStdOutPipe\":true,\"CreateStdErrPipe\":true}", &p), S_OK, "cmd /c echo hello");
     check(p.pi.ProcessId != 0 && p.pi.StdOutput && p.pi.StdError && !p.pi.StdInput, "process info: pid, stdout, stderr, no stdin", NULL);
+    check(handle_is_overlapped(p.pi.StdOutput) == 1 && handle_is_overlapped(p.pi.StdError) == 1,
+          "stdout/stderr handed over as overlapped pipe ends (stdio_pipe.c rule 2)", "got %d/%d",
+          handle_is_overlapped(p.pi.StdOutput), handle_is_overlapped(p.pi.StdError));
     events_t e; events_init(&e);
     CHECK_HR(HcsSetProcessCallback(p.proc, HcsEventOptionNone, &e, event_cb), S_OK, "HcsSetProcessCallback");
     char *out = read_all(p.pi.StdOutput);
@@ -653,6 +666,19 @@ static void test_processes(void) {
     check(!strcmp(out, "abc\r\n"), "stdin relayed; closing the client's stdin ends the child's input", "got '%s'", out);
     free(out);
     close_proc(&p);
+
+    /* knob StdioPipes Anonymous: CreatePipe's synchronous ends, which carry the same data */
+    free(control("{\"Op\":\"SetConfig\",\"Config\":{\"StdioPipes\":\"Anonymous\"}}"));
+    CHECK_HR(create_proc(sys, params, &p), S_OK, "cat-like process, anonymous pipes");
+    check(handle_is_overlapped(p.pi.StdInput) == 0 && handle_is_overlapped(p.pi.StdOutput) == 0,
+          "StdioPipes Anonymous: synchronous ends", NULL);
+    WriteFile(p.pi.StdInput, "def\r\n", 5, &w, NULL);
+    CloseHandle(p.pi.StdInput); p.pi.StdInput = NULL;
+    out = read_all(p.pi.StdOutput);
+    check(!strcmp(out, "def\r\n"), "StdioPipes Anonymous: stdin relayed, stdout read to EOF", "got '%s'", out);
+    free(out);
+    close_proc(&p);
+    free(control("{\"Op\":\"SetConfig\",\"Config\":{\"StdioPipes\":\"Overlapped\"}}"));
 
     /* stdin closed through HcsModifyProcess while the client still holds its handle */
     CHECK_HR(create_proc(sys, params, &p), S_OK, "cat-like process again");

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { StringDecoder } from 'node:string_decoder';
 import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import type { ComputeSystem } from '../../../src/hcs/index.js';
 import { InvalidArgumentError } from '../../../src/internal/errors.js';
@@ -186,6 +187,56 @@ describe("a spawned command's Readables", () => {
       host.hcs.fake.exitProcess(guest.pid, 0);
       expect((await handle.wait()).stdout.toString()).toBe('held');
     });
+  });
+});
+
+describe('decoding cost', () => {
+  /** 40 chunks of 64 KiB of '€' (3 bytes each), so chunk boundaries cut characters. */
+  const EUROS = Buffer.from('€'.repeat((40 * 65536) / 3 + 1), 'utf8');
+  const EURO_CHUNKS = Array.from({ length: Math.ceil(EUROS.length / 65536) }, (_, i) =>
+    EUROS.subarray(i * 65536, (i + 1) * 65536),
+  );
+
+  it('decodes text nobody else reads in pieces of about 1 MiB, not chunk by chunk, with split characters whole', async () => {
+    script(EURO_CHUNKS);
+    const write = vi.spyOn(StringDecoder.prototype, 'write');
+    try {
+      await withSystem(async (system) => {
+        const result = await runCommand(system, 'euros.exe');
+        expect(result.stdout).toBe(EUROS.toString('utf8'));
+        expect(result.stdout).not.toContain('\ufffd');
+        // 2.5 MiB of stdout in 41 chunks: 3 pieces; chunk by chunk would be 41 calls.
+        expect(write.mock.calls.length).toBeLessThanOrEqual(4);
+        // Ready when wait() resolves: a plain property, as console.log shows it.
+        expect(Object.getOwnPropertyDescriptor(result, 'stdout')).toHaveProperty('value');
+      });
+    } finally {
+      write.mockRestore();
+    }
+  });
+
+  it('does not decode text a caller streams unless the result is read, then decodes it whole', async () => {
+    const write = vi.spyOn(StringDecoder.prototype, 'write');
+    try {
+      await withSystem(async (system) => {
+        const handle = await spawnCommand(system, 'euros.exe');
+        const out = sink();
+        const piped = pipeline(handle.stdout as NonNullable<typeof handle.stdout>, out.stream);
+        const guest = lastProcess();
+        for (const chunk of EURO_CHUNKS) guest.stdout?.write(chunk);
+        host.hcs.fake.exitProcess(guest.pid, 0);
+        await piped;
+        const result = await handle.wait();
+        expect(out.bytes().equals(EUROS)).toBe(true);
+        expect(write).not.toHaveBeenCalled();
+        expect(result.stdout).toBe(EUROS.toString('utf8'));
+        expect(result.stdout).toBe(result.stdout); // decoded once, then kept
+        expect(write.mock.calls.length).toBeLessThanOrEqual(4);
+        expect({ ...result }).toMatchObject({ exitCode: 0, stdout: EUROS.toString('utf8'), stderr: '' });
+      });
+    } finally {
+      write.mockRestore();
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 // The sandbox command layer (run/spawn, stdin, timeouts, exit errors) over a compute system.
-import { containerDocument, main, product } from './lib.mjs';
+import { containerDocument, main, product, sim } from './lib.mjs';
 
 const { runCommand, spawnCommand } = await import('../../../dist/sandbox/commands.js');
 const { CommandExitError } = await import('../../../dist/sandbox/command-errors.js');
@@ -39,8 +39,14 @@ await main(async () => {
     const handle = await spawnCommand(system, 'cmd /c echo streamed', { onStdout: (c) => chunks.push(c) });
     const streamed = await handle.wait();
     r.streamed = { pid: handle.pid > 0, chunks: chunks.join('').trim(), stdout: streamed.stdout.trim() };
+    // The simulated host hands out overlapped pipe ends; real HCS's kind is unconfirmed
+    // (docs/windows-verification.md row 6), so the synchronous kind must work too.
+    sim({ Op: 'SetConfig', Config: { StdioPipes: 'Anonymous' } });
+    const anonymous = await runCommand(system, 'cmd /q', { stdin: 'echo piped-in\r\n' });
+    r.anonymous = anonymous.stdout.split(/\r?\n/).filter((l) => l.trim() === 'piped-in').length;
     return r;
   } finally {
+    sim({ Op: 'SetConfig', Config: { StdioPipes: 'Overlapped' } });
     await system[Symbol.asyncDispose]();
   }
 });
