@@ -13,8 +13,8 @@
 // the SDK entry points (dist/index.js, dist/hcs/...) are untouched.
 //
 //   node scripts/bundle-cli.mjs      (after tsc -p tsconfig.build.json; `npm run build` does both)
-import { existsSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { build } from 'rolldown';
 
 const dist = join(import.meta.dirname, '..', 'dist');
@@ -22,6 +22,24 @@ const cli = join(dist, 'cli');
 const staging = join(dist, '.cli-bundle');
 if (!existsSync(join(cli, 'main.js')))
   throw new Error('dist/cli/main.js is missing: run tsc -p tsconfig.build.json first');
+
+/**
+ * The modules `file` imports statically, and theirs (tsc's output: relative
+ * `from '...'` and bare `import '...'`; import() is left out, loaded later).
+ */
+function staticClosure(file, seen = new Set()) {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const text = readFileSync(file, 'utf8');
+  const imports = /^(?:import|export)\b[^'"]*?\bfrom\s*['"](\.{1,2}\/[^'"]+)['"]|^import\s*['"](\.{1,2}\/[^'"]+)['"]/gm;
+  for (const match of text.matchAll(imports)) staticClosure(resolve(dirname(file), match[1] ?? match[2]), seen);
+  return seen;
+}
+// What `ls` loads (src/cli/sdk-list-entries.ts: the listing, src/sandbox/list.ts, and the error
+// classes): a chunk of its own, which the SDK chunk imports; so `ls` reads neither the SDK nor
+// its generated HCS schema. Matched by path (rolldown's ids are absolute paths).
+const listing = staticClosure(join(cli, 'sdk-list-entries.js'));
+const inListing = (id) => listing.has(resolve(id));
 
 rmSync(staging, { recursive: true, force: true });
 await build({
@@ -39,13 +57,22 @@ await build({
     dir: staging,
     format: 'esm',
     entryFileNames: 'main.js',
+    // JSDoc is for readers of the sources, not the runtime: a few dozen kB less to read and parse.
+    comments: { legal: true, annotation: true, jsdoc: false },
     chunkFileNames: 'chunk-[name]-[hash].js',
     // The SDK (every module of dist/ outside dist/cli, and sdk-entries.js that
     // src/cli/sdk.ts imports them through) in one chunk, which only a verb
     // that runs loads, whole: one file rather than twenty. (A second group for
     // the CLI's own shared modules pulled the SDK chunk into --help: no.)
     codeSplitting: {
-      groups: [{ name: 'sdk', test: /[\\/]dist[\\/](?!cli[\\/])|[\\/]dist[\\/]cli[\\/]sdk-entries\.js$/ }],
+      groups: [
+        { name: 'sdk-list', priority: 2, test: inListing },
+        {
+          name: 'sdk',
+          priority: 1,
+          test: (id) => !inListing(id) && /[\\/]dist[\\/](?!cli[\\/])|[\\/]dist[\\/]cli[\\/]sdk-entries\.js$/.test(id),
+        },
+      ],
     },
   },
 });

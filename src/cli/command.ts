@@ -15,6 +15,11 @@ export interface Io {
 export interface CommandModule<P extends { kind: string }> {
   /** The plan kinds this module produces and runs. */
   readonly kinds: readonly P['kind'][];
+  /**
+   * Kinds whose run loads what it needs itself rather than the whole SDK
+   * (execute.ts): `ls`, for its cold start. Their run must not call `sdk()`.
+   */
+  readonly withoutSdk?: readonly P['kind'][];
   /** Adds the command's syntax to the program; `accept` receives the parsed plan. */
   register(program: Command, accept: (plan: P) => void): void;
   /** Runs the plan; returns the process exit code. */

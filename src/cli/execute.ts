@@ -13,8 +13,8 @@ export async function execute(plan: Plan, io: Io): Promise<number> {
   }
   const command = COMMANDS.find((c) => (c.kinds as readonly string[]).includes(plan.kind));
   if (!command) throw new Error(`no command runs plans of kind ${plan.kind}`);
-  // Every verb runs through the SDK; loaded here, not at startup (sdk.ts).
-  await loadSdk();
+  // A verb runs through the SDK, loaded here, not at startup (sdk.ts); `ls` loads less itself.
+  if (!(command.withoutSdk as readonly string[] | undefined)?.includes(plan.kind)) await loadSdk();
   // The module's own run() narrows the plan to its kinds.
   return (command.run as (p: typeof plan, io: Io) => Promise<number>)(plan, io);
 }

@@ -28,6 +28,21 @@ export async function loadSdk(): Promise<Sdk> {
   return loaded;
 }
 
+/** What `ls` loads instead of the SDK: the listing and the error classes it can throw. */
+export type SandboxListing = typeof import('./sdk-list-entries.js');
+
+let listing: SandboxListing | undefined;
+
+/**
+ * The sandbox listing alone (src/sandbox/list.ts), without the SDK: `ls`
+ * runs with this (issue 16, cold start; the SDK chunk is most of what a verb
+ * that runs pays for). The bundle gives it a chunk that the SDK's imports too.
+ */
+export async function loadSandboxListing(): Promise<SandboxListing> {
+  listing ??= await import('./sdk-list-entries.js');
+  return listing;
+}
+
 /** Thrown by {@link sdk} while parsing if the SDK is not loaded yet: load it and parse again. */
 export class SdkNotLoaded extends Error {
   override name = 'SdkNotLoaded';
@@ -48,12 +63,17 @@ export function sdkIfLoaded(): Sdk | undefined {
 }
 
 /**
- * `error instanceof` the SDK class `pick` names; false while the SDK is not
- * loaded (no SDK error exists then), so error printing never loads it.
+ * `error instanceof` the SDK class `pick` names; false while neither the SDK
+ * nor the listing is loaded (no SDK error exists then), so error printing
+ * never loads it. With the listing alone, only the classes it holds can match
+ * (an error of another class cannot exist yet).
  */
 export function isSdkError<T>(
   error: unknown,
   pick: (lib: Sdk) => abstract new (...args: never[]) => T,
 ): error is T {
-  return loaded !== undefined && error instanceof pick(loaded);
+  const lib = loaded ?? (listing?.errorClasses as unknown as Sdk | undefined);
+  if (lib === undefined) return false;
+  const errorClass: unknown = pick(lib);
+  return typeof errorClass === 'function' && error instanceof errorClass;
 }

@@ -1,6 +1,7 @@
-import { sandboxEndpoint } from '../network/index.js';
-import { DEFAULT_OWNER } from '../schema/index.js';
-import { scratchSize } from '../storage/index.js';
+// Modules, not the layers' index.ts: `ls` loads this file without the SDK (list.ts).
+import { sandboxEndpoint } from '../network/endpoints.js';
+import { DEFAULT_OWNER } from '../schema/builders/common.js';
+import { scratchSize } from '../storage/scratch.js';
 import type { MappedFolder } from './options.js';
 import type { SandboxIsolation, SandboxRecord, SandboxStatus } from './record.js';
 

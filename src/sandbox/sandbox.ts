@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { type CallOptions, enumerateComputeSystems, HcsError, type SystemExitStatus } from '../hcs/index.js';
+import { type CallOptions, HcsError, type SystemExitStatus } from '../hcs/index.js';
 import { InvalidArgumentError } from '../internal/errors.js';
 import { sandboxEndpoint } from '../network/index.js';
 import { type ImageRecord, type Progress, withUndo } from '../storage/index.js';
@@ -20,7 +20,8 @@ import { LimitUpdateUnsupportedError, SandboxNotFoundError } from './errors.js';
 import { newSystemId, openForeignSystem } from './foreign.js';
 import { hostFacts } from './host.js';
 import { resolveHostFolder, resolveMappedFolders } from './host-folders.js';
-import { infoOf, ownersOf, reconcile, type SandboxInfo } from './info.js';
+import { infoOf, reconcile, type SandboxInfo } from './info.js';
+import { type ListFilter, listSandboxes, storeAt } from './list.js';
 import {
   checkHostPath,
   checkSandboxPath,
@@ -33,29 +34,21 @@ import type { SandboxRecord, SandboxStatus } from './record.js';
 import { SandboxFiles } from './sandbox-files.js';
 import { createSandboxNetwork, ensureSandboxNetwork, removeSandboxNetwork } from './sandbox-network.js';
 import { SandboxNotRunningError, SandboxRunningError } from './state-errors.js';
-import { StateStore, type TransitionPatch } from './state-store.js';
+import type { StateStore, TransitionPatch } from './state-store.js';
 import { type SandboxProcess, type SandboxStats, streamStats } from './stats.js';
 import { readStoreId, storeIdOf } from './store-id.js';
 import { type ViewOptions, type VmView, viewSandbox } from './view/index.js';
 
 export { SYSTEM_ID_PREFIX } from './foreign.js';
 export type { SandboxInfo } from './info.js';
+export type { ListFilter } from './list.js';
 
 export interface CreateCallOptions extends CallOptions {
   onProgress?: (progress: Progress) => void;
 }
 
-export interface ListFilter {
-  status?: SandboxStatus;
-  home?: string;
-}
-
 function newName(): string {
   return `sb-${randomBytes(4).toString('hex')}`;
-}
-
-function storeOf(home: string | undefined): StateStore {
-  return new StateStore(home === undefined ? {} : { root: home });
 }
 
 /**
@@ -127,7 +120,7 @@ export class Sandbox implements AsyncDisposable {
     driver.checkOptions(checked);
     // Folders by their final path; a missing one fails here, before anything exists.
     const o = { ...checked, mappedFolders: await resolveMappedFolders(checked.mappedFolders) };
-    const store = storeOf(o.home);
+    const store = storeAt(o.home);
     const image = await driver.resolveImage(o.image, o.home);
     driver.checkImage(image, host);
 
@@ -173,7 +166,7 @@ export class Sandbox implements AsyncDisposable {
    * stop/kill/remove make sense, and remove only terminates it).
    */
   static async open(nameOrId: string, options: { home?: string; force?: boolean } = {}): Promise<Sandbox> {
-    const store = storeOf(options.home);
+    const store = storeAt(options.home);
     const record =
       // Only "this is no sandbox name" (an id) is a reason to look further: a record that
       // exists but cannot be read is reported as corrupt, with its path, not as missing.
@@ -191,21 +184,7 @@ export class Sandbox implements AsyncDisposable {
    * truth for what runs): a record whose compute system is gone is `stopped`.
    */
   static async list(filter: ListFilter = {}): Promise<SandboxInfo[]> {
-    const store = storeOf(filter.home);
-    const records = await store.listRecords({ skipCorrupt: true });
-    const live = new Map(
-      (await enumerateComputeSystems({ Owners: ownersOf(records) })).map((s) => [s.Id, s.State]),
-    );
-    const infos: SandboxInfo[] = [];
-    for (const record of records) {
-      const status = reconcile(record, live.get(record.id));
-      if (status !== record.status && record.status !== 'creating' && record.status !== 'removing') {
-        await store.updateRecord(record.name, { status }).catch(() => undefined);
-      }
-      if (filter.status && status !== filter.status) continue;
-      infos.push(await infoOf({ ...record, status }));
-    }
-    return infos;
+    return listSandboxes(filter);
   }
 
   /** Name, id, status (from HCS), isolation, image, options, writable layer size. */

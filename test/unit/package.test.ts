@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -7,6 +7,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -148,10 +149,11 @@ describe('npm pack', () => {
   // Cold start (issue 16): a module costs ~1 ms to load on Linux and several under Wine, so the
   // bin is bundled (scripts/bundle-cli.mjs) and the heavy dependencies load on first use
   // (src/internal/lazy-dependency.ts). Counted, not timed: what each command loads.
-  it('starts from a bundle: --help loads no SDK, ls loads the SDK in one piece and none of ajv, saxes, tar-stream', () => {
-    const help = modulesLoaded(['--help']);
-    const ls = modulesLoaded(['ls']);
+  it('starts from a bundle: --help loads no SDK, ls only the listing, and none of ajv, saxes, tar-stream', () => {
+    const help = modulesLoaded(['--help']).files;
+    const { files: ls, result } = modulesLoaded(['ls']);
     const own = (files: string[]) => files.filter((f) => f.includes('/node_modules/hcs-sandbox/dist/'));
+    const bytes = (files: string[]) => own(files).reduce((sum, f) => sum + statSync(f).size, 0);
     const dependencies = (files: string[]) =>
       [...new Set(files.map((f) => /\/node_modules\/(?!hcs-sandbox\/)((?:@[^/]+\/)?[^/]+)\//.exec(f)?.[1]))]
         .filter((name) => name !== undefined)
@@ -163,6 +165,17 @@ describe('npm pack', () => {
     for (const heavy of ['ajv', 'saxes', 'tar-stream', 'cli-progress', 'commander']) {
       expect(dependencies(ls)).not.toContain(heavy);
     }
+    // `ls` loads the listing's chunk (src/sandbox/list.ts and what it imports), not the SDK's:
+    // about 370 kB of the package's code in all, where it read about 980 kB with the whole SDK
+    // (whose chunk alone is over 400 kB).
+    expect(own(ls).filter((f) => /\/chunk-sdk-(?!list)[^/]*\.js$/.test(f))).toEqual([]);
+    expect(bytes(ls)).toBeLessThanOrEqual(450_000);
+    // Off Windows it fails as before, the SDK's error classified without the SDK (cli/sdk.ts isSdkError).
+    expect(result.stderr).toMatch(
+      /^hcs-sandbox: hcs-sandbox drives the Windows Host Compute Service and runs on Windows only/m,
+    );
+    expect(result.stderr).not.toContain('unexpected error');
+    expect(result.status).toBe(1);
   }, 120_000);
 });
 
@@ -185,7 +198,7 @@ function installed(): string {
  * hook, CommonJS ones from require's cache at exit), against an empty store;
  * whatever the exit code (`ls` fails off Windows, after loading what it needs).
  */
-function modulesLoaded(args: string[]): string[] {
+function modulesLoaded(args: string[]): { files: string[]; result: SpawnSyncReturns<string> } {
   const dir = installed();
   const hook = join(work, 'count-modules.mjs');
   const hooks = `export async function load(url, context, next) {
@@ -223,5 +236,5 @@ function modulesLoaded(args: string[]): string[] {
         .replace(/\\/g, '/'),
     );
   expect(files.length).toBeGreaterThan(0); // the hook ran
-  return [...new Set(files)];
+  return { files: [...new Set(files)], result };
 }

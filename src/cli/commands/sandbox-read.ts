@@ -5,7 +5,7 @@ import type { SandboxInfo } from '../../index.js';
 import { type CommandModule, type Io, printTable, UsageError } from '../command.js';
 import { ago, eachName, logFiles } from '../format.js';
 import { printJson } from '../json.js';
-import { sdk } from '../sdk.js';
+import { loadSandboxListing, sdk } from '../sdk.js';
 
 export type SandboxReadPlan =
   | { kind: 'sandbox-ls'; all: boolean; json: boolean; quiet: boolean }
@@ -98,6 +98,7 @@ async function follow(io: Io, name: string): Promise<void> {
 
 export const sandboxReadCommand: CommandModule<SandboxReadPlan> = {
   kinds: ['sandbox-ls', 'sandbox-inspect', 'sandbox-logs'],
+  withoutSdk: ['sandbox-ls'],
   register(program, accept) {
     program
       .command('ls')
@@ -131,7 +132,10 @@ export const sandboxReadCommand: CommandModule<SandboxReadPlan> = {
   async run(plan, io) {
     switch (plan.kind) {
       case 'sandbox-ls': {
-        const list = (await sdk().Sandbox.list()).filter((s) => plan.all || ACTIVE.has(s.status));
+        // The listing alone, not the SDK (execute.ts, withoutSdk): `Sandbox.list` is this function.
+        const list = (await (await loadSandboxListing()).listSandboxes()).filter(
+          (s) => plan.all || ACTIVE.has(s.status),
+        );
         if (plan.json) {
           printJson(io, list);
           return 0;
