@@ -109,6 +109,7 @@ WINEDEBUG=-all
 WINEDLLOVERRIDES=mscoree,mshtml=
 HCS_TEST_NODE_EXE=$node_exe
 HCS_TEST_HOST_BUILD=$build
+HCSSIM_AGENT_EXE=Z:${build//\//\\}\\agent.exe
 ENV
 log "ready: $dir"
 cat "$dir/env"
