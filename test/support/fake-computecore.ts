@@ -1309,9 +1309,9 @@ export class FakeComputeCore implements ComputeCoreApi, Kernel32Api {
           SystemType: systemType(system),
           Owner: system.owner,
           State: state,
-          // A VM's partition id (HvSocket addresses it); the fake derives one from the id.
-          RuntimeId: `runtime-${system.id}`,
         };
+        // A VM's partition id (HvSocket addresses it); the fake derives one from the id.
+        if (doc.SystemType === 'VirtualMachine') doc.RuntimeId = `runtime-${system.id}`;
         if (query.PropertyTypes?.includes('ProcessList'))
           doc.ProcessList = system.processes
             .filter((p) => !p.exited)
