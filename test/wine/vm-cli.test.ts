@@ -65,6 +65,13 @@ describe('vm sandboxes (CLI under Wine)', () => {
     const cpOut = await cli('cp', `vm1:${guestFile}`, winePath(hostOut));
     expect(cpOut.exitCode, cpOut.stderr).toBe(0);
     expect(readFileSync(hostOut, 'utf8')).toBe('through the agent\r\n');
+    // The SDK's files API through the agent: bytes and text, a typed error, folders refused.
+    expect(await runOk('vm-agent-files.mjs', ['vm1', `C:\\${basename(home)}`], options)).toEqual({
+      bytes: [0, 1, 2, 255],
+      text: 'héllo',
+      missing: { name: 'AgentRequestError', code: 'AGENT_REQUEST_FAILED' },
+      folder: { name: 'GuestAgentRequiredError', code: 'GUEST_AGENT_REQUIRED', feature: 'copying folders' },
+    });
     await cli('exec', 'vm1', '--', 'cmd', '/c', 'rd', '/s', '/q', `C:\\${basename(home)}`);
 
     const stop = await cli('stop', 'vm1');
