@@ -46,6 +46,10 @@ export {
   writeProbeReport,
 } from './probe/index.js';
 export {
+  AgentConnectionClosedError,
+  AgentNotReadyError,
+  AgentProtocolError,
+  AgentRequestError,
   CommandExitError,
   CommandHandle,
   type CommandInput,

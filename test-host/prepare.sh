@@ -103,12 +103,18 @@ for f in "$build"/*.dll "$build"/*.exe; do
   cmp -s "$f" "$sys32/$(basename "$f")" 2>/dev/null || cp "$f" "$sys32/"
 done
 
+# HCSSIM_AGENT_EXE: the agent the simulated service runs for each disk-booted VM (vm_agent.c);
+# HCS_SANDBOX_AGENT_*: the product reaches it through the relay over that pipe (docs/vm.md).
 cat > "$dir/env" <<ENV
 WINEPREFIX=$WINEPREFIX
 WINEDEBUG=-all
 WINEDLLOVERRIDES=mscoree,mshtml=
 HCS_TEST_NODE_EXE=$node_exe
 HCS_TEST_HOST_BUILD=$build
+HCSSIM_AGENT_EXE=Z:${build//\//\\}\\agent.exe
+HCS_SANDBOX_AGENT_RELAY=Z:${build//\//\\}\\hvsock-relay.exe
+HCS_SANDBOX_AGENT_PIPE_PREFIX=hcs-sim
+HCS_SANDBOX_AGENT_READY_MS=15000
 ENV
 log "ready: $dir"
 cat "$dir/env"

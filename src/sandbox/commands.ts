@@ -48,6 +48,28 @@ export interface RunOptions<E extends OutputEncoding = 'utf8'> extends CommandOp
   reject?: boolean;
 }
 
+/**
+ * A started process, whoever runs it: an HCS process (`HcsProcess`), or one a
+ * VM's guest agent runs (`guest-commands.ts`).
+ */
+export interface CommandProcess {
+  readonly pid: number;
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  wait(): Promise<{ exitCode: number }>;
+  /** Kills it (and, where the runner can, what it started); already exited is fine. */
+  terminate(): Promise<void>;
+  resizeConsole(cols: number, rows: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts a checked command line with its stdio piped. */
+export type CommandLauncher = (
+  commandLine: string,
+  options: CommandOptions<OutputEncoding>,
+) => Promise<CommandProcess>;
+
 /** A command given as one command line, or as argv (quoted for Windows for you). */
 export type CommandInput = string | readonly string[];
 
@@ -106,14 +128,14 @@ function checkOptions(options: CommandOptions<OutputEncoding>): void {
  */
 export class CommandHandle<Out extends string | Buffer = string> {
   readonly command: string;
-  readonly #process: HcsProcess;
+  readonly #process: CommandProcess;
   readonly #started = performance.now();
   readonly #result: Promise<CommandResult<Out>>;
   #timedOut = false;
   #canceled = false;
 
   /** @internal Use `sandbox.commands.spawn()`. */
-  constructor(command: string, process: HcsProcess, options: CommandOptions<OutputEncoding>) {
+  constructor(command: string, process: CommandProcess, options: CommandOptions<OutputEncoding>) {
     this.command = command;
     this.#process = process;
     const encoding = options.encoding ?? 'utf8';
@@ -202,32 +224,39 @@ export class CommandHandle<Out extends string | Buffer = string> {
   }
 }
 
-/** Starts `command` in `system` with its stdio piped. */
+/** Starts processes in the compute system `system` through HCS (`HcsCreateProcess`). */
+export function hcsLauncher(system: ComputeSystem): CommandLauncher {
+  return (commandLine, options) => {
+    const parameters = buildProcessParameters({
+      commandLine,
+      ...(options.cwd !== undefined && { workingDirectory: options.cwd }),
+      ...(options.env !== undefined && { environment: options.env }),
+      ...(options.user !== undefined && { user: options.user }),
+      ...(options.tty && {
+        emulateConsole: true,
+        consoleSize: { width: options.cols ?? 80, height: options.rows ?? 25 },
+      }),
+      createStdInPipe: true,
+      createStdOutPipe: true,
+      createStdErrPipe: !options.tty,
+    });
+    return HcsProcess.create(system, parameters, options.signal ? { signal: options.signal } : {});
+  };
+}
+
+/** Where a command runs: an HCS compute system, or any launcher. */
+export type CommandHost = ComputeSystem | CommandLauncher;
+
+/** Starts `command` in `host` with its stdio piped. */
 export async function spawnCommand<E extends OutputEncoding = 'utf8'>(
-  system: ComputeSystem,
+  host: CommandHost,
   command: CommandInput,
   options: CommandOptions<E> = {},
 ): Promise<CommandHandle<OutputOf<E>>> {
   const commandLine = commandLineOf(command);
   checkOptions(options);
-  const parameters = buildProcessParameters({
-    commandLine,
-    ...(options.cwd !== undefined && { workingDirectory: options.cwd }),
-    ...(options.env !== undefined && { environment: options.env }),
-    ...(options.user !== undefined && { user: options.user }),
-    ...(options.tty && {
-      emulateConsole: true,
-      consoleSize: { width: options.cols ?? 80, height: options.rows ?? 25 },
-    }),
-    createStdInPipe: true,
-    createStdOutPipe: true,
-    createStdErrPipe: !options.tty,
-  });
-  const process = await HcsProcess.create(
-    system,
-    parameters,
-    options.signal ? { signal: options.signal } : {},
-  );
+  const launch = typeof host === 'function' ? host : hcsLauncher(host);
+  const process = await launch(commandLine, options);
   const handle = new CommandHandle<OutputOf<E>>(commandLine, process, options);
   if (options.stdin !== undefined) {
     process.stdin?.end(options.stdin);
@@ -240,11 +269,11 @@ export async function spawnCommand<E extends OutputEncoding = 'utf8'>(
 
 /** Runs `command` to completion and returns (or, by default, rejects on failure with) its result. */
 export async function runCommand<E extends OutputEncoding = 'utf8'>(
-  system: ComputeSystem,
+  host: CommandHost,
   command: CommandInput,
   options: RunOptions<E> = {},
 ): Promise<CommandResult<OutputOf<E>>> {
-  const handle = await spawnCommand(system, command, options);
+  const handle = await spawnCommand(host, command, options);
   const result = await handle.wait();
   if ((options.reject ?? true) && (result.exitCode !== 0 || result.timedOut || result.isCanceled)) {
     throw result.timedOut ? new TimeoutError(result) : new CommandExitError(result);

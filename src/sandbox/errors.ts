@@ -152,23 +152,46 @@ export class LimitUpdateUnsupportedError extends UnavailableError {
 }
 
 /**
- * What a VM sandbox cannot do until hcs-sandbox's guest agent runs inside it
- * (part 2 of the VM work): run commands, reach files, map folders. A plain
- * Windows guest has no HCS guest service, so HcsCreateProcess has nothing to
- * talk to (shared/docs/VM-SANDBOXES.md §2).
+ * What a VM sandbox cannot do without hcs-sandbox's guest agent: run commands,
+ * reach files, map folders. A plain Windows guest has no HCS guest service, so
+ * HcsCreateProcess has nothing to talk to (shared/docs/VM-SANDBOXES.md §2);
+ * commands and files go through the agent, when this host can reach it
+ * (docs/vm.md), and folders are not wired to it yet.
  */
 export class GuestAgentRequiredError extends UnavailableError {
   readonly sandbox: string;
-  /** What was asked: `commands`, `files` or `folders`. */
+  /** What was asked: `commands`, `files`, `mapped folders`, `copying folders`. */
   readonly feature: string;
 
-  constructor(sandbox: string, feature: string) {
+  constructor(sandbox: string, feature: string, why?: string) {
     super(
       'GUEST_AGENT_REQUIRED',
-      `Sandbox ${JSON.stringify(sandbox)} is a VM: ${feature} in a VM sandbox arrive with hcs-sandbox's guest agent, ` +
-        'which is not there yet. Use its screen (hcs-sandbox view) meanwhile, or process/hyperv isolation for headless work.',
+      `Sandbox ${JSON.stringify(sandbox)} is a VM: ${feature} in a VM sandbox go through hcs-sandbox's guest agent, ` +
+        `${why ?? 'which does not do this yet'}. Use its screen (hcs-sandbox view) meanwhile, or process/hyperv isolation for headless work.`,
     );
     this.sandbox = sandbox;
     this.feature = feature;
+  }
+}
+
+/**
+ * The guest agent of a VM sandbox did not answer (its READY) in time: the VM
+ * runs, but its image has no agent, the guest has not booted, or the relay
+ * cannot reach it. `start` terminates the VM again before throwing this.
+ */
+export class AgentNotReadyError extends UnavailableError {
+  readonly sandbox: string;
+  readonly timeoutMs: number;
+
+  constructor(sandbox: string, timeoutMs: number, cause: unknown) {
+    super(
+      'AGENT_NOT_READY',
+      `Sandbox ${JSON.stringify(sandbox)}: its guest agent did not answer within ${timeoutMs} ms ` +
+        `(${cause instanceof Error ? cause.message : String(cause)}). Check that its VM image has the agent ` +
+        '(hcs-sandbox vm image build), or wait longer with HCS_SANDBOX_AGENT_READY_MS.',
+      { cause },
+    );
+    this.sandbox = sandbox;
+    this.timeoutMs = timeoutMs;
   }
 }

@@ -1,10 +1,12 @@
 export { SandboxPathLinkError, SandboxPathNotFoundError } from '../storage/beneath/index.js';
+export { AgentConnectionClosedError, AgentProtocolError, AgentRequestError } from './agent/index.js';
 export { CommandExitError, type CommandResult, TimeoutError } from './command-errors.js';
 export type { OutputEncoding, OutputOf } from './command-output.js';
 export { CommandHandle, type CommandInput, type CommandOptions, type RunOptions } from './commands.js';
 export { CommitUnavailableError } from './commit.js';
 export { type DoctorCheck, runDoctor } from './doctor.js';
 export {
+  AgentNotReadyError,
   GuestAgentRequiredError,
   LimitUpdateUnsupportedError,
   NotOwnedError,

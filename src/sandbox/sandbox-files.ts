@@ -6,6 +6,7 @@ import {
   sandboxNames,
   writeInside,
 } from '../storage/beneath/index.js';
+import type { GuestFiles } from './guest-agent.js';
 import { checkHostPath, checkSandboxPath } from './options.js';
 
 /** The sandbox's files are not reachable from the host in this state or isolation. */
@@ -25,19 +26,28 @@ export class SandboxFilesUnavailableError extends UnavailableError {
  * folder's handle, and a link (symbolic link, junction, mount point) is never
  * followed but refused with `SandboxPathLinkError` (`PATH_IS_LINK`), so a link
  * planted inside cannot reach host files (README, `files.*`).
+ *
+ * A VM sandbox has no host-mounted layer: its files go through its guest
+ * agent (`guest-agent.ts`), which resolves the paths inside the guest.
  */
 export class SandboxFiles {
   readonly #name: string;
   readonly #volume: () => string | undefined;
+  readonly #guest: (() => Promise<GuestFiles>) | undefined;
 
   /** @internal */
-  constructor(name: string, volume: () => string | undefined) {
+  constructor(name: string, volume: () => string | undefined, guest?: () => Promise<GuestFiles>) {
     this.#name = name;
     this.#volume = volume;
+    this.#guest = guest;
   }
 
   /** Writes a file inside the sandbox, creating its folders. Refuses a link on the way (`PATH_IS_LINK`). */
   async write(sandboxPath: string, data: string | Uint8Array): Promise<void> {
+    if (this.#guest) {
+      const path = checkSandboxPath('path', sandboxPath);
+      return (await this.#guest()).write(path, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    }
     const { volume, names } = this.#inside('path', sandboxPath);
     await writeInside(volume, names, data);
   }
@@ -46,8 +56,9 @@ export class SandboxFiles {
   read(sandboxPath: string): Promise<string>;
   read(sandboxPath: string, options: { encoding: 'bytes' }): Promise<Uint8Array>;
   async read(sandboxPath: string, options?: { encoding: 'bytes' }): Promise<string | Uint8Array> {
-    const { volume, names } = this.#inside('path', sandboxPath);
-    const bytes = await readInside(volume, names);
+    const bytes = this.#guest
+      ? await (await this.#guest()).read(checkSandboxPath('path', sandboxPath))
+      : await readInside(...this.#volumeAndNames('path', sandboxPath));
     return options?.encoding === 'bytes' ? new Uint8Array(bytes) : bytes.toString('utf8');
   }
 
@@ -57,6 +68,10 @@ export class SandboxFiles {
    */
   async copyIn(hostPath: string, sandboxPath: string): Promise<void> {
     checkHostPath('hostPath', hostPath);
+    if (this.#guest) {
+      const path = checkSandboxPath('sandboxPath', sandboxPath);
+      return (await this.#guest()).copyIn(hostPath, path);
+    }
     const { volume, names } = this.#inside('sandboxPath', sandboxPath);
     await copyIntoVolume(hostPath, volume, names);
   }
@@ -66,9 +81,19 @@ export class SandboxFiles {
    * only. A link anywhere in the tree stops the copy with `PATH_IS_LINK`.
    */
   async copyOut(sandboxPath: string, hostPath: string): Promise<void> {
+    if (this.#guest) {
+      const path = checkSandboxPath('sandboxPath', sandboxPath);
+      checkHostPath('hostPath', hostPath);
+      return (await this.#guest()).copyOut(path, hostPath);
+    }
     const { volume, names } = this.#inside('sandboxPath', sandboxPath);
     checkHostPath('hostPath', hostPath);
     await copyOutOfVolume(volume, names, hostPath);
+  }
+
+  #volumeAndNames(field: string, sandboxPath: string): [string, string[]] {
+    const { volume, names } = this.#inside(field, sandboxPath);
+    return [volume, names];
   }
 
   #inside(field: string, sandboxPath: string): { volume: string; names: string[] } {

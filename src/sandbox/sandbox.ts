@@ -4,10 +4,12 @@ import { type CallOptions, HcsError, type SystemExitStatus } from '../hcs/index.
 import { InvalidArgumentError } from '../internal/errors.js';
 import { sandboxEndpoint } from '../network/index.js';
 import { type ImageRecord, type Progress, withUndo } from '../storage/index.js';
+import type { AgentClient } from './agent/index.js';
 import type { CommandResult } from './command-errors.js';
 import type { OutputEncoding, OutputOf } from './command-output.js';
 import {
   type CommandHandle,
+  type CommandHost,
   type CommandInput,
   type CommandOptions,
   type RunOptions,
@@ -18,6 +20,7 @@ import { commitSandbox } from './commit.js';
 import { driverFor, type IsolationDriver, type LiveSandbox } from './drivers/index.js';
 import { LimitUpdateUnsupportedError, SandboxNotFoundError } from './errors.js';
 import { newSystemId, openForeignSystem } from './foreign.js';
+import { agentLauncher, GuestFiles } from './guest-agent.js';
 import { hostFacts } from './host.js';
 import { resolveHostFolder, resolveMappedFolders } from './host-folders.js';
 import { infoOf, reconcile, type SandboxInfo } from './info.js';
@@ -31,7 +34,7 @@ import {
   toStoredOptions,
 } from './options.js';
 import type { SandboxRecord, SandboxStatus } from './record.js';
-import { SandboxFiles } from './sandbox-files.js';
+import { SandboxFiles, SandboxFilesUnavailableError } from './sandbox-files.js';
 import { createSandboxNetwork, ensureSandboxNetwork, removeSandboxNetwork } from './sandbox-network.js';
 import { SandboxNotRunningError, SandboxRunningError } from './state-errors.js';
 import type { StateStore, TransitionPatch } from './state-store.js';
@@ -74,13 +77,13 @@ export class Sandbox implements AsyncDisposable {
       command: CommandInput,
       options: RunOptions<E> = {},
     ): Promise<CommandResult<OutputOf<E>>> =>
-      runCommand(this.#commandHost(), command, this.#withDefaults(options)),
+      runCommand(await this.#commandHost(), command, this.#withDefaults(options)),
     /** Starts a command in the background: a handle with its streams, `wait()` and `kill()`. */
     spawn: async <E extends OutputEncoding = 'utf8'>(
       command: CommandInput,
       options: CommandOptions<E> = {},
     ): Promise<CommandHandle<OutputOf<E>>> =>
-      spawnCommand(this.#commandHost(), command, this.#withDefaults(options)),
+      spawnCommand(await this.#commandHost(), command, this.#withDefaults(options)),
   };
   readonly folders = {
     /** Maps a host folder into the running sandbox. */
@@ -100,7 +103,11 @@ export class Sandbox implements AsyncDisposable {
     this.#driver = driverFor(record.isolation);
     this.#record = record;
     this.#live = live;
-    this.files = new SandboxFiles(record.name, () => this.#record.volumePath);
+    this.files = new SandboxFiles(
+      record.name,
+      () => this.#record.volumePath,
+      this.#driver.usesGuestAgent && (async () => new GuestFiles(this.name, await this.#guestAgent())),
+    );
   }
 
   /** The compute system id. */
@@ -379,9 +386,18 @@ export class Sandbox implements AsyncDisposable {
   }
 
   /** Where commands run: the driver says first whether this sandbox can run any. */
-  #commandHost() {
+  async #commandHost(): Promise<CommandHost> {
     this.#driver.checkCommands(this.#record);
-    return this.#running().system;
+    const live = this.#running();
+    return live.guestAgent ? agentLauncher(await live.guestAgent()) : live.system;
+  }
+
+  /** The running sandbox's guest agent (drivers with `usesGuestAgent`). */
+  #guestAgent(): Promise<AgentClient> {
+    this.#driver.checkCommands(this.#record);
+    const live = this.#running();
+    if (!live.guestAgent) throw new SandboxFilesUnavailableError(this.name, 'it has no guest agent');
+    return live.guestAgent();
   }
 
   #withDefaults<T extends Pick<CommandOptions, 'env' | 'cwd'>>(options: T): T {

@@ -6,6 +6,7 @@
 #include "vm_disk_rules.h"
 #include "video_pipe.h"
 #include "stdio_pipe.h"
+#include "vm_agent.h"
 #include <psapi.h>
 #include <computedefs.h>
 #include <stdio.h>
@@ -270,6 +271,7 @@ static void stop_system_status(system_t *s, const char *exitType, int crash, HRE
     kill_system_processes(s, 1);
     s->state = ST_STOPPED;
     video_pipe_stop(s->id);
+    vm_agent_stop(s->id); /* vm_agent.c: the guest's agent dies with the guest */
     s->exitType = exitType;
     free(s->exitDoc);
     s->exitDoc = exit_status_doc(status, exitType);
@@ -542,6 +544,10 @@ static void lifecycle(pending *pd, result_t *r) {
         s->state = ST_RUNNING;
         s->startFt = filetime_now();
         video_pipe_start(s->id, s->doc); /* video_pipe.c: the VM's screen while it runs */
+        if (vmd_guest_disk_booted(s->guest)) { /* vm_agent.c: the agent service starts at boot */
+            unsigned long pid = vm_agent_start(s->id, s->runtimeId);
+            if (pid) slog("system %s: guest agent pid %lu", s->id, pid);
+        }
     } else if (!strcmp(fn, "HcsPauseComputeSystem")) {
         if (st != ST_RUNNING) { set_err(r, HCS_E_INVALID_STATE, "Cannot pause compute system '%s' in state %s", s->id, state_name(st)); return; }
         s->state = ST_PAUSED;

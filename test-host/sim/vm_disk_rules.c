@@ -223,6 +223,7 @@ const char *vmd_crash_exit_type(void) { return "UnexpectedExit"; }
 HRESULT vmd_crash_status(void) { return HCSSIM_HR(0x80370106); /* HCS_E_UNEXPECTED_EXIT; GUESS (rule W) */ }
 
 int vmd_guest_shutdown(const vmd_guest *g) { return g && g->shape == SHAPE_DISK; }
+int vmd_guest_disk_booted(const vmd_guest *g) { return g && g->shape == SHAPE_DISK; }
 
 int vmd_shutdown_poll(vmd_guest *g, int state, int firstCall) {
     ULONGLONG now = now_ms();

@@ -36,6 +36,8 @@ HRESULT vmd_crash_status(void);
 /* HcsShutDownComputeSystem of a system whose guest handles shutdown itself (disk-booted VMs): 1, and the
    operation waits on vmd_shutdown_poll; 0 for every other system (stopped at once, as before). */
 int vmd_guest_shutdown(const vmd_guest *g);
+/* Whether the guest boots its own OS disk (the VMs the product makes; vm_agent.c starts their agent). */
+int vmd_guest_disk_booted(const vmd_guest *g);
 /* Polled by the pending shutdown operation. `state` is the service's: 1 running, 2 paused, 3 stopped.
    VMD_SD_WAIT: poll again in VMD_POLL_MS; VMD_SD_STOP: stop the system now (GracefulExit, the guest
    powered off), then complete S_OK; VMD_SD_DONE: the system stopped some other way: complete with

@@ -1310,6 +1310,8 @@ export class FakeComputeCore implements ComputeCoreApi, Kernel32Api {
           Owner: system.owner,
           State: state,
         };
+        // A VM's partition id (HvSocket addresses it); the fake derives one from the id.
+        if (doc.SystemType === 'VirtualMachine') doc.RuntimeId = `runtime-${system.id}`;
         if (query.PropertyTypes?.includes('ProcessList'))
           doc.ProcessList = system.processes
             .filter((p) => !p.exited)

@@ -14,6 +14,10 @@ import * as storage from '../../src/storage/index.js';
  * decision: add its name here (one sorted list) in the same change.
  */
 const ROOT_EXPORTS = [
+  'AgentConnectionClosedError',
+  'AgentNotReadyError',
+  'AgentProtocolError',
+  'AgentRequestError',
   'CommandExitError',
   'CommandHandle',
   'CommitUnavailableError',

@@ -1,13 +1,15 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newInstance, runCli, runOk, type WineRun, winePath } from './harness.js';
 
 // Issue 14: a vm sandbox end to end through the CLI under Wine, against the simulated
 // host as it is: a VM image seeded with a base disk made by the simulated virtdisk,
-// then run --isolation vm -d → ls/inspect → exec refused → stop → start → rm.
+// then run --isolation vm -d → ls/inspect → exec and cp through the guest agent
+// (issue 15: the simulated VM runs the real agent.exe, the CLI reaches it through the
+// real hvsock-relay.exe over a pipe) → stop (the agent first) → start → rm.
 
 const homes: string[] = [];
 afterEach(() => {
@@ -44,9 +46,33 @@ describe('vm sandboxes (CLI under Wine)', () => {
     const ls = await cli('ls');
     expect(ls.stdout).toMatch(/vm1\s+running\s+vm\s+win/);
 
-    const exec = await cli('exec', 'vm1', '--', 'cmd', '/c', 'ver');
-    expect(exec.exitCode).not.toBe(0);
-    expect(exec.stderr).toContain('guest agent');
+    const exec = await cli('exec', 'vm1', '--', 'cmd', '/c', 'echo', 'hi');
+    expect(exec.stderr).toBe('');
+    expect(exec.exitCode).toBe(0);
+    expect(exec.stdout.trim()).toBe('hi');
+    const failing = await cli('exec', 'vm1', '--', 'cmd', '/c', 'exit', '7');
+    expect(failing.exitCode).toBe(7);
+
+    const hostIn = join(home, 'in.txt');
+    writeFileSync(hostIn, 'through the agent\r\n');
+    // The simulated guest's C: is the Wine prefix's drive_c (the agent runs on the host).
+    const guestFile = `C:\\${basename(home)}\\a.txt`;
+    const cpIn = await cli('cp', winePath(hostIn), `vm1:${guestFile}`);
+    expect(cpIn.exitCode, cpIn.stderr).toBe(0);
+    const type = await cli('exec', 'vm1', '--', 'cmd', '/c', 'type', guestFile);
+    expect(type.stdout).toBe('through the agent\r\n');
+    const hostOut = join(home, 'out', 'a.txt');
+    const cpOut = await cli('cp', `vm1:${guestFile}`, winePath(hostOut));
+    expect(cpOut.exitCode, cpOut.stderr).toBe(0);
+    expect(readFileSync(hostOut, 'utf8')).toBe('through the agent\r\n');
+    // The SDK's files API through the agent: bytes and text, a typed error, folders refused.
+    expect(await runOk('vm-agent-files.mjs', ['vm1', `C:\\${basename(home)}`], options)).toEqual({
+      bytes: [0, 1, 2, 255],
+      text: 'héllo',
+      missing: { name: 'AgentRequestError', code: 'AGENT_REQUEST_FAILED' },
+      folder: { name: 'GuestAgentRequiredError', code: 'GUEST_AGENT_REQUIRED', feature: 'copying folders' },
+    });
+    await cli('exec', 'vm1', '--', 'cmd', '/c', 'rd', '/s', '/q', `C:\\${basename(home)}`);
 
     const stop = await cli('stop', 'vm1');
     expect(stop.exitCode, stop.stderr).toBe(0);
@@ -75,7 +101,6 @@ describe('vm sandboxes (CLI under Wine)', () => {
     await runOk('vm-seed.mjs', ['win'], options);
     const cli = (...args: string[]) => runCli(args, options);
     const wsb = join(home, 'x.wsb');
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(
       wsb,
       '<Configuration><Networking>Disable</Networking><MemoryInMB>4096</MemoryInMB>' +

@@ -1,4 +1,4 @@
-/** The guest agent's host side (issue 15): protocol codec, client, relay launcher. Not yet wired to the VM driver. */
+/** The guest agent's host side (issue 15): protocol codec, client, relay launcher; the VM driver uses it through drivers/vm-agent.ts. */
 export { AgentClient } from './client.js';
 export { encodeFrame, type Frame, FrameDecoder, PayloadReader, PayloadWriter } from './codec.js';
 export type { AgentInfo, ConnectOptions } from './connection.js';

@@ -1,6 +1,7 @@
 import type { CallOptions, ComputeSystem, SystemExitStatus } from '../../hcs/index.js';
 import type { ModifySettingRequestDocument } from '../../schema/index.js';
 import type { LayerRef, Progress, UndoStack } from '../../storage/index.js';
+import type { AgentClient } from '../agent/index.js';
 import type { HostFacts } from '../host.js';
 import type { NormalisedOptions } from '../options.js';
 import type { SandboxIsolation, SandboxRecord, StoredMappedFolder } from '../record.js';
@@ -18,6 +19,12 @@ export interface IsolationDriver {
 
   /** How long `stop` waits for a graceful shutdown before it terminates, when the caller does not say. */
   readonly stopTimeoutMs: number;
+
+  /**
+   * Files and commands go through a guest agent (`LiveSandbox.guestAgent`)
+   * rather than HCS processes and a host-mounted writable layer.
+   */
+  readonly usesGuestAgent?: true;
 
   /** Refuses options this isolation cannot honour, before anything is resolved or created. */
   checkOptions(options: NormalisedOptions): void;
@@ -131,6 +138,8 @@ export interface LiveSandbox {
   readonly system: ComputeSystem;
   /** True once the system has exited or its handle was closed. */
   readonly ended: boolean;
+  /** The connection to the guest's agent (drivers with `usesGuestAgent`), made on first use. */
+  guestAgent?(): Promise<AgentClient>;
   /** A graceful stop, then a forced one after `timeoutMs`; releases the handles. */
   stop(timeoutMs: number): Promise<SystemExitStatus | undefined>;
   /** A forced stop; releases the handles. Never throws for a system already gone. */

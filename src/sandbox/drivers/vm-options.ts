@@ -9,7 +9,7 @@ import type { NormalisedOptions } from '../options.js';
 import type { Limits } from './driver.js';
 
 /** Why the options that act inside the guest wait: one sentence every refusal shares. */
-const NEEDS_AGENT = "reaches a VM through hcs-sandbox's guest agent, which is not there yet";
+const NEEDS_AGENT = "reaches a VM through hcs-sandbox's guest agent, which does not take it at create yet";
 
 /**
  * What a `vm` sandbox honours today: memory, processors (count, cap or
@@ -17,7 +17,7 @@ const NEEDS_AGENT = "reaches a VM through hcs-sandbox's guest agent, which is no
  * ports: HCN's NAT port mappings belong to the endpoint, whichever kind of
  * system its adapter is in), name, owner, persistence. Everything that acts
  * inside the guest (folders, environment, working folder, host name) waits for
- * the guest agent, and is refused here, before anything is resolved or created.
+ * the guest agent, which takes them per command only: refused here, before anything is resolved or created.
  */
 export function checkVmOptions(o: NormalisedOptions): void {
   if (o.mappedFolders.length > 0) {
@@ -33,7 +33,7 @@ export function checkVmOptions(o: NormalisedOptions): void {
       'env',
       'no environment with vm isolation',
       Object.keys(o.env),
-      `the environment of commands ${NEEDS_AGENT}`,
+      `the environment of commands ${NEEDS_AGENT}: pass env to each command instead`,
     );
   }
   if (o.workingDir !== undefined) {
@@ -41,7 +41,7 @@ export function checkVmOptions(o: NormalisedOptions): void {
       'workingDir',
       'no working folder with vm isolation',
       o.workingDir,
-      'commands in a VM arrive with the guest agent',
+      'pass cwd to each command instead (commands in a VM go through its guest agent)',
     );
   }
   if (o.hostName !== undefined) {

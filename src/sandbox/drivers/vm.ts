@@ -10,8 +10,9 @@ import {
 } from '../../schema/index.js';
 import { GuestAgentRequiredError, SandboxNotFoundError } from '../errors.js';
 import type { SandboxRecord } from '../record.js';
-import { LiveContainer, openIfExists, storageQoS, terminateById } from './container-common.js';
+import { openIfExists, storageQoS, terminateById } from './container-common.js';
 import type { IsolationDriver, StartedSandbox } from './driver.js';
+import { agentSettings, connectVmAgent, LiveVm } from './vm-agent.js';
 import { prepareVmFiles, removeVmFiles, vmFilesIn } from './vm-files.js';
 import { baseDiskOf, resolveVmImage, storeRootOf } from './vm-image.js';
 import { checkVmOptions, vmLimitRequests } from './vm-options.js';
@@ -28,9 +29,11 @@ export const VM_STOP_TIMEOUT_MS = 60_000;
  * disk, a differencing VHDX over a VM image built once with `vm image build`
  * (shared/docs/VM-SANDBOXES.md, the full-VHDX route). It is copy-on-write
  * over that image, not over the host's files. The host holds no mount of it:
- * commands, files and folders arrive with the guest agent (part 2); until
- * then they are refused with {@link GuestAgentRequiredError}, and the screen
- * is the way in (`hcs-sandbox view`).
+ * commands and files go through hcs-sandbox's guest agent inside the VM
+ * (`vm-agent.ts`, docs/agent-protocol.md), reached through hvsock-relay.exe;
+ * on a host with no relay configured they are refused with
+ * {@link GuestAgentRequiredError}, and the screen is the way in
+ * (`hcs-sandbox view`). Mapped folders are not wired to the agent yet.
  */
 export const vmDriver: IsolationDriver = {
   isolation: 'vm',
@@ -44,8 +47,12 @@ export const vmDriver: IsolationDriver = {
     }
   },
 
+  usesGuestAgent: true,
+
   checkCommands(record) {
-    throw new GuestAgentRequiredError(record.name, 'commands');
+    const settings = agentSettings();
+    if ('unavailable' in settings)
+      throw new GuestAgentRequiredError(record.name, 'commands', settings.unavailable);
   },
 
   async prepare(plan, undo, call) {
@@ -57,20 +64,35 @@ export const vmDriver: IsolationDriver = {
   async start(record: SandboxRecord, call: CallOptions): Promise<StartedSandbox> {
     if (!record.scratchDir) throw new SandboxNotFoundError(record.name);
     const document = buildVmDocument(record, record.scratchDir, await networkAdapters(record));
+    // Read before anything is made: a bad setting fails the start with nothing to undo.
+    const settings = agentSettings();
     const system = await ComputeSystem.create(record.id, document, call);
     try {
       await system.start(call);
+      // Ready when the agent is: with no relay on this host there is nothing to wait for.
+      const agent =
+        'unavailable' in settings
+          ? undefined
+          : await connectVmAgent(record.name, system, settings, settings.readyTimeoutMs);
+      return { live: new LiveVm(record.name, system, settings, agent) };
     } catch (error) {
-      await system[Symbol.asyncDispose]();
+      await system[Symbol.asyncDispose](); // terminates it: no VM is left running without its agent
       throw error;
     }
-    // One compute system, stopped like a container's: a guest shutdown, then terminate.
-    return { live: new LiveContainer(system) };
   },
 
   async attach(record) {
     const system = await openIfExists(record.id);
-    return system && new LiveContainer(system);
+    if (!system) return undefined;
+    // A bad setting must not keep stop/rm from a running VM: it surfaces at the first command.
+    const settings = (() => {
+      try {
+        return agentSettings();
+      } catch (error) {
+        return { unavailable: `and ${(error as Error).message}` };
+      }
+    })();
+    return new LiveVm(record.name, system, settings);
   },
 
   async terminate(record, live) {

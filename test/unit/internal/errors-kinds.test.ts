@@ -85,6 +85,10 @@ const SAMPLES: Record<string, () => Error> = {
   LimitUpdateUnsupportedError: () =>
     new root.LimitUpdateUnsupportedError('box', 'VirtualMachine/ComputeTopology/Memory', undefined),
   GuestAgentRequiredError: () => new root.GuestAgentRequiredError('box', 'commands'),
+  AgentNotReadyError: () => new root.AgentNotReadyError('box', 1000, new Error('no READY')),
+  AgentRequestError: () => new root.AgentRequestError(8, 2, 'C:\\a.txt: not found'),
+  AgentConnectionClosedError: () => new root.AgentConnectionClosedError('the relay exited'),
+  AgentProtocolError: () => new root.AgentProtocolError('frame type 99 before READY'),
   NotOwnedError: () => new root.NotOwnedError('other-system', 'docker'),
   SandboxBusyError: () => new root.SandboxBusyError('box', 10_000, owner),
   SandboxExistsError: () => new root.SandboxExistsError('box'),
