@@ -31,8 +31,10 @@ function staticClosure(file, seen = new Set()) {
   if (seen.has(file)) return seen;
   seen.add(file);
   const text = readFileSync(file, 'utf8');
-  const imports = /^(?:import|export)\b[^'"]*?\bfrom\s*['"](\.{1,2}\/[^'"]+)['"]|^import\s*['"](\.{1,2}\/[^'"]+)['"]/gm;
-  for (const match of text.matchAll(imports)) staticClosure(resolve(dirname(file), match[1] ?? match[2]), seen);
+  const imports =
+    /^(?:import|export)\b[^'"]*?\bfrom\s*['"](\.{1,2}\/[^'"]+)['"]|^import\s*['"](\.{1,2}\/[^'"]+)['"]/gm;
+  for (const match of text.matchAll(imports))
+    staticClosure(resolve(dirname(file), match[1] ?? match[2]), seen);
   return seen;
 }
 // What `ls` loads (src/cli/sdk-list-entries.ts: the listing, src/sandbox/list.ts, and the error
@@ -70,7 +72,8 @@ await build({
         {
           name: 'sdk',
           priority: 1,
-          test: (id) => !inListing(id) && /[\\/]dist[\\/](?!cli[\\/])|[\\/]dist[\\/]cli[\\/]sdk-entries\.js$/.test(id),
+          test: (id) =>
+            !inListing(id) && /[\\/]dist[\\/](?!cli[\\/])|[\\/]dist[\\/]cli[\\/]sdk-entries\.js$/.test(id),
         },
       ],
     },
