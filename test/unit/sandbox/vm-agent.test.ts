@@ -32,6 +32,9 @@ let targets: { relay: string; target: RelayTarget; waitMs: number }[];
 beforeEach(() => {
   agent = new FakeAgent();
   targets = [];
+  // The Wine tier's global setup puts the simulated host's agent settings in this
+  // process's environment when both tiers run in one vitest run (npm test): start clean.
+  for (const name of [AGENT_RELAY_ENV, AGENT_PIPE_PREFIX_ENV, AGENT_READY_ENV]) delete process.env[name];
   // Any file that exists: the fake transport never runs it.
   process.env[AGENT_RELAY_ENV] = import.meta.filename;
   setAgentTransport((relay, target, waitMs) => {
