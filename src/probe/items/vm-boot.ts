@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { enumerateComputeSystems, HcsError, serviceProperties } from '../../hcs/index.js';
 import { fileSecurityBindings } from '../../native/index.js';
 import {
@@ -79,17 +80,9 @@ function vmAces(path: string): number | undefined {
   }
 }
 
+/** Waits `ms`, ending early (without an error) when the probe run is aborted. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0 || signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+  return delay(Math.max(0, ms), undefined, { signal }).catch(() => {});
 }
 
 /** What one run saw, in the order it happened; vm-boot-verdicts.ts turns it into row verdicts. */
