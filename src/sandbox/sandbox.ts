@@ -107,7 +107,7 @@ export class Sandbox implements SandboxLike {
     this.files = new SandboxFiles(
       record.name,
       () => this.#record.volumePath,
-      this.#driver.usesGuestAgent && (async () => new GuestFiles(this.name, await this.#guestAgent())),
+      this.#driver.usesGuestAgent && (async () => new GuestFiles(await this.#guestAgent())),
     );
   }
 

@@ -191,6 +191,9 @@ export function stat(connection: AgentConnection, path: string): Promise<AgentFi
   });
 }
 
+/** Entries one listing may hold: bounds the memory a hostile guest's endless listing takes. */
+export const MAX_LIST_ENTRIES = 200_000;
+
 export function list(connection: AgentConnection, path: string): Promise<AgentDirEntry[]> {
   const entries: AgentDirEntry[] = [];
   return request(connection, FrameType.list, new PayloadWriter().str(path).build(), (frame) => {
@@ -200,6 +203,8 @@ export function list(connection: AgentConnection, path: string): Promise<AgentDi
     }
     const r = new PayloadReader(frame.payload, 'LIST_ENTRIES');
     for (let n = r.u32(); n > 0; n--) {
+      if (entries.length >= MAX_LIST_ENTRIES)
+        throw new AgentProtocolError(`a listing of ${path} with more than ${MAX_LIST_ENTRIES} entries`);
       const info = readInfo(r);
       entries.push({ ...info, name: r.str() });
     }
