@@ -29,6 +29,14 @@ export interface CommandOptions<E extends OutputEncoding = 'utf8'> {
   cols?: number;
   rows?: number;
   /**
+   * VM sandboxes: run in the signed-in user's desktop session (its windows
+   * show in `hcs-sandbox view`), as Windows Sandbox runs a logon command;
+   * waits for the user to be signed in (up to `desktopWaitMs`, default 120 s).
+   * Containers have no desktop: refused there.
+   */
+  desktop?: boolean;
+  desktopWaitMs?: number;
+  /**
    * `'utf8'` (default): output as text, each byte decoded once (while the
    * command writes, in pieces of about 1 MiB).
    * `'buffer'`: output as the bytes the command wrote, undecoded.
@@ -227,6 +235,14 @@ export class CommandHandle<Out extends string | Buffer = string> {
 /** Starts processes in the compute system `system` through HCS (`HcsCreateProcess`). */
 export function hcsLauncher(system: ComputeSystem): CommandLauncher {
   return (commandLine, options) => {
+    if (options.desktop) {
+      throw new InvalidArgumentError(
+        'desktop',
+        'no desktop session in a container',
+        true,
+        "a desktop session is a VM sandbox's (isolation vm); a container runs commands as its user, with no desktop",
+      );
+    }
     const parameters = buildProcessParameters({
       commandLine,
       ...(options.cwd !== undefined && { workingDirectory: options.cwd }),

@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError } from '../internal/errors.js';
 import { SandboxPathNotFoundError, SandboxPathNotRemovableError } from '../storage/beneath/index.js';
-import { type AgentClient, AgentRequestError, FileAttribute } from './agent/index.js';
+import { type AgentClient, AgentErrorCode, AgentRequestError, FileAttribute } from './agent/index.js';
 import type { CommandLauncher, CommandProcess } from './commands.js';
 import { copyIntoGuest, copyOutOfGuest } from './guest-copy.js';
 import type { SandboxFileEntry } from './sandbox-host.js';
@@ -8,8 +9,9 @@ import type { SandboxFileEntry } from './sandbox-host.js';
 /**
  * Commands through a VM's guest agent, in the shape HCS processes have, so
  * `CommandHandle` (output, timeouts, kill, exit code) is the same for both.
- * The agent runs them as SYSTEM with the given cwd and environment; it has no
- * container accounts, so `user` is refused.
+ * The agent runs them as SYSTEM with the given cwd and environment, or in the
+ * signed-in user's session with `desktop`; it has no container accounts, so
+ * `user` is refused.
  */
 export function agentLauncher(agent: AgentClient): CommandLauncher {
   return async (commandLine, options) => {
@@ -21,14 +23,17 @@ export function agentLauncher(agent: AgentClient): CommandLauncher {
         "commands in a VM run as the guest agent's account (SYSTEM)",
       );
     }
-    const child = agent.exec({
-      command: { commandLine },
-      ...(options.cwd !== undefined && { cwd: options.cwd }),
-      ...(options.env !== undefined && { env: options.env }),
-      ...(options.tty && { pty: { cols: options.cols ?? 80, rows: options.rows ?? 25 } }),
-    });
-    // The agent's error when the process could not start (no such program, a bad cwd).
-    const pid = await child.pid;
+    const start = () =>
+      agent.exec({
+        command: { commandLine },
+        ...(options.cwd !== undefined && { cwd: options.cwd }),
+        ...(options.env !== undefined && { env: options.env }),
+        ...(options.tty && { pty: { cols: options.cols ?? 80, rows: options.rows ?? 25 } }),
+        ...(options.desktop && { interactive: true }),
+      });
+    const { child, pid } = options.desktop
+      ? await startOnDesktop(start, options.desktopWaitMs ?? DESKTOP_WAIT_MS, options.signal)
+      : await started(start());
     const process: CommandProcess = {
       pid,
       stdin: child.stdin,
@@ -44,6 +49,40 @@ export function agentLauncher(agent: AgentClient): CommandLauncher {
     if (options.tty) child.stderr.resume();
     return process;
   };
+}
+
+/** How long a desktop command waits for the user's sign-in: a boot's autologon (disco-vm measured ~37 s to a desktop). */
+const DESKTOP_WAIT_MS = 120_000;
+const DESKTOP_POLL_MS = 1_000;
+
+type AgentChild = ReturnType<AgentClient['exec']>;
+
+/** The process once the agent says it started (its error when it could not: no such program, a bad cwd). */
+async function started(child: AgentChild): Promise<{ child: AgentChild; pid: number }> {
+  return { child, pid: await child.pid };
+}
+
+/**
+ * Starts a command in the signed-in user's session, trying again while the
+ * agent answers that nobody is signed in yet (UNSUPPORTED: WTSQueryUserToken
+ * failed), until `waitMs` passes: then that answer is the error.
+ */
+async function startOnDesktop(
+  start: () => AgentChild,
+  waitMs: number,
+  signal: AbortSignal | undefined,
+): Promise<{ child: AgentChild; pid: number }> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return await started(start());
+    } catch (error) {
+      const nobodySignedIn =
+        error instanceof AgentRequestError && error.agentCode === AgentErrorCode.unsupported;
+      if (!nobodySignedIn || Date.now() + DESKTOP_POLL_MS > deadline) throw error;
+      await sleep(DESKTOP_POLL_MS, undefined, signal ? { signal } : {});
+    }
+  }
 }
 
 /** Windows errors the guest reports that mean the same as the container files API's typed errors. */

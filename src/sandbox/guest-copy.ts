@@ -31,7 +31,11 @@ function isGuestLink(info: AgentFileInfo): boolean {
 }
 
 /** Copies a host file or folder tree to exactly `guestPath`, making its folders. */
-export async function copyIntoGuest(agent: GuestFileAgent, hostPath: string, guestPath: string): Promise<void> {
+export async function copyIntoGuest(
+  agent: GuestFileAgent,
+  hostPath: string,
+  guestPath: string,
+): Promise<void> {
   const source = await stat(hostPath);
   if (!source.isDirectory()) {
     await agent.putFile(guestPath, createReadStream(hostPath), { mkdirs: true, modified: source.mtime });
@@ -65,7 +69,11 @@ async function copyFolderIn(
 }
 
 /** Copies a guest file or folder tree at `guestPath` to exactly `hostPath`: bytes only. */
-export async function copyOutOfGuest(agent: GuestFileAgent, guestPath: string, hostPath: string): Promise<void> {
+export async function copyOutOfGuest(
+  agent: GuestFileAgent,
+  guestPath: string,
+  hostPath: string,
+): Promise<void> {
   const info = await agent.stat(guestPath);
   if (isGuestLink(info)) throw new SandboxPathLinkError(guestPath);
   await mkdir(dirname(hostPath), { recursive: true });

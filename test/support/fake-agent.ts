@@ -10,7 +10,10 @@ import {
 } from '../../src/sandbox/agent/index.js';
 
 /** What the fake does with one EXEC: its output and exit code, or nothing (it runs until KILL). */
-export type FakeExecScript = (commandLine: string) => { stdout?: string; exitCode: number } | 'hang';
+export type FakeExecScript = (
+  commandLine: string,
+  flags: number,
+) => { stdout?: string; exitCode: number } | 'hang' | { refuse: { code: number; message: string } };
 
 /**
  * An in-process guest agent speaking docs/agent-protocol.md over a Duplex:
@@ -70,13 +73,19 @@ export class FakeAgent {
         return;
       case FrameType.exec: {
         const r = new PayloadReader(frame.payload, 'EXEC');
-        r.u32();
+        const flags = r.u32();
         r.u16();
         r.u16();
         r.str();
         const argv = Array.from({ length: r.u32() }, () => r.str());
         const commandLine = argv.join(' ');
         this.commandLines.push(commandLine);
+        const outcome = this.script(commandLine, flags);
+        if (typeof outcome === 'object' && 'refuse' in outcome) {
+          const { code, message } = outcome.refuse;
+          send(FrameType.error, frame.stream, w().u32(code).u32(0).str(message).build());
+          return;
+        }
         send(
           FrameType.started,
           frame.stream,
@@ -84,7 +93,6 @@ export class FakeAgent {
             .u32(this.#nextPid++)
             .build(),
         );
-        const outcome = this.script(commandLine);
         if (outcome === 'hang') return;
         if (outcome.stdout) send(FrameType.stdout, frame.stream, Buffer.from(outcome.stdout));
         send(FrameType.exit, frame.stream, w().u32(outcome.exitCode).build());

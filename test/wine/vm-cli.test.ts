@@ -33,7 +33,22 @@ describe('vm sandboxes (CLI under Wine)', () => {
     await runOk('vm-seed.mjs', ['win'], options);
     const cli = (...args: string[]) => runCli(args, options);
 
-    const run = await cli('run', '--isolation', 'vm', '-d', '--name', 'vm1', '--network', 'none', 'win');
+    // The sandbox's environment and working folder reach every command through the agent.
+    const run = await cli(
+      'run',
+      '--isolation',
+      'vm',
+      '-d',
+      '--name',
+      'vm1',
+      '--network',
+      'none',
+      '-e',
+      'GREETING=from-create',
+      '-w',
+      'C:\\windows',
+      'win',
+    );
     expect(run.stderr).toBe('');
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stdout.trim()).toBe('vm1');
@@ -50,6 +65,12 @@ describe('vm sandboxes (CLI under Wine)', () => {
     expect(exec.stderr).toBe('');
     expect(exec.exitCode).toBe(0);
     expect(exec.stdout.trim()).toBe('hi');
+    expect((await cli('exec', 'vm1', '--', 'cmd', '/c', 'echo', '%GREETING%')).stdout.trim()).toBe(
+      'from-create',
+    );
+    expect((await cli('exec', 'vm1', '--', 'cmd', '/c', 'cd')).stdout.trim().toLowerCase()).toBe(
+      'c:\\windows',
+    );
     const failing = await cli('exec', 'vm1', '--', 'cmd', '/c', 'exit', '7');
     expect(failing.exitCode).toBe(7);
 
@@ -101,7 +122,7 @@ describe('vm sandboxes (CLI under Wine)', () => {
     expect(existsSync(join(home, 'vm-images', 'win', 'base.vhdx'))).toBe(true);
   });
 
-  it('a .wsb runs on the single ready VM image, warning of what a VM cannot honour yet', async () => {
+  it('a .wsb runs on the single ready VM image; its logon command runs through the agent in the user session', async () => {
     const home = mkdtempSync(join(tmpdir(), 'hcs-vm-'));
     homes.push(home);
     const options = {
@@ -114,12 +135,16 @@ describe('vm sandboxes (CLI under Wine)', () => {
     writeFileSync(
       wsb,
       '<Configuration><Networking>Disable</Networking><MemoryInMB>4096</MemoryInMB>' +
-        '<LogonCommand><Command>explorer.exe</Command></LogonCommand></Configuration>',
+        '<MappedFolders><MappedFolder><HostFolder>C:\\windows</HostFolder></MappedFolder></MappedFolders>' +
+        '<LogonCommand><Command>cmd /c echo signed-in</Command></LogonCommand></Configuration>',
     );
     const start = await cli('start', winePath(wsb), '--name', 'wsb1');
     expect(start.exitCode, start.stderr).toBe(0);
-    expect(start.stdout.trim()).toBe('wsb1');
-    expect(start.stderr).toContain('logon command is not run');
+    // The name, then the logon command's output (as with containers); the folder is warned of.
+    expect(start.stdout.split(/\r?\n/).filter(Boolean)).toEqual(['wsb1', 'signed-in']);
+    expect(start.stderr).toContain('is not mapped');
+    const logs = await cli('logs', 'wsb1');
+    expect(logs.stdout.trim()).toBe('signed-in');
     const info = inspected<{ isolation: string; image: string }>(await cli('inspect', '--json', 'wsb1'));
     expect(info).toMatchObject({ isolation: 'vm', image: 'win' });
     const rm = await cli('rm', '-f', 'wsb1');

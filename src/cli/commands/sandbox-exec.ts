@@ -25,6 +25,8 @@ export interface StreamOptions {
   tty?: boolean;
   /** Also append the output to this file. */
   log?: string;
+  /** In the signed-in user's desktop session (a VM's logon command). */
+  desktop?: boolean;
 }
 
 async function readStdin(): Promise<Buffer> {
@@ -61,6 +63,7 @@ export async function streamCommand(
       ...(options.env && Object.keys(options.env).length > 0 && { env: options.env }),
       ...(options.cwd !== undefined && { cwd: options.cwd }),
       ...(options.user !== undefined && { user: options.user }),
+      ...(options.desktop && { desktop: true }),
       ...(stdin !== undefined && { stdin }),
       ...(tty && { tty: true, cols: process.stdout.columns || 80, rows: process.stdout.rows || 25 }),
       onStdout: tee((s) => io.out(s)),

@@ -117,16 +117,17 @@ async function startWsb(
       persistent: true,
       ...(plan.name !== undefined && { name: plan.name }),
       ...(options.memoryMB !== undefined && { memoryMB: options.memoryMB }),
-      // A VM takes the file's networking; its folders and logon command were warned of above.
+      // A VM takes the file's networking; its folders were warned of above.
       ...(vm ? { network: options.network } : { mappedFolders: options.mappedFolders }),
     },
     plan,
   );
   try {
     io.out(`${sandbox.name}\n`);
-    if (options.logonCommand === undefined || vm) return 0;
+    if (options.logonCommand === undefined) return 0;
     const log = freshLog(sandbox.name);
-    const exitCode = await streamCommand(io, sandbox, [options.logonCommand], { log });
+    // In a VM, in the signed-in user's session once autologon is done, as Windows Sandbox runs it.
+    const exitCode = await streamCommand(io, sandbox, [options.logonCommand], { log, desktop: vm });
     writeExit(sandbox.name, exitCode);
     if (exitCode !== 0) io.err(`hcs-sandbox: the logon command exited with ${exitCode}\n`);
     return exitCode;

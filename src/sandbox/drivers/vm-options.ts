@@ -15,9 +15,11 @@ const NEEDS_AGENT = "reaches a VM through hcs-sandbox's guest agent, which does 
  * What a `vm` sandbox honours today: memory, processors (count, cap or
  * weight), storage IO limits, the network (`none`, or `nat` with published
  * ports: HCN's NAT port mappings belong to the endpoint, whichever kind of
- * system its adapter is in), name, owner, persistence. Everything that acts
- * inside the guest (folders, environment, working folder, host name) waits for
- * the guest agent, which takes them per command only: refused here, before anything is resolved or created.
+ * system its adapter is in), name, owner, persistence, and the environment and
+ * working folder every command gets (the guest agent takes them per command,
+ * and `Sandbox` adds the sandbox's to each, as for containers). Mapped folders
+ * and a host name act on the guest itself: refused here, before anything is
+ * resolved or created.
  */
 export function checkVmOptions(o: NormalisedOptions): void {
   if (o.mappedFolders.length > 0) {
@@ -26,22 +28,6 @@ export function checkVmOptions(o: NormalisedOptions): void {
       'none with vm isolation',
       o.mappedFolders.map((f) => f.hostPath),
       `a mapped folder ${NEEDS_AGENT} (part 2 of the VM work); use process or hyperv isolation for folders`,
-    );
-  }
-  if (Object.keys(o.env).length > 0) {
-    throw new InvalidArgumentError(
-      'env',
-      'no environment with vm isolation',
-      Object.keys(o.env),
-      `the environment of commands ${NEEDS_AGENT}: pass env to each command instead`,
-    );
-  }
-  if (o.workingDir !== undefined) {
-    throw new InvalidArgumentError(
-      'workingDir',
-      'no working folder with vm isolation',
-      o.workingDir,
-      'pass cwd to each command instead (commands in a VM go through its guest agent)',
     );
   }
   if (o.hostName !== undefined) {

@@ -186,15 +186,6 @@ export function wsbToSandboxOptions(config: WsbConfig, overrides: WsbOverrides =
         );
       }
     }
-    if (logonCommand !== undefined) {
-      const at = overrides.logonCommand === undefined ? undefined : { line: 1, column: 1 };
-      warn(
-        'LogonCommand',
-        logonCommand,
-        "The logon command is not run: commands in a VM arrive with hcs-sandbox's guest agent (not there yet).",
-        at,
-      );
-    }
     for (const folder of options.mappedFolders) {
       warn(
         'MappedFolders',

@@ -68,6 +68,7 @@ describe('the command line handed to HcsCreateProcess', () => {
     ['a zero timeout', 'ver', 'timeoutMs', { timeoutMs: 0 }],
     ['an env name with =', 'ver', 'env.A=B', { env: { 'A=B': 'x' } }],
     ['a console width of 0', 'ver', 'cols', { cols: 0 }],
+    ['a desktop session in a container', 'notepad', 'desktop', { desktop: true }],
   ];
   it.each(refusals)('refuses %s before reaching HCS', async (_what, command, field, options = {}) => {
     await withSystem(async (system) => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidArgumentError } from '../../../src/internal/errors.js';
-import { FrameType, type RelayTarget } from '../../../src/sandbox/agent/index.js';
+import { AgentErrorCode, ExecFlag, FrameType, type RelayTarget } from '../../../src/sandbox/agent/index.js';
 import {
   AGENT_PIPE_PREFIX_ENV,
   AGENT_READY_ENV,
@@ -92,6 +92,34 @@ describe('VM sandboxes through the guest agent', () => {
     );
     await sandbox.remove();
   });
+
+  it('desktop commands run interactive, waiting while nobody is signed in yet; then the refusal is the error', async () => {
+    let refusals = 2;
+    const flagsSeen: number[] = [];
+    agent.script = (_line, flags) => {
+      flagsSeen.push(flags);
+      if (refusals-- > 0)
+        return { refuse: { code: AgentErrorCode.unsupported, message: 'no interactive user session' } };
+      return { stdout: 'on the desktop', exitCode: 0 };
+    };
+    const sandbox = await create();
+    const result = await sandbox.commands.run('notepad', { desktop: true });
+    expect(result.stdout).toBe('on the desktop');
+    expect(flagsSeen).toHaveLength(3);
+    for (const flags of flagsSeen) expect(flags & ExecFlag.interactive).toBe(ExecFlag.interactive);
+    // Never signed in within the wait: the agent's answer, typed.
+    agent.script = () => ({
+      refuse: { code: AgentErrorCode.unsupported, message: 'no interactive user session' },
+    });
+    const error = await rejectionOf(sandbox.commands.run('notepad', { desktop: true, desktopWaitMs: 0 }));
+    expect(error).toMatchObject({ name: 'AgentRequestError', agentCode: AgentErrorCode.unsupported });
+    // Any other refusal is not waited on.
+    agent.script = () => ({ refuse: { code: AgentErrorCode.win32, message: 'no such program' } });
+    expect(await rejectionOf(sandbox.commands.run('nope', { desktop: true }))).toMatchObject({
+      agentCode: AgentErrorCode.win32,
+    });
+    await sandbox.remove();
+  }, 15_000);
 
   it('the pipe prefix makes the relay dial <prefix>\\<RuntimeId>\\<service id>', async () => {
     process.env[AGENT_PIPE_PREFIX_ENV] = 'hcs-test';

@@ -209,8 +209,6 @@ async function createRecordOnly(image: string): Promise<SandboxRecord> {
 describe('vm options refused before anything is resolved or created', () => {
   it.each<[string, Partial<SandboxOptions>]>([
     ['mappedFolders', { mappedFolders: [{ hostPath: 'C:\\in', sandboxPath: 'C:\\in' }] }],
-    ['env', { env: { A: '1' } }],
-    ['workingDir', { workingDir: 'C:\\work' }],
     ['hostName', { hostName: 'box' }],
     ['network', { network: 'isolated' }],
     ['memoryMB', { memoryMB: 1024 }],
