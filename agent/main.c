@@ -14,11 +14,13 @@
 #include <stdio.h>
 #include <string.h>
 #include "log.h"
+#include "service-id.h"
 #include "session.h"
 #include "transport.h"
 
-/* Must equal AGENT_SERVICE_ID in src/schema/builders/sandbox-vm-disk.ts (the VM's HvSocket ServiceTable). */
-#define DEFAULT_LISTEN L"hvsock:2df08d06-b061-491a-bff5-58fe2abfdc2a"
+#define WIDEN2(s) L##s
+#define WIDEN(s) WIDEN2(s)
+#define DEFAULT_LISTEN WIDEN("hvsock:" AGENT_SERVICE_ID_TEXT)
 #define SERVICE_NAME L"hcs-sandbox-agent"
 
 static const wchar_t *listen_spec = DEFAULT_LISTEN;

@@ -22,9 +22,12 @@
 #include <stdio.h>
 #include <string.h>
 #include "vm_agent.h"
+#include "../../agent/service-id.h"
 
-/* Must equal AGENT_SERVICE_ID in src/schema/builders/sandbox-vm-disk.ts and agent/main.c. */
-#define AGENT_SERVICE_ID L"2df08d06-b061-491a-bff5-58fe2abfdc2a"
+/* The agent's own id (agent/service-id.h), as the product's VM document names it. */
+#define WIDEN2(s) L##s
+#define WIDEN(s) WIDEN2(s)
+#define AGENT_SERVICE_ID WIDEN(AGENT_SERVICE_ID_TEXT)
 #define MAX_AGENTS 256
 
 typedef struct {

@@ -55,6 +55,8 @@ beforeAll(() => {
     'tsconfig.json',
     'tsconfig.build.json',
     'scripts/bundle-cli.mjs',
+    'scripts/build-agent.mjs',
+    'agent',
   ]) {
     mkdirSync(dirname(join(stage, entry)), { recursive: true });
     cpSync(join(repo, entry), join(stage, entry), { recursive: true });
@@ -104,6 +106,20 @@ describe('npm pack', () => {
     expect(packed(bin).split('\n')[0]).toBe('#!/usr/bin/env node');
   });
 
+  // The build runs scripts/build-agent.mjs: with MinGW-w64 present (the suite's test host
+  // installs it before any tier runs) the agent and the relay are in the package.
+  it('ships the guest agent and the host relay as Windows x64 executables', () => {
+    for (const exe of ['dist/agent/agent.exe', 'dist/agent/hvsock-relay.exe']) {
+      expect(files).toContain(exe);
+      const bytes = readFileSync(join(unpacked, 'package', exe));
+      expect(bytes.subarray(0, 2).toString('latin1')).toBe('MZ');
+      // IMAGE_FILE_HEADER.Machine after the PE signature: 0x8664 is x64.
+      const pe = bytes.readUInt32LE(0x3c);
+      expect(bytes.subarray(pe, pe + 4).toString('latin1')).toBe('PE\0\0');
+      expect(bytes.readUInt16LE(pe + 4)).toBe(0x8664);
+    }
+  });
+
   it('holds every file package.json "exports" names', () => {
     for (const target of Object.values(pkg.exports)) {
       for (const path of typeof target === 'string' ? [target] : Object.values(target)) {
@@ -114,7 +130,7 @@ describe('npm pack', () => {
 
   it('holds no tests, fixtures, caches, examples or sources', () => {
     const unwanted = files.filter((path) =>
-      /^(test|test-host|examples|src|bench|scripts|\.cache|node_modules)\/|fixtures?\//.test(path),
+      /^(test|test-host|examples|src|bench|scripts|agent|\.cache|node_modules)\/|fixtures?\//.test(path),
     );
     expect(unwanted).toEqual([]);
   });

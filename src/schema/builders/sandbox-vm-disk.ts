@@ -30,6 +30,7 @@
 import { InvalidArgumentError } from '../../internal/errors.js';
 import type { ComputeSystemDocument, VirtualMachineExt } from '../extensions.js';
 import type * as Hcs from '../generated/hcs.js';
+import { AGENT_SERVICE_ID } from './agent-service-id.js';
 import {
   checkHost,
   checkHostPath,
@@ -55,15 +56,8 @@ import {
   SDDL_SYSTEM_AND_ADMINS,
 } from './vm-common.js';
 
-/**
- * The hvsocket service id of hcs-sandbox's guest agent (part 2 of the VM
- * work): the agent binds `{HV_GUID_WILDCARD, AGENT_SERVICE_ID}` in the guest
- * and the host connects to `{RuntimeId, AGENT_SERVICE_ID}`. A fresh random
- * GUID chosen for this project (2026-12), so it collides with no peer's
- * (appsandbox uses `a5b0cafe-000N-4000-8000-000000000001`, disco-vm the vsock
- * template of port 7300). Changing it breaks every image built before.
- */
-export const AGENT_SERVICE_ID = '2df08d06-b061-491a-bff5-58fe2abfdc2a';
+/** Generated from agent/service-id.h, the agent's own definition (scripts/gen-agent-service-id.mjs). */
+export { AGENT_SERVICE_ID };
 
 /** The Microsoft Windows Secure Boot template, which a stock Windows boot loader validates against. */
 export const MICROSOFT_WINDOWS_SECURE_BOOT_TEMPLATE = '1734c6e8-3154-4dda-ba5f-a874cc483422';
