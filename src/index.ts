@@ -71,6 +71,7 @@ export {
   parseWsb,
   type RunOptions,
   readWsbFile,
+  refreshVmImageAgent,
   removeVmImage,
   runDoctor,
   SANDBOX_ISOLATIONS,

@@ -14,8 +14,15 @@ export interface PackagedAgent {
   relayExe: string;
 }
 
+let dirOverride: string | undefined;
+
+/** @internal Tests point the lookup at a folder of their own (`undefined` restores dist/agent). */
+export function setPackagedAgentDir(dir: string | undefined): void {
+  dirOverride = dir;
+}
+
 export function packagedAgentDir(): string {
-  return fileURLToPath(new URL('../../dist/agent/', import.meta.url));
+  return dirOverride ?? fileURLToPath(new URL('../../dist/agent/', import.meta.url));
 }
 
 /** Both binaries, or undefined when this copy has none (built from git without MinGW-w64). */

@@ -59,6 +59,9 @@ type AgentChild = ReturnType<AgentClient['exec']>;
 
 /** The process once the agent says it started (its error when it could not: no such program, a bad cwd). */
 async function started(child: AgentChild): Promise<{ child: AgentChild; pid: number }> {
+  // A refused exec ends its streams with the agent's error before anyone reads them; the
+  // rejected pid carries that error to the caller, so the streams' own copy is not a crash.
+  for (const stream of [child.stdout, child.stderr]) stream.on('error', () => {});
   return { child, pid: await child.pid };
 }
 

@@ -51,7 +51,12 @@ export {
   type VmView,
   viewVirtualMachine,
 } from './view/index.js';
-export { removeVmImage, type VmImageRemoveOptions, vmImageUsers } from './vm-image-remove.js';
+export {
+  refreshVmImageAgent,
+  removeVmImage,
+  type VmImageRemoveOptions,
+  vmImageUsers,
+} from './vm-image-remove.js';
 export type { WsbConfig } from './wsb/config.js';
 export { parseWsb, readWsbFile } from './wsb/reader.js';
 export { wsbToSandboxOptions } from './wsb/to-options.js';

@@ -1,4 +1,10 @@
-import { VmImageInUseError, type VmImageRecord, VmImageStore } from '../storage/index.js';
+import {
+  type RefreshVmImageAgentOptions,
+  restageVmImageAgent,
+  VmImageInUseError,
+  type VmImageRecord,
+  VmImageStore,
+} from '../storage/index.js';
 import { StateStore } from './state-store.js';
 
 export interface VmImageRemoveOptions {
@@ -28,4 +34,21 @@ export async function removeVmImage(
   const users = await vmImageUsers(name, options);
   if (users.length > 0) throw new VmImageInUseError(name, users);
   return store.remove(name);
+}
+
+/**
+ * Stages the guest agent into ready VM image `name` again (`vm image build
+ * --agent-only`), refusing with {@link VmImageInUseError} while a sandbox's
+ * disk differences over it: a child disk no longer matches a changed parent.
+ */
+export async function refreshVmImageAgent(
+  name: string,
+  options: VmImageRemoveOptions & Omit<RefreshVmImageAgentOptions, 'store'> = {},
+): Promise<VmImageRecord> {
+  const { home, ...refresh } = options;
+  const store = new VmImageStore(home === undefined ? {} : { root: home });
+  store.pathsOf(name);
+  const users = await vmImageUsers(name, options);
+  if (users.length > 0) throw new VmImageInUseError(name, users);
+  return restageVmImageAgent(name, { ...refresh, store });
 }

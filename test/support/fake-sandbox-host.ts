@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect } from 'vitest';
+import { setPackagedAgentDir } from '../../src/internal/packaged-agent.js';
 import { setFileSecurityBindings, setSecurityBindings, setStorageBindings } from '../../src/native/index.js';
 import type * as Schema from '../../src/schema/index.js';
 import {
@@ -30,7 +31,8 @@ export interface FakeSandboxHost {
   /** Seeds `local/base:1` (with a utility VM for Hyper-V isolation) in the own image store; returns its reference. */
   seedImage(options?: { utilityVm?: boolean }): Promise<string>;
   /** Seeds the ready VM image `win` (a base.vhdx made through the fake virtdisk) in the VM image store. */
-  seedVmImage(name?: string): Promise<string>;
+  /** A ready VM image carrying the guest agent (unless `agent: false`, as `--no-agent` builds it). */
+  seedVmImage(name?: string, options?: { agent?: boolean }): Promise<string>;
   recordPath(name: string): string;
   scratchDir(name: string): string;
   /** No record, no scratch folder, no compute system, no disk handle, attachment or filter. */
@@ -55,6 +57,9 @@ export function useFakeSandboxHost(): FakeSandboxHost {
     setStorageBindings(storage);
     setSecurityBindings(storage.security);
     setFileSecurityBindings(new FakeFileSecurity());
+    // Whether this checkout built dist/agent must not change what a test sees: no packaged
+    // relay unless a test names one (HCS_SANDBOX_AGENT_RELAY or setPackagedAgentDir).
+    setPackagedAgentDir(join(root, 'no-packaged-agent'));
   });
   afterEach(async () => {
     // A failed test may leave a layer mounted in this process's table: forget it before the next test.
@@ -62,6 +67,7 @@ export function useFakeSandboxHost(): FakeSandboxHost {
     setStorageBindings(undefined);
     setSecurityBindings(undefined);
     setFileSecurityBindings(undefined);
+    setPackagedAgentDir(undefined);
     if (root) rmSync(root, { recursive: true, force: true });
     storage = undefined;
     root = undefined;
@@ -98,11 +104,21 @@ export function useFakeSandboxHost(): FakeSandboxHost {
       });
       return IMAGE;
     },
-    async seedVmImage(name = VM_IMAGE) {
+    async seedVmImage(name = VM_IMAGE, options: { agent?: boolean } = {}) {
       const store = new VmImageStore({ root: host.home });
       await store.begin(name, { kind: 'wim', path: 'C:\\media\\install.wim', index: 1 });
       writeFileSync(store.pathsOf(name).vhdx, 'fake base vhdx\n');
-      await store.finish(name, { sizeBytes: 15, build: 26100, edition: 'Professional' });
+      const agent = {
+        from: 'C:\\hcs\\dist\\agent\\agent.exe',
+        stagedBy: '0.1.0',
+        stagedAt: '2026-12-07T00:00:00Z',
+      };
+      await store.finish(name, {
+        sizeBytes: 15,
+        build: 26100,
+        edition: 'Professional',
+        ...(options.agent !== false && { agent }),
+      });
       return name;
     },
     recordPath: (name) => join(host.home, 'sandboxes', `${name}.json`),

@@ -67,6 +67,7 @@ const ROOT_EXPORTS = [
   'probeItems',
   'probeSummary',
   'readWsbFile',
+  'refreshVmImageAgent',
   'removeVmImage',
   'runDoctor',
   'runProbe',

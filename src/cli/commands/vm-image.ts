@@ -16,8 +16,10 @@ export type VmImagePlan =
       user: string | undefined;
       computerName: string | undefined;
       stage: string[];
+      agent: boolean;
       json: boolean;
     }
+  | { kind: 'vm-image-agent'; name: string; stage: string[]; json: boolean }
   | { kind: 'vm-image-ls'; json: boolean }
   | { kind: 'vm-image-rm'; names: string[]; json: boolean };
 
@@ -26,6 +28,11 @@ Examples:
   hcs-sandbox vm image build --iso D:\\iso\\Win11_24H2.iso --edition Professional
   hcs-sandbox vm image build --wim install.wim --index 6 --name win11 --size 64
   hcs-sandbox vm image build --wim install.wim --index 6 --stage .\\agent\\agent.exe
+  hcs-sandbox vm image build --agent-only win11
+
+The guest agent this package ships (dist\\agent) is staged unless --no-agent: it
+gives the image's sandboxes commands and files. --agent-only stages it again into a
+ready image no sandbox uses (sandboxes made afterwards get it).
 
 Needs an elevated shell, Hyper-V and the free space of --size (the VHDX is fixed-size).
 An interrupted build resumes when the same command runs again. The image's login is
@@ -34,13 +41,14 @@ in <store>\\vm-images\\<name>\\credentials.json (administrators only): docs/vm.m
 
 function printVmImages(io: Io, images: VmImageRecord[]): void {
   printTable(io, [
-    ['NAME', 'STATUS', 'BUILD', 'EDITION', 'SIZE', 'CREATED'],
+    ['NAME', 'STATUS', 'BUILD', 'EDITION', 'SIZE', 'AGENT', 'CREATED'],
     ...images.map((i) => [
       i.name,
       i.status,
       i.build === undefined ? '' : String(i.build),
       i.edition ?? '',
       i.status === 'ready' ? sdk().formatBytes(i.sizeBytes) : '',
+      i.agent ? i.agent.stagedBy : i.status === 'ready' ? 'none' : '',
       i.createdAt.slice(0, 19).replace('T', ' '),
     ]),
   ]);
@@ -59,7 +67,7 @@ function defaultName(media: string, index: number | undefined, edition: string |
 }
 
 export const vmImageCommand: CommandModule<VmImagePlan> = {
-  kinds: ['vm-image-build', 'vm-image-ls', 'vm-image-rm'],
+  kinds: ['vm-image-build', 'vm-image-agent', 'vm-image-ls', 'vm-image-rm'],
   register(program, accept) {
     const vm = program.command('vm').description('VM sandboxes: full Windows desktops (docs/vm.md)');
     const image = vm
@@ -77,6 +85,11 @@ export const vmImageCommand: CommandModule<VmImagePlan> = {
       .option('--user <name>', 'the local administrator the VM logs on as (default sandbox)')
       .option('--computer-name <name>', 'the VM computer name (default: random per sandbox)')
       .option('--stage <file>', 'stage a file in the agent folder (repeatable)', collect, [])
+      .option(
+        '--no-agent',
+        'build without the guest agent (its sandboxes get a screen, no commands or files)',
+      )
+      .option('--agent-only <image>', 'stage the guest agent into this ready image again, nothing else')
       .option('--json', 'print the finished image as JSON (progress stays on stderr)', false)
       .addHelpText('after', BUILD_EXAMPLES)
       .action(
@@ -90,21 +103,26 @@ export const vmImageCommand: CommandModule<VmImagePlan> = {
           user?: string;
           computerName?: string;
           stage: string[];
+          agent: boolean;
+          agentOnly?: string;
           json: boolean;
         }) =>
-          accept({
-            kind: 'vm-image-build',
-            name: opts.name ?? defaultName(opts.iso ?? opts.wim ?? 'windows', opts.index, opts.edition),
-            iso: opts.iso,
-            wim: opts.wim,
-            index: opts.index,
-            edition: opts.edition,
-            sizeGB: opts.size,
-            user: opts.user,
-            computerName: opts.computerName,
-            stage: opts.stage,
-            json: opts.json,
-          }),
+          opts.agentOnly !== undefined
+            ? accept({ kind: 'vm-image-agent', name: opts.agentOnly, stage: opts.stage, json: opts.json })
+            : accept({
+                kind: 'vm-image-build',
+                name: opts.name ?? defaultName(opts.iso ?? opts.wim ?? 'windows', opts.index, opts.edition),
+                iso: opts.iso,
+                wim: opts.wim,
+                index: opts.index,
+                edition: opts.edition,
+                sizeGB: opts.size,
+                user: opts.user,
+                computerName: opts.computerName,
+                stage: opts.stage,
+                agent: opts.agent,
+                json: opts.json,
+              }),
       );
     image
       .command('ls')
@@ -140,6 +158,7 @@ export const vmImageCommand: CommandModule<VmImagePlan> = {
             ...(plan.user !== undefined && { userName: plan.user }),
             ...(plan.computerName !== undefined && { computerName: plan.computerName }),
             stage: plan.stage.map((from) => ({ from, to: basename(from) })),
+            agent: plan.agent,
             onProgress: progress.onProgress,
           });
           progress.stop();
@@ -149,6 +168,22 @@ export const vmImageCommand: CommandModule<VmImagePlan> = {
               `built ${image.name} (${image.displayName ?? 'Windows'}, build ${image.build ?? '?'}, ` +
                 `${lib.formatBytes(image.sizeBytes)})\nlogin: ${lib.storage.credentialsPathOf(new lib.storage.VmImageStore(), image.name)}\n`,
             );
+        } finally {
+          progress.stop();
+        }
+        return 0;
+      }
+      case 'vm-image-agent': {
+        const { progressReporter } = await import('../progress.js');
+        const progress = progressReporter(io, { json: false, tty: Boolean(process.stderr.isTTY) });
+        try {
+          const image = await lib.refreshVmImageAgent(plan.name, {
+            stage: plan.stage.map((from) => ({ from, to: basename(from) })),
+            onProgress: progress.onProgress,
+          });
+          progress.stop();
+          if (plan.json) printJson(io, image);
+          else io.out(`staged the guest agent into ${image.name} (from ${image.agent?.from ?? '?'})\n`);
         } finally {
           progress.stop();
         }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import type { ComputeSystem, SystemExitStatus } from '../../hcs/index.js';
 import { InvalidArgumentError } from '../../internal/errors.js';
+import { packagedAgent } from '../../internal/packaged-agent.js';
 import { AGENT_SERVICE_ID } from '../../schema/index.js';
 import { AgentClient, type RelayTarget, spawnRelay } from '../agent/index.js';
 import { AgentNotReadyError, GuestAgentRequiredError } from '../errors.js';
@@ -28,10 +29,19 @@ export interface AgentSettings {
   readyTimeoutMs: number;
 }
 
-/** How this host reaches VM agents, or why it cannot (then VM commands and files are refused). */
+/**
+ * How this host reaches VM agents, or why it cannot (then VM commands and
+ * files are refused): the relay this package ships (dist/agent), or the one
+ * `HCS_SANDBOX_AGENT_RELAY` names.
+ */
 export function agentSettings(env: NodeJS.ProcessEnv = process.env): AgentSettings | { unavailable: string } {
-  const relayExe = env[AGENT_RELAY_ENV];
-  if (!relayExe) return { unavailable: `and this host has no relay to it (set ${AGENT_RELAY_ENV})` };
+  const relayExe = env[AGENT_RELAY_ENV] || packagedAgent()?.relayExe;
+  if (!relayExe)
+    return {
+      unavailable:
+        `and this copy of hcs-sandbox has no hvsock-relay.exe (dist/agent: built without MinGW-w64?); ` +
+        `install a published package or set ${AGENT_RELAY_ENV}`,
+    };
   if (!existsSync(relayExe))
     return { unavailable: `and ${AGENT_RELAY_ENV} names ${relayExe}, which does not exist` };
   const ready = env[AGENT_READY_ENV];
@@ -44,6 +54,23 @@ export function agentSettings(env: NodeJS.ProcessEnv = process.env): AgentSettin
     );
   }
   return { relayExe, pipePrefix: env[AGENT_PIPE_PREFIX_ENV] || undefined, readyTimeoutMs };
+}
+
+/**
+ * The settings for a sandbox of VM image `image`: none when the image carries
+ * no agent (built with --no-agent), so nothing waits for one that never comes.
+ */
+export function settingsForImage(
+  settings: AgentSettings | { unavailable: string },
+  image: string | undefined,
+  imageHasAgent: boolean,
+): AgentSettings | { unavailable: string } {
+  if (imageHasAgent || 'unavailable' in settings) return settings;
+  return {
+    unavailable:
+      `and its VM image ${image ?? '(unknown)'} carries no guest agent: stage one with ` +
+      `\`hcs-sandbox vm image build --agent-only ${image ?? '<image>'}\` and create the sandbox again`,
+  };
 }
 
 /** Opens the byte stream to an agent; the relay by default, a fake in tests. */

@@ -78,3 +78,13 @@ export function baseDiskOf(imageName: string | undefined, root: string): string 
     throw error;
   }
 }
+
+/** Whether the VM image a sandbox record names carries the guest agent (an unreadable or removed image: no). */
+export async function imageHasAgent(imageName: string | undefined, root: string): Promise<boolean> {
+  if (imageName === undefined) return false;
+  try {
+    return (await new VmImageStore({ root }).get(imageName))?.agent !== undefined;
+  } catch {
+    return false;
+  }
+}

@@ -12,9 +12,9 @@ import { GuestAgentRequiredError, SandboxNotFoundError } from '../errors.js';
 import type { SandboxRecord } from '../record.js';
 import { openIfExists, storageQoS, terminateById } from './container-common.js';
 import type { IsolationDriver, StartedSandbox } from './driver.js';
-import { agentSettings, connectVmAgent, LiveVm } from './vm-agent.js';
+import { agentSettings, connectVmAgent, LiveVm, settingsForImage } from './vm-agent.js';
 import { prepareVmFiles, removeVmFiles, vmFilesIn } from './vm-files.js';
-import { baseDiskOf, resolveVmImage, storeRootOf } from './vm-image.js';
+import { baseDiskOf, imageHasAgent, resolveVmImage, storeRootOf } from './vm-image.js';
 import { checkVmOptions, vmLimitRequests } from './vm-options.js';
 
 /**
@@ -65,7 +65,11 @@ export const vmDriver: IsolationDriver = {
     if (!record.scratchDir) throw new SandboxNotFoundError(record.name);
     const document = buildVmDocument(record, record.scratchDir, await networkAdapters(record));
     // Read before anything is made: a bad setting fails the start with nothing to undo.
-    const settings = agentSettings();
+    const settings = settingsForImage(
+      agentSettings(),
+      record.image,
+      await imageHasAgent(record.image, storeRootOf(record.scratchDir)),
+    );
     const system = await ComputeSystem.create(record.id, document, call);
     try {
       await system.start(call);
@@ -85,9 +89,12 @@ export const vmDriver: IsolationDriver = {
     const system = await openIfExists(record.id);
     if (!system) return undefined;
     // A bad setting must not keep stop/rm from a running VM: it surfaces at the first command.
-    const settings = (() => {
+    const settings = await (async () => {
       try {
-        return agentSettings();
+        const hasAgent = record.scratchDir
+          ? await imageHasAgent(record.image, storeRootOf(record.scratchDir))
+          : false;
+        return settingsForImage(agentSettings(), record.image, hasAgent);
       } catch (error) {
         return { unavailable: `and ${(error as Error).message}` };
       }

@@ -1,4 +1,4 @@
-import { ConflictError, HcsSandboxError } from '../../internal/errors.js';
+import { ConflictError, HcsSandboxError, UnavailableError } from '../../internal/errors.js';
 
 /**
  * A WIM/ESD file that is not what its header says: too short, a wrong magic,
@@ -62,5 +62,23 @@ export class VmImageInUseError extends ConflictError {
     );
     this.image = image;
     this.sandboxes = sandboxes;
+  }
+}
+
+/**
+ * `vm image build` stages the guest agent this package ships (dist/agent), and
+ * this copy has none: it was built without MinGW-w64 (an install from git on
+ * Windows, say). Raised before anything is built.
+ */
+export class AgentBinariesMissingError extends UnavailableError {
+  readonly dir: string;
+  constructor(dir: string) {
+    super(
+      'AGENT_BINARIES_MISSING',
+      `This copy of hcs-sandbox has no guest agent (${dir} has no agent.exe and hvsock-relay.exe): ` +
+        'install a published package, build them with `node scripts/build-agent.mjs` (needs MinGW-w64), ' +
+        'pass your own with --stage <dir>\\agent.exe, or build without the agent (--no-agent: no commands or files in its sandboxes).',
+    );
+    this.dir = dir;
   }
 }

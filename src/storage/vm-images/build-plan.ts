@@ -179,27 +179,130 @@ export function renderSetupComplete(agentStaged: boolean): string {
   return `${lines.join('\r\n')}\r\n`;
 }
 
-export function buildPlan(inputs: BuildPlanInputs): BuildStep[] {
-  for (const field of ['vhdxPath', 'wimPath', 'workDir', 'system32', 'credentialsPath'] as const)
-    checkPath(field, inputs[field]);
+/** What the steps that touch an attached image's volumes share (a build and an agent refresh). */
+interface VolumeContext {
+  vhdxPath: string;
+  disk: number;
+  espLetter: string;
+  /** The Windows volume's mount folder. */
+  win: string;
+  workDir: string;
+  system32: string;
+}
+
+function diskpartStep(c: VolumeContext, name: string, text: string): BuildCommand {
+  const path = win32.join(c.workDir, `${name}.txt`);
+  return { argv: [win32.join(c.system32, 'diskpart.exe'), '/s', path], script: { path, text } };
+}
+
+function attachStep(c: VolumeContext): BuildStep {
+  return {
+    name: 'attach-disk',
+    title: 'attach the VHDX (no drive letters)',
+    session: true,
+    run: { action: 'attach-disk', path: c.vhdxPath },
+  };
+}
+
+function mountStep(c: VolumeContext): BuildStep {
+  return {
+    name: 'mount-volumes',
+    title: 'mount the ESP and the Windows volume',
+    session: true,
+    guard: { disk: c.disk },
+    run: { ...diskpartStep(c, 'mount', mountScript(c.disk, c.espLetter, c.win)), dirs: [c.win] },
+  };
+}
+
+/** SetupComplete.cmd (which installs the agent when staged) and the staged files. */
+function agentSteps(c: VolumeContext, stage: readonly StagingEntry[]): BuildStep[] {
+  const agentDir = win32.join(c.win, AGENT_DIR);
+  const agentStaged = stage.some((e) => e.to.toLowerCase() === 'agent.exe');
+  return [
+    {
+      name: 'write-setupcomplete',
+      title: 'write SetupComplete.cmd',
+      run: {
+        action: 'write-file',
+        path: win32.join(c.win, 'Windows', 'Setup', 'Scripts', 'SetupComplete.cmd'),
+        text: renderSetupComplete(agentStaged),
+      },
+    },
+    {
+      name: 'stage-agent',
+      title: `stage ${stage.length} agent file(s)`,
+      run: {
+        action: 'copy-files',
+        files: stage.map((e) => ({ from: e.from, to: win32.join(agentDir, e.to.replace(/\//g, '\\')) })),
+      },
+    },
+  ];
+}
+
+function unmountAndDetachSteps(c: VolumeContext): BuildStep[] {
+  return [
+    {
+      name: 'unmount-volumes',
+      title: 'unmount the volumes',
+      // Every session that mounted them, so a resumed build never leaves a mount folder behind.
+      session: true,
+      guard: { disk: c.disk },
+      run: diskpartStep(c, 'unmount', unmountScript(c.disk)),
+    },
+    { name: 'detach-disk', title: 'detach the VHDX', run: { action: 'detach-disk', path: c.vhdxPath } },
+  ];
+}
+
+function checkVolumeInputs(inputs: Pick<BuildPlanInputs, 'espLetter' | 'diskNumber'>): void {
   if (!/^[D-Z]$/.test(inputs.espLetter))
     throw new InvalidArgumentError('espLetter', 'a drive letter D-Z', inputs.espLetter);
   if (!Number.isSafeInteger(inputs.diskNumber) || inputs.diskNumber < 0)
     throw new InvalidArgumentError('diskNumber', 'a disk number', inputs.diskNumber);
+}
+
+export type AgentRefreshInputs = Pick<
+  BuildPlanInputs,
+  'vhdxPath' | 'diskNumber' | 'espLetter' | 'workDir' | 'system32' | 'stage'
+>;
+
+/**
+ * `vm image build --agent-only`: the agent's files and SetupComplete.cmd
+ * written again into a ready image, and nothing else. Each sandbox runs Setup
+ * (and so SetupComplete) at its first boot, so sandboxes made afterwards get
+ * the new agent; the caller makes sure no sandbox differences over the disk.
+ */
+export function agentRefreshPlan(inputs: AgentRefreshInputs): BuildStep[] {
+  for (const field of ['vhdxPath', 'workDir', 'system32'] as const) checkPath(field, inputs[field]);
+  checkVolumeInputs(inputs);
+  checkStagingEntries(inputs.stage);
+  const c = volumeContext(inputs);
+  return [attachStep(c), mountStep(c), ...agentSteps(c, inputs.stage), ...unmountAndDetachSteps(c)];
+}
+
+function volumeContext(inputs: AgentRefreshInputs): VolumeContext {
+  return {
+    vhdxPath: inputs.vhdxPath,
+    disk: inputs.diskNumber,
+    espLetter: inputs.espLetter,
+    win: win32.join(inputs.workDir, 'win'),
+    workDir: inputs.workDir,
+    system32: inputs.system32,
+  };
+}
+
+export function buildPlan(inputs: BuildPlanInputs): BuildStep[] {
+  for (const field of ['vhdxPath', 'wimPath', 'workDir', 'system32', 'credentialsPath'] as const)
+    checkPath(field, inputs[field]);
+  checkVolumeInputs(inputs);
   if (!Number.isSafeInteger(inputs.wimIndex) || inputs.wimIndex < 1)
     throw new InvalidArgumentError('wimIndex', 'a 1-based image index', inputs.wimIndex);
   checkStagingEntries(inputs.stage);
 
-  const disk = inputs.diskNumber;
+  const c = volumeContext(inputs);
+  const disk = c.disk;
   const esp = `${inputs.espLetter}:\\`;
-  const win = win32.join(inputs.workDir, 'win');
+  const win = c.win;
   const tool = (exe: string) => win32.join(inputs.system32, exe);
-  const diskpart = (name: string, text: string): BuildCommand => {
-    const path = win32.join(inputs.workDir, `${name}.txt`);
-    return { argv: [tool('diskpart.exe'), '/s', path], script: { path, text } };
-  };
-  const agentDir = win32.join(win, AGENT_DIR);
-  const agentStaged = inputs.stage.some((e) => e.to.toLowerCase() === 'agent.exe');
   return [
     {
       name: 'protect-credentials',
@@ -220,25 +323,14 @@ export function buildPlan(inputs: BuildPlanInputs): BuildStep[] {
       title: 'create the fixed-size VHDX',
       run: { action: 'create-disk', path: inputs.vhdxPath, sizeBytes: inputs.sizeBytes },
     },
-    {
-      name: 'attach-disk',
-      title: 'attach the VHDX (no drive letters)',
-      session: true,
-      run: { action: 'attach-disk', path: inputs.vhdxPath },
-    },
+    attachStep(c),
     {
       name: 'partition',
       title: 'partition GPT: ESP, MSR, Windows',
       guard: { disk },
-      run: diskpart('partition', partitionScript(disk)),
+      run: diskpartStep(c, 'partition', partitionScript(disk)),
     },
-    {
-      name: 'mount-volumes',
-      title: 'mount the ESP and the Windows volume',
-      session: true,
-      guard: { disk },
-      run: { ...diskpart('mount', mountScript(disk, inputs.espLetter, win)), dirs: [win] },
-    },
+    mountStep(c),
     {
       name: 'apply-image',
       title: `apply image ${inputs.wimIndex} with DISM`,
@@ -279,34 +371,7 @@ export function buildPlan(inputs: BuildPlanInputs): BuildStep[] {
         text: inputs.unattendXml,
       },
     },
-    {
-      name: 'write-setupcomplete',
-      title: 'write SetupComplete.cmd',
-      run: {
-        action: 'write-file',
-        path: win32.join(win, 'Windows', 'Setup', 'Scripts', 'SetupComplete.cmd'),
-        text: renderSetupComplete(agentStaged),
-      },
-    },
-    {
-      name: 'stage-agent',
-      title: `stage ${inputs.stage.length} agent file(s)`,
-      run: {
-        action: 'copy-files',
-        files: inputs.stage.map((e) => ({
-          from: e.from,
-          to: win32.join(agentDir, e.to.replace(/\//g, '\\')),
-        })),
-      },
-    },
-    {
-      name: 'unmount-volumes',
-      title: 'unmount the volumes',
-      // Every session that mounted them, so a resumed build never leaves a mount folder behind.
-      session: true,
-      guard: { disk },
-      run: diskpart('unmount', unmountScript(disk)),
-    },
-    { name: 'detach-disk', title: 'detach the VHDX', run: { action: 'detach-disk', path: inputs.vhdxPath } },
+    ...agentSteps(c, inputs.stage),
+    ...unmountAndDetachSteps(c),
   ];
 }

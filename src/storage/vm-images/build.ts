@@ -1,16 +1,18 @@
 import { access, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { writeFileAtomic } from '../../internal/atomic-file.js';
 import { InvalidArgumentError } from '../../internal/errors.js';
+import { packageVersion } from '../../internal/package-version.js';
+import { packagedAgent, packagedAgentDir } from '../../internal/packaged-agent.js';
 import { InsufficientSpaceError } from '../errors.js';
 import type { Progress } from '../types.js';
-import { VmImageBuildError } from './build-errors.js';
-import { type AttachedVhdx, type BuildHost, buildHost, type MountedIso } from './build-host.js';
-import { type BuildStep, buildPlan, checkStagingEntries, type StagingEntry } from './build-plan.js';
-import { assertOurDisk, diskNumberOf } from './disk-guard.js';
+import { AgentBinariesMissingError, VmImageBuildError } from './build-errors.js';
+import { type BuildHost, buildHost, type MountedIso } from './build-host.js';
+import { buildPlan, checkStagingEntries, type StagingEntry } from './build-plan.js';
 import { VmImageCorruptError, VmImageExistsError } from './errors.js';
+import { StepRunner, sessionNeeded } from './step-runner.js';
 import { checkVmImageName, VmImageStore } from './store.js';
-import type { VmImageRecord, VmImageSource } from './types.js';
+import type { VmImageAgent, VmImageRecord, VmImageSource } from './types.js';
 import { checkUnattendOptions, DEFAULT_VM_USER, generatePassword, renderUnattend } from './unattend.js';
 import { readWimInfo, selectWimImage, type WimImage } from './wim-info.js';
 
@@ -36,6 +38,14 @@ export interface BuildVmImageOptions {
   locale?: string;
   /** Files staged in the image's agent folder (`agent.exe` makes SetupComplete install the service). */
   stage?: StagingEntry[];
+  /**
+   * Stage the guest agent this package ships (dist/agent/agent.exe) unless
+   * `stage` brings an agent.exe of its own. Default true: without it the
+   * image's sandboxes have a screen but no commands or files.
+   */
+  agent?: boolean;
+  /** Where agent.exe is for `agent` (default: this package's dist/agent). */
+  agentDir?: string;
   store?: VmImageStore;
   host?: BuildHost;
   onProgress?: (progress: Progress) => void;
@@ -139,77 +149,6 @@ async function ensureCredentials(
   return credentials;
 }
 
-class StepRunner {
-  disk: AttachedVhdx | undefined;
-  constructor(
-    private readonly host: BuildHost,
-    private readonly sizeBytes: number,
-  ) {}
-
-  async run(step: BuildStep): Promise<void> {
-    const host = this.host;
-    const run = step.run;
-    if ('argv' in run) {
-      for (const dir of run.dirs ?? []) await host.mkdir(dir);
-      if (run.script) await host.writeFile(run.script.path, run.script.text);
-      const outcome = await host.run(run.argv);
-      if (outcome.exitCode !== 0) {
-        const output = `${outcome.stdout}\n${outcome.stderr}`.trim().split(/\r?\n/).slice(-5).join(' | ');
-        throw new Error(`${run.argv[0]} exited with ${outcome.exitCode}${output ? `: ${output}` : ''}.`);
-      }
-      return;
-    }
-    switch (run.action) {
-      case 'create-disk':
-        // Not recorded as done, so any file there is a half-made one of ours.
-        if (await host.exists(run.path)) await host.removeFile(run.path);
-        return host.createFixedVhdx(run.path, run.sizeBytes);
-      case 'attach-disk':
-        this.disk = await host.attachVhdx(run.path);
-        return;
-      case 'write-file':
-        return host.writeFile(run.path, run.text);
-      case 'copy-files':
-        for (const file of run.files) await host.copyFile(file.from, file.to);
-        return;
-      case 'assert-file':
-        if (!(await host.exists(run.path))) throw new Error(`${run.path} is missing: ${run.why}.`);
-        return;
-      case 'detach-disk':
-        await this.attached().detach();
-        this.disk = undefined;
-        return;
-    }
-  }
-
-  attached(): AttachedVhdx {
-    if (!this.disk) throw new Error('the VHDX is not attached');
-    return this.disk;
-  }
-
-  async diskNumber(): Promise<number> {
-    const path = await this.attached().physicalPath();
-    const number = diskNumberOf(path);
-    if (number === undefined)
-      throw new Error(`the attached VHDX reports ${JSON.stringify(path)}, not \\\\.\\PhysicalDriveN`);
-    return number;
-  }
-
-  guard(step: BuildStep): Promise<number> | undefined {
-    if (!step.guard) return undefined;
-    return assertOurDisk(step.name, step.guard, this.sizeBytes, {
-      ourPhysicalPath: () => this.attached().physicalPath(),
-      diskSize: (n) => this.host.diskSize(n),
-      diskNumberOfPath: (p) => this.host.diskNumberOfPath(p),
-    });
-  }
-}
-
-/** Whether a session step (attach, mount) is still needed: some later once-only step is not done. */
-function sessionNeeded(steps: BuildStep[], from: number, done: Set<string>): boolean {
-  return steps.slice(from + 1).some((s) => !s.session && !done.has(s.name));
-}
-
 /**
  * Builds (or resumes building) VM image `name`: checks everything it can
  * before touching the host (name, media, size, elevation, free space, the
@@ -222,7 +161,7 @@ export async function buildVmImage(options: BuildVmImageOptions): Promise<VmImag
   const kind = await checkMedia(options);
   const mediaPath = resolve((options.iso ?? options.wim)!);
   const sizeBytes = checkSize(options.sizeGB ?? DEFAULT_VM_IMAGE_SIZE_GB);
-  const stage = options.stage ?? [];
+  const stage = withPackagedAgent(options.stage ?? [], options.agent ?? true, options.agentDir);
   checkStagingEntries(stage);
   checkUnattendOptions({
     userName: options.userName ?? DEFAULT_VM_USER,
@@ -263,10 +202,34 @@ export async function buildVmImage(options: BuildVmImageOptions): Promise<VmImag
     await store.begin(name, { kind, path: mediaPath, index: image.index });
     const record = await store.learn(name, factsOf(image));
     await runPlan(name, record, { store, host, sizeBytes, wimPath, image, stage, options });
-    return store.finish(name, { sizeBytes: await host.fileSize(record.vhdxPath), ...factsOf(image) });
+    const agent = stagedAgent(stage);
+    return store.finish(name, {
+      sizeBytes: await host.fileSize(record.vhdxPath),
+      ...factsOf(image),
+      ...(agent && { agent }),
+    });
   } finally {
     await iso?.dismount();
   }
+}
+
+/** `stage`, plus the packaged agent.exe when `agent` is wanted and `stage` brings none. */
+export function withPackagedAgent(
+  stage: StagingEntry[],
+  agent: boolean,
+  agentDir = packagedAgentDir(),
+): StagingEntry[] {
+  if (!agent || stage.some((e) => e.to.toLowerCase() === 'agent.exe')) return stage;
+  const packaged = packagedAgent(agentDir.endsWith(sep) ? agentDir : `${agentDir}${sep}`);
+  if (!packaged) throw new AgentBinariesMissingError(agentDir);
+  return [...stage, { from: packaged.agentExe, to: 'agent.exe' }];
+}
+
+/** What the image record says of the agent staged by `stage`, if any. */
+export function stagedAgent(stage: StagingEntry[]): VmImageAgent | undefined {
+  const exe = stage.find((e) => e.to.toLowerCase() === 'agent.exe');
+  if (!exe) return undefined;
+  return { from: resolve(exe.from), stagedBy: packageVersion(), stagedAt: new Date().toISOString() };
 }
 
 function factsOf(image: WimImage): Partial<Pick<VmImageRecord, 'build' | 'edition' | 'displayName'>> {

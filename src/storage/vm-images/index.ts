@@ -1,5 +1,6 @@
 /** Windows VM images: bootable base VHDXs built once from Windows media (docs/vm.md). */
 
+export { type RefreshVmImageAgentOptions, restageVmImageAgent } from './agent-refresh.js';
 export {
   type BuildVmImageOptions,
   buildVmImage,
@@ -8,7 +9,13 @@ export {
   readVmImageCredentials,
   type VmImageCredentials,
 } from './build.js';
-export { DiskGuardError, VmImageBuildError, VmImageInUseError, WimFormatError } from './build-errors.js';
+export {
+  AgentBinariesMissingError,
+  DiskGuardError,
+  VmImageBuildError,
+  VmImageInUseError,
+  WimFormatError,
+} from './build-errors.js';
 export {
   type AttachedVhdx,
   type BuildHost,
@@ -37,6 +44,6 @@ export {
   VmImageStore,
   type VmImageStoreOptions,
 } from './store.js';
-export type { VmImageRecord, VmImageSource } from './types.js';
+export type { VmImageAgent, VmImageRecord, VmImageSource } from './types.js';
 export { renderUnattend, type UnattendOptions } from './unattend.js';
 export { readWimInfo, selectWimImage, type WimImage, type WimInfo } from './wim-info.js';

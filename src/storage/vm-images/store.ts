@@ -5,7 +5,7 @@ import { InvalidArgumentError } from '../../internal/errors.js';
 import { processAlive, withFileLock } from '../../internal/file-lock.js';
 import { type StoreRootInputs, storeRoot } from '../../internal/store-root.js';
 import { VmImageCorruptError, VmImageExistsError, VmImageNotFoundError } from './errors.js';
-import type { VmImageRecord, VmImageSource } from './types.js';
+import type { VmImageAgent, VmImageRecord, VmImageSource } from './types.js';
 
 /**
  * hcs-sandbox's store of Windows VM images:
@@ -157,11 +157,16 @@ export class VmImageStore {
   async finish(
     name: string,
     facts: Pick<VmImageRecord, 'sizeBytes'> &
-      Partial<Pick<VmImageRecord, 'build' | 'edition' | 'displayName'>>,
+      Partial<Pick<VmImageRecord, 'build' | 'edition' | 'displayName' | 'agent'>>,
   ): Promise<VmImageRecord> {
     const { builderPid: _builder, ...record } = await this.#existing(name);
     await rm(this.pathsOf(name).work, { recursive: true, force: true });
     return this.#write({ ...record, ...facts, status: 'ready', readyAt: new Date().toISOString() });
+  }
+
+  /** Records the guest agent staged into a ready image again (`vm image build --agent-only`). */
+  async setAgent(name: string, agent: VmImageAgent): Promise<VmImageRecord> {
+    return this.#write({ ...(await this.#existing(name)), agent });
   }
 
   /** Updates facts learnt during the build (edition, build) before it finishes. */
@@ -225,5 +230,15 @@ function parseRecord(path: string, text: string, name: string): VmImageRecord {
     if (record[field] !== undefined && typeof record[field] !== 'number') throw bad(field);
   for (const field of ['edition', 'displayName', 'readyAt'] as const)
     if (record[field] !== undefined && typeof record[field] !== 'string') throw bad(field);
+  const agent = record.agent;
+  if (
+    agent !== undefined &&
+    (typeof agent !== 'object' ||
+      agent === null ||
+      typeof agent.from !== 'string' ||
+      typeof agent.stagedBy !== 'string' ||
+      typeof agent.stagedAt !== 'string')
+  )
+    throw bad('agent');
   return record as VmImageRecord;
 }

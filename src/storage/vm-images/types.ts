@@ -7,6 +7,15 @@ export interface VmImageSource {
   index: number;
 }
 
+/** The guest agent an image carries: SetupComplete.cmd installs it as a service at a sandbox's first boot. */
+export interface VmImageAgent {
+  /** The agent.exe staged (absolute host path when it was staged). */
+  from: string;
+  /** The hcs-sandbox version that staged it. */
+  stagedBy: string;
+  stagedAt: string;
+}
+
 /**
  * One Windows VM image: a bootable, sysprepped, fixed-size base VHDX in the
  * store, built once from Windows media. Each VM sandbox boots from its own
@@ -37,4 +46,6 @@ export interface VmImageRecord {
   createdAt: string;
   /** When the build finished. */
   readyAt?: string;
+  /** The guest agent staged in the image; absent: none (its sandboxes have a screen but no commands or files). */
+  agent?: VmImageAgent;
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { execute } from '../../../src/cli/execute.js';
 import { parsePlan } from '../../../src/cli/plan.js';
 import { loadSdk } from '../../../src/cli/sdk.js';
 import { VmImageInUseError } from '../../../src/index.js';
+import { setPackagedAgentDir } from '../../../src/internal/packaged-agent.js';
 import { StateStore } from '../../../src/sandbox/index.js';
 import { setBuildHost } from '../../../src/storage/index.js';
 import { FakeBuildHost } from '../storage/vm-images/fake-build-host.js';
@@ -25,9 +26,15 @@ beforeEach(async () => {
   await writeFile(wim, wimFile(WINDOWS_11));
   host = new FakeBuildHost();
   setBuildHost(host);
+  // The agent this package would ship (dist/agent), whether or not this checkout built it.
+  const agentDir = join(home, 'packaged-agent');
+  await mkdir(agentDir);
+  for (const exe of ['agent.exe', 'hvsock-relay.exe']) await writeFile(join(agentDir, exe), 'MZ');
+  setPackagedAgentDir(`${agentDir}/`);
 });
 afterEach(async () => {
   setBuildHost(undefined);
+  setPackagedAgentDir(undefined);
   if (saved === undefined) delete process.env.HCS_SANDBOX_HOME;
   else process.env.HCS_SANDBOX_HOME = saved;
   await rm(home, { recursive: true, force: true });
@@ -90,11 +97,35 @@ describe('hcs-sandbox vm image', () => {
     expect(built.stderr).toMatch(/ready\s+win11/);
 
     const ls = await cli('vm', 'image', 'ls');
-    expect(ls.stdout).toMatch(/^NAME\s+STATUS\s+BUILD\s+EDITION\s+SIZE\s+CREATED/);
-    expect(ls.stdout).toMatch(/win11\s+ready\s+26100\s+Professional\s+43 GB\s+\d{4}-/);
+    expect(ls.stdout).toMatch(/^NAME\s+STATUS\s+BUILD\s+EDITION\s+SIZE\s+AGENT\s+CREATED/);
+    expect(ls.stdout).toMatch(/win11\s+ready\s+26100\s+Professional\s+43 GB\s+\d+\.\d+\.\d+\s+\d{4}-/);
     expect(JSON.parse((await cli('vm', 'image', 'ls', '--json')).stdout)).toHaveLength(1);
 
+    // --agent-only stages it again, and nothing else runs (no DISM, no partitioning).
+    host.commands.length = 0;
+    const refreshed = await cli('vm', 'image', 'build', '--agent-only', 'win11');
+    expect(refreshed.code, refreshed.stderr).toBe(0);
+    expect(refreshed.stdout).toMatch(/^staged the guest agent into win11 \(from .*agent\.exe\)\n$/);
+    expect(host.commands.some((c) => /dism|bcdboot/i.test(c[0] ?? ''))).toBe(false);
+
     expect((await cli('vm', 'image', 'rm', 'win11')).stdout).toBe('removed win11\n');
+    const bare = await cli(
+      'vm',
+      'image',
+      'build',
+      '--wim',
+      wim,
+      '--index',
+      '2',
+      '--name',
+      'bare',
+      '--no-agent',
+    );
+    expect(bare.code, bare.stderr).toBe(0);
+    expect((await cli('vm', 'image', 'ls')).stdout).toMatch(
+      /bare\s+ready\s+26100\s+Professional\s+43 GB\s+none\s+/,
+    );
+    await cli('vm', 'image', 'rm', 'bare');
     expect((await cli('vm', 'image', 'ls', '--json')).stdout.trim()).toBe('[]');
   });
 
@@ -120,6 +151,11 @@ describe('hcs-sandbox vm image', () => {
     const error = await cli('vm', 'image', 'rm', 'win11').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VmImageInUseError);
     expect((error as Error).message).toMatch(/used by sandbox desk1/);
+    // Nor is its agent staged again: desk1's disk differences over the image's.
+    host.log.length = 0;
+    const refresh = await cli('vm', 'image', 'build', '--agent-only', 'win11').catch((e: unknown) => e);
+    expect(refresh).toBeInstanceOf(VmImageInUseError);
+    expect(host.log).toEqual([]);
     expect((await cli('vm', 'image', 'ls')).stdout).toMatch(/win11\s+ready/);
   });
 });

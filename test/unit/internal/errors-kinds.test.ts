@@ -132,6 +132,7 @@ const SAMPLES: Record<string, () => Error> = {
   VmImageBuildError: () =>
     new root.VmImageBuildError('win11', 'apply-image', new Error('Dism exited with 2')),
   DiskGuardError: () => new root.DiskGuardError('partition', "disk 0 is not this build's disk 3"),
+  AgentBinariesMissingError: () => new root.AgentBinariesMissingError('C:\\hcs\\dist\\agent\\'),
   WimFormatError: () => new root.WimFormatError('install.wim', 'no "MSWIM" magic'),
   ImageStoreError: () => new root.ImageStoreError('docker', 'C:\\d\\repositories.json', 'not valid JSON'),
   PathOutsideStoreError: () => new root.PathOutsideStoreError('C:\\x', 'C:\\store', 'Layer'),

@@ -1,5 +1,8 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidArgumentError } from '../../../src/internal/errors.js';
+import { setPackagedAgentDir } from '../../../src/internal/packaged-agent.js';
 import { AgentErrorCode, ExecFlag, FrameType, type RelayTarget } from '../../../src/sandbox/agent/index.js';
 import {
   AGENT_PIPE_PREFIX_ENV,
@@ -163,7 +166,34 @@ describe('VM sandboxes through the guest agent', () => {
     await sandbox.remove();
   });
 
-  it('with no relay configured, commands and files are refused with GuestAgentRequiredError', async () => {
+  it('an image built without the agent: start waits for none, commands say how to stage one', async () => {
+    const image = await host.seedVmImage('bare', { agent: false });
+    const sandbox = await Sandbox.create({
+      image,
+      isolation: 'vm',
+      name: 'vm1',
+      home: host.home,
+      network: 'none',
+    });
+    expect(targets).toEqual([]);
+    const run = await rejectionOf(sandbox.commands.run('cmd /c ver'));
+    expect(run).toBeInstanceOf(GuestAgentRequiredError);
+    expect((run as Error).message).toContain('vm image build --agent-only bare');
+    await sandbox.remove();
+  });
+
+  it('uses the relay this package ships when the environment names none', async () => {
+    delete process.env[AGENT_RELAY_ENV];
+    const packaged = join(host.home, 'packaged-agent');
+    mkdirSync(packaged);
+    for (const exe of ['agent.exe', 'hvsock-relay.exe']) writeFileSync(join(packaged, exe), 'MZ');
+    setPackagedAgentDir(`${packaged}/`);
+    const sandbox = await create();
+    expect(targets.map((t) => t.relay)).toEqual([join(packaged, 'hvsock-relay.exe')]);
+    await sandbox.remove();
+  });
+
+  it('with no relay at all, commands and files are refused with GuestAgentRequiredError', async () => {
     delete process.env[AGENT_RELAY_ENV];
     const sandbox = await create();
     expect(targets).toEqual([]);

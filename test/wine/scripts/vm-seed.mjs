@@ -17,6 +17,8 @@ await main(async () => {
   const disk = await virtDisk.createVirtualDisk(path, { maximumSizeBytes: 64n * 2n ** 30n });
   if (disk.error !== 0 || !disk.handle) throw new Error(`CreateVirtualDisk ${path}: error ${disk.error}`);
   await virtDisk.closeHandle(disk.handle);
-  const record = await store.finish(name, { sizeBytes: 1, build: 26100, edition: 'Professional' });
+  // As `vm image build` records the guest agent it staged (the simulated VM runs agent.exe).
+  const agent = { from: 'Z:\\agent\\agent.exe', stagedBy: 'test', stagedAt: new Date().toISOString() };
+  const record = await store.finish(name, { sizeBytes: 1, build: 26100, edition: 'Professional', agent });
   return { name, vhdx: record.vhdxPath };
 });

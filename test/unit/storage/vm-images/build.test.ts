@@ -67,6 +67,44 @@ ORDER.splice(ORDER.indexOf('bcdboot') + 1, 0, 'assert-bcd');
 const SESSION = ['attach-disk', 'mount-volumes', 'unmount-volumes'];
 const RECORDED = ORDER.filter((s) => !SESSION.includes(s));
 
+describe('buildVmImage and the guest agent', () => {
+  it('records the agent it staged', async () => {
+    const image = await build();
+    expect(image.agent).toMatchObject({ from: agent });
+    expect(image.agent?.stagedBy).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("stages the package's agent by default (from agentDir), and records it", async () => {
+    const packaged = join(dir, 'packaged');
+    await mkdir(packaged);
+    await writeFile(join(packaged, 'agent.exe'), 'MZ packaged');
+    await writeFile(join(packaged, 'hvsock-relay.exe'), 'MZ relay');
+    const image = await build({ stage: undefined, agentDir: packaged });
+    expect(image.agent?.from).toBe(join(packaged, 'agent.exe'));
+    const staged = [...host.files.keys()].find((f) => f.endsWith('\\hcs-sandbox\\agent\\agent.exe'));
+    expect(staged).toBeDefined();
+  });
+
+  it('refuses before anything is built when this copy has no agent to stage', async () => {
+    const empty = join(dir, 'empty');
+    await mkdir(empty);
+    await expect(build({ stage: undefined, agentDir: empty })).rejects.toMatchObject({
+      name: 'AgentBinariesMissingError',
+      code: 'AGENT_BINARIES_MISSING',
+      kind: 'unavailable',
+    });
+    expect(host.log).toEqual([]);
+    expect(await store.get('win11')).toBeUndefined();
+  });
+
+  it('builds without one when asked (agent: false): no agent in the record or SetupComplete', async () => {
+    const image = await build({ stage: undefined, agent: false, agentDir: join(dir, 'nowhere') });
+    expect(image.agent).toBeUndefined();
+    const setup = [...host.files.entries()].find(([f]) => f.endsWith('SetupComplete.cmd'))?.[1];
+    expect(setup).toMatch(/No agent\.exe was staged/);
+  });
+});
+
 describe('buildVmImage', () => {
   it('runs the plan in order and finishes a ready image with the WIM facts', async () => {
     const progress: Progress[] = [];
