@@ -46,6 +46,17 @@ export {
   writeProbeReport,
 } from './probe/index.js';
 export {
+  type ConnectOptions,
+  RemoteAuthError,
+  RemoteError,
+  type RemoteHost,
+  RemoteQuotaError,
+  type RemoteSandbox,
+  type RemoteSandboxOptions,
+  RemoteUnreachableError,
+  RemoteUnsupportedError,
+} from './remote/client/index.js';
+export {
   AgentConnectionClosedError,
   AgentNotReadyError,
   AgentProtocolError,
@@ -105,6 +116,7 @@ export {
   WsbError,
   wsbToSandboxOptions,
 } from './sandbox/index.js';
+export type { SandboxFileEntry, SandboxHost, SandboxLike } from './sandbox/sandbox-host.js';
 export { defaultStateRoot } from './sandbox/state-store.js';
 export {
   ImageCompatibilityError,
