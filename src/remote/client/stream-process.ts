@@ -76,6 +76,8 @@ class StreamProcess implements CommandProcess {
     const fail = (error: unknown) => {
       settleStart?.reject(error);
       settleExit?.reject(error);
+      // Before `started` nobody holds the streams (the launch rejects instead): an error there would go unheard.
+      if (this.pid === 0) return;
       for (const s of [this.stdout, this.stderr]) if (s && !s.readableEnded) s.destroy(error as Error);
     };
     socket.on('message', (data: Buffer, isBinary: boolean) => {

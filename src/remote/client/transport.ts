@@ -160,10 +160,11 @@ export class RemoteTransport {
     const name = (error as { name?: unknown } | null)?.name;
     if (name === 'TimeoutError')
       return new RemoteUnreachableError(this.url, `no answer within ${timeoutMs} ms`);
+    // fetch says only "fetch failed": the reason (ECONNREFUSED, ENOTFOUND, a bad port) is in its cause.
     let what = error instanceof Error ? error.message : String(error);
     for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
       const code = (e as { code?: unknown }).code;
-      if (typeof code === 'string') what = `${code} (${e.message})`;
+      what = typeof code === 'string' && !e.message.includes(code) ? `${code} (${e.message})` : e.message;
     }
     return new RemoteUnreachableError(this.url, what, { cause: error });
   }
