@@ -19,6 +19,12 @@ export interface CommandOptions<E extends OutputEncoding = 'utf8'> {
   user?: string;
   /** Text or bytes written to stdin, which is then closed. */
   stdin?: string | Uint8Array;
+  /**
+   * Leave stdin open, to write to `handle.stdin` as the command runs (and end
+   * it yourself). Without it, and without `stdin` or `tty`, stdin is closed at
+   * once so that commands reading it see EOF instead of waiting.
+   */
+  openStdin?: boolean;
   /** Kill the command after this many milliseconds (`timedOut` is then set). */
   timeoutMs?: number;
   /** Kill the command when this aborts (`isCanceled` is then set). */
@@ -260,7 +266,7 @@ export async function spawnCommand<E extends OutputEncoding = 'utf8'>(
   const handle = new CommandHandle<OutputOf<E>>(commandLine, process, options);
   if (options.stdin !== undefined) {
     process.stdin?.end(options.stdin);
-  } else if (!options.tty) {
+  } else if (!options.tty && !options.openStdin) {
     // Nothing to send: close stdin so commands that read it see EOF instead of waiting.
     process.stdin?.end();
   }
