@@ -18,6 +18,8 @@ import type { RemoteTransport } from './transport.js';
 
 const STDOUT = 1;
 const STDERR = 2;
+/** Stdin goes in messages of at most this size (the server caps a message at 1 MiB). */
+const STDIN_PIECE = 256 * 1024;
 
 interface ServerMessage {
   type?: unknown;
@@ -56,7 +58,12 @@ class StreamProcess implements CommandProcess {
       write: (chunk: Buffer, _encoding, done) => {
         // Input after the command exited goes nowhere, as with a closed pipe.
         if (socket.readyState !== WebSocket.OPEN || this.#exited) return done();
-        socket.send(chunk, { binary: true }, () => done());
+        // In pieces the server takes (it refuses messages over 1 MiB); done once the last is sent.
+        for (let at = 0; at < chunk.length; at += STDIN_PIECE) {
+          const last = at + STDIN_PIECE >= chunk.length;
+          socket.send(chunk.subarray(at, at + STDIN_PIECE), { binary: true }, last ? () => done() : undefined);
+        }
+        if (chunk.length === 0) done();
       },
       final: (done) => {
         if (socket.readyState === WebSocket.OPEN && !this.#exited)

@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ApiServer, sha256Hex, startApiServer } from '../../src/remote/server/index.js';
+import { LINUX_IMAGE, LinuxSandboxHost } from './linux-sandbox-host.js';
+
+/**
+ * The real `hcs-sandbox serve` API server (src/remote/server/) on loopback,
+ * over the Linux test backend (linux-sandbox-host.ts: sandboxes are folders,
+ * commands are `sh -c` processes): what the remote client's tests talk to.
+ */
+
+export { LINUX_IMAGE };
+/** The token of the `ci` entry (no quotas). */
+export const TOKEN = 'client-test-token-0123456789';
+/** The token of the `small` entry: one sandbox at a time. */
+export const SMALL_TOKEN = 'client-test-small-token-0123456789';
+
+export interface TestServe {
+  url: string;
+  backend: LinuxSandboxHost;
+  api: ApiServer;
+  /** The request log lines (NDJSON, parsed). */
+  log: { method: string; route: string; sandbox?: string; status: number; code?: string }[];
+  close(): Promise<void>;
+}
+
+export async function startTestServe(
+  options: { leaseSeconds?: number; sweepMs?: number } = {},
+): Promise<TestServe> {
+  const root = mkdtempSync(join(tmpdir(), 'hcs-sandbox-serve-'));
+  const backend = new LinuxSandboxHost(join(root, 'sandboxes'));
+  const log: TestServe['log'] = [];
+  const api = await startApiServer({
+    host: '127.0.0.1',
+    port: 0,
+    backend: backend.backend(),
+    tokens: {
+      tokens: [
+        { name: 'ci', sha256: sha256Hex(TOKEN) },
+        { name: 'small', sha256: sha256Hex(SMALL_TOKEN), maxSandboxes: 1 },
+      ],
+    },
+    root,
+    version: '0.1.0-test',
+    log: (line) => log.push(JSON.parse(line) as TestServe['log'][number]),
+    ...(options.leaseSeconds !== undefined && { leaseSeconds: options.leaseSeconds }),
+    ...(options.sweepMs !== undefined && { sweepMs: options.sweepMs }),
+  });
+  return {
+    url: api.url,
+    backend,
+    api,
+    log,
+    close: async () => {
+      await api.close();
+      for (const p of backend.liveProcesses()) p.kill('SIGKILL');
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
