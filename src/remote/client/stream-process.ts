@@ -61,7 +61,11 @@ class StreamProcess implements CommandProcess {
         // In pieces the server takes (it refuses messages over 1 MiB); done once the last is sent.
         for (let at = 0; at < chunk.length; at += STDIN_PIECE) {
           const last = at + STDIN_PIECE >= chunk.length;
-          socket.send(chunk.subarray(at, at + STDIN_PIECE), { binary: true }, last ? () => done() : undefined);
+          socket.send(
+            chunk.subarray(at, at + STDIN_PIECE),
+            { binary: true },
+            last ? () => done() : undefined,
+          );
         }
         if (chunk.length === 0) done();
       },
