@@ -12,6 +12,13 @@ async function main(): Promise<number> {
   let plan: Plan | undefined;
   try {
     plan = await readPlan(argv);
+    // A remote host (docker's -H / DOCKER_HOST): the remote runner, loaded only then (cold start).
+    const host = flags.host ?? (process.env.HCS_SANDBOX_HOST || undefined);
+    if (host !== undefined)
+      return await (await import('./remote-execute.js')).executeRemote(plan, io, {
+        url: host,
+        ...(flags.tokenFile !== undefined && { tokenFile: flags.tokenFile }),
+      });
     return await execute(plan, io);
   } catch (error) {
     // The one place that decides how errors print (report.ts says how);
