@@ -87,17 +87,23 @@ export {
   SANDBOX_ISOLATIONS,
   Sandbox,
   SandboxBusyError,
+  type SandboxCommandsApi,
   SandboxExistsError,
+  type SandboxFileEntry,
   SandboxFiles,
+  type SandboxFilesApi,
   SandboxFilesUnavailableError,
+  type SandboxHost,
   type SandboxInfo,
   type SandboxIsolation,
+  type SandboxLike,
   SandboxNotFoundError,
   SandboxNotRunningError,
   SandboxNotVmError,
   type SandboxOptions,
   SandboxPathLinkError,
   SandboxPathNotFoundError,
+  SandboxPathNotRemovableError,
   type SandboxProcess,
   SandboxRunningError,
   type SandboxStats,
@@ -116,7 +122,6 @@ export {
   WsbError,
   wsbToSandboxOptions,
 } from './sandbox/index.js';
-export type { SandboxFileEntry, SandboxHost, SandboxLike } from './sandbox/sandbox-host.js';
 export { defaultStateRoot } from './sandbox/state-store.js';
 export {
   ImageCompatibilityError,

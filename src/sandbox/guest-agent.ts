@@ -1,11 +1,9 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { InvalidArgumentError } from '../internal/errors.js';
-import type { AgentClient } from './agent/index.js';
+import { SandboxPathNotFoundError, SandboxPathNotRemovableError } from '../storage/beneath/index.js';
+import { type AgentClient, AgentRequestError, FileAttribute } from './agent/index.js';
 import type { CommandLauncher, CommandProcess } from './commands.js';
-import { GuestAgentRequiredError } from './errors.js';
+import { copyIntoGuest, copyOutOfGuest } from './guest-copy.js';
+import type { SandboxFileEntry } from './sandbox-host.js';
 
 /**
  * Commands through a VM's guest agent, in the shape HCS processes have, so
@@ -48,49 +46,77 @@ export function agentLauncher(agent: AgentClient): CommandLauncher {
   };
 }
 
+/** Windows errors the guest reports that mean the same as the container files API's typed errors. */
+const ERROR_FILE_NOT_FOUND = 2;
+const ERROR_PATH_NOT_FOUND = 3;
+const ERROR_DIR_NOT_EMPTY = 145;
+
+/**
+ * The agent's refusal as the files API's typed error where one fits (so a
+ * caller, local or remote, handles a VM's missing file as a container's), else as is.
+ */
+function filesError(error: unknown, path: string): unknown {
+  if (!(error instanceof AgentRequestError)) return error;
+  if (error.win32 === ERROR_FILE_NOT_FOUND || error.win32 === ERROR_PATH_NOT_FOUND)
+    return new SandboxPathNotFoundError(path);
+  if (error.win32 === ERROR_DIR_NOT_EMPTY) return new SandboxPathNotRemovableError(path, 'not-empty');
+  return error;
+}
+
 /**
  * A VM sandbox's files, through its agent's file requests. Paths are guest
- * paths (checked by the caller); the guest resolves them, so nothing inside
- * can point the host anywhere. Folders are not copied yet.
+ * paths (checked by the caller); the guest resolves them, and what it answers
+ * is checked before it touches the host (`guest-copy.ts`).
  */
 export class GuestFiles {
-  readonly #sandbox: string;
   readonly #agent: AgentClient;
 
-  constructor(sandbox: string, agent: AgentClient) {
-    this.#sandbox = sandbox;
+  constructor(agent: AgentClient) {
     this.#agent = agent;
   }
 
-  async write(sandboxPath: string, data: Uint8Array): Promise<void> {
-    await this.#agent.putFile(sandboxPath, data, { mkdirs: true });
+  async #mapped<T>(path: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw filesError(error, path);
+    }
   }
 
-  async read(sandboxPath: string): Promise<Buffer> {
-    return (await this.#agent.readFile(sandboxPath)).data;
+  write(sandboxPath: string, data: Uint8Array): Promise<void> {
+    return this.#mapped(sandboxPath, async () => {
+      await this.#agent.putFile(sandboxPath, data, { mkdirs: true });
+    });
   }
 
-  /** One host file to exactly `sandboxPath`, streamed. */
-  async copyIn(hostPath: string, sandboxPath: string): Promise<void> {
-    if ((await stat(hostPath)).isDirectory()) throw this.#noFolders();
-    await this.#agent.putFile(sandboxPath, createReadStream(hostPath), { mkdirs: true });
+  read(sandboxPath: string): Promise<Buffer> {
+    return this.#mapped(sandboxPath, async () => (await this.#agent.readFile(sandboxPath)).data);
   }
 
-  /** One guest file to exactly `hostPath` (its folder made), streamed. */
-  async copyOut(sandboxPath: string, hostPath: string): Promise<void> {
-    if ((await this.#agent.stat(sandboxPath)).isDirectory) throw this.#noFolders();
-    const { info, data } = this.#agent.getFile(sandboxPath);
-    data.on('error', () => {}); // a failed request rejects `info` and `pipeline` below, not the process
-    await info;
-    await mkdir(dirname(hostPath), { recursive: true });
-    await pipeline(data, createWriteStream(hostPath));
+  /** A host file or folder tree to exactly `sandboxPath`, streamed. */
+  copyIn(hostPath: string, sandboxPath: string): Promise<void> {
+    return this.#mapped(sandboxPath, () => copyIntoGuest(this.#agent, hostPath, sandboxPath));
   }
 
-  #noFolders(): GuestAgentRequiredError {
-    return new GuestAgentRequiredError(
-      this.#sandbox,
-      'copying folders',
-      'which copies single files only for now',
+  /** A guest file or folder tree to exactly `hostPath`, streamed; links inside refused. */
+  copyOut(sandboxPath: string, hostPath: string): Promise<void> {
+    return this.#mapped(sandboxPath, () => copyOutOfGuest(this.#agent, sandboxPath, hostPath));
+  }
+
+  list(sandboxPath: string): Promise<SandboxFileEntry[]> {
+    return this.#mapped(sandboxPath, async () =>
+      (await this.#agent.list(sandboxPath)).map((entry) => ({
+        name: entry.name,
+        type:
+          entry.attributes & FileAttribute.reparsePoint ? 'link' : entry.isDirectory ? 'directory' : 'file',
+        size: entry.isDirectory ? 0 : entry.size,
+        modified: entry.modified,
+      })),
     );
+  }
+
+  /** The agent removes a link as itself and never descends into one (agent/files.c). */
+  remove(sandboxPath: string, options: { recursive?: boolean }): Promise<void> {
+    return this.#mapped(sandboxPath, () => this.#agent.remove(sandboxPath, options));
   }
 }

@@ -55,6 +55,7 @@ const ROOT_EXPORTS = [
   'SandboxNotVmError',
   'SandboxPathLinkError',
   'SandboxPathNotFoundError',
+  'SandboxPathNotRemovableError',
   'SandboxRunningError',
   'StateCorruptError',
   'TimeoutError',

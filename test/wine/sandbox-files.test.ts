@@ -63,6 +63,15 @@ describe('sandbox files through the no-follow opener (simulated host)', () => {
       code: 'PATH_NOT_FOUND',
       path: 'C:\\work\\nope.txt',
     });
+    // list and remove through the real ntdll bindings (NtQueryDirectoryFile, NtSetInformationFile).
+    expect(setup.listed).toEqual([['sub', 'directory']]);
+    expect(setup.listedSub).toEqual([['b.txt', 'file', 9, true]]);
+    expect(setup.notEmpty).toEqual({
+      name: 'SandboxPathNotRemovableError',
+      code: 'FOLDER_NOT_EMPTY',
+      path: 'C:\\in',
+    });
+    expect(setup.inGone).toBe(true);
 
     // Plant a link inside the sandbox's volume, as a process inside would.
     const volume = linuxPath(setup.volumePath);

@@ -65,12 +65,22 @@ describe('vm sandboxes (CLI under Wine)', () => {
     const cpOut = await cli('cp', `vm1:${guestFile}`, winePath(hostOut));
     expect(cpOut.exitCode, cpOut.stderr).toBe(0);
     expect(readFileSync(hostOut, 'utf8')).toBe('through the agent\r\n');
-    // The SDK's files API through the agent: bytes and text, a typed error, folders refused.
-    expect(await runOk('vm-agent-files.mjs', ['vm1', `C:\\${basename(home)}`], options)).toEqual({
+    // The SDK's files API through the agent: bytes and text, typed errors as for containers,
+    // folder copies both ways, list and remove.
+    const hostTree = join(home, 'host-tree');
+    expect(
+      await runOk('vm-agent-files.mjs', ['vm1', `C:\\${basename(home)}`, winePath(hostTree)], options),
+    ).toEqual({
       bytes: [0, 1, 2, 255],
       text: 'héllo',
-      missing: { name: 'AgentRequestError', code: 'AGENT_REQUEST_FAILED' },
-      folder: { name: 'GuestAgentRequiredError', code: 'GUEST_AGENT_REQUIRED', feature: 'copying folders' },
+      missing: { name: 'SandboxPathNotFoundError', code: 'PATH_NOT_FOUND' },
+      copiedBack: { top: 'top', deep: 'deep' },
+      listed: [
+        ['sub', 'directory', 0],
+        ['top.txt', 'file', 3],
+      ],
+      notEmpty: { name: 'SandboxPathNotRemovableError', code: 'FOLDER_NOT_EMPTY' },
+      afterRemove: ['a.txt', 'sdk.bin', 'sdk.txt'],
     });
     await cli('exec', 'vm1', '--', 'cmd', '/c', 'rd', '/s', '/q', `C:\\${basename(home)}`);
 

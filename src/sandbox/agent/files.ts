@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { fromFiletime, toFiletime } from '../../internal/filetime.js';
 import { type Frame, PayloadReader, PayloadWriter } from './codec.js';
 import { type AgentConnection, parseError } from './connection.js';
 import { ReceiveCredit, SendCredit } from './credit.js';
@@ -17,16 +18,6 @@ export interface AgentFileInfo {
 
 export interface AgentDirEntry extends AgentFileInfo {
   name: string;
-}
-
-const FILETIME_UNIX_EPOCH = 116_444_736_000_000_000n;
-
-function fromFiletime(ft: bigint): Date | undefined {
-  return ft === 0n ? undefined : new Date(Number((ft - FILETIME_UNIX_EPOCH) / 10_000n));
-}
-
-function toFiletime(date: Date): bigint {
-  return BigInt(date.getTime()) * 10_000n + FILETIME_UNIX_EPOCH;
 }
 
 function readInfo(r: PayloadReader): AgentFileInfo {
@@ -200,6 +191,9 @@ export function stat(connection: AgentConnection, path: string): Promise<AgentFi
   });
 }
 
+/** Entries one listing may hold: bounds the memory a hostile guest's endless listing takes. */
+export const MAX_LIST_ENTRIES = 200_000;
+
 export function list(connection: AgentConnection, path: string): Promise<AgentDirEntry[]> {
   const entries: AgentDirEntry[] = [];
   return request(connection, FrameType.list, new PayloadWriter().str(path).build(), (frame) => {
@@ -209,6 +203,8 @@ export function list(connection: AgentConnection, path: string): Promise<AgentDi
     }
     const r = new PayloadReader(frame.payload, 'LIST_ENTRIES');
     for (let n = r.u32(); n > 0; n--) {
+      if (entries.length >= MAX_LIST_ENTRIES)
+        throw new AgentProtocolError(`a listing of ${path} with more than ${MAX_LIST_ENTRIES} entries`);
       const info = readInfo(r);
       entries.push({ ...info, name: r.str() });
     }

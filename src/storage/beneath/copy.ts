@@ -163,8 +163,8 @@ async function copyFolderOut(
  * would open a device for `NUL` or `COM1.txt`, and drop a trailing dot or space
  * (two names landing on one file).
  */
-function checkHostName(name: string, shownPath: string): void {
-  if (DEVICE_NAME.test(name) || isUnsafeName(name)) {
+export function checkHostName(name: string, shownPath: string): void {
+  if (DEVICE_NAME.test(name) || isUnsafeName(name) || name === '' || name === '.' || name === '..') {
     throw new ConflictError(
       'PATH_NAME_UNSAFE',
       `${shownPath} inside the sandbox has a name that is not safe as a host file name ` +

@@ -12,6 +12,7 @@ import {
   InvalidStateError,
   NotFoundError,
   Sandbox,
+  type SandboxHost,
   TimeoutError,
 } from '../../../src/index.js';
 import {
@@ -57,6 +58,11 @@ describe('connect', () => {
     const remote = await Sandbox.connect({ url: `${server.url}/`, token: TOKEN });
     expect(await remote.health()).toEqual({ status: 'ok', version: '0.1.0-test', api: 1 });
     expect(remote.url).toBe(server.url);
+  });
+
+  it('the local Sandbox class and a RemoteHost are both SandboxHosts (checked by tsc)', () => {
+    const hosts: SandboxHost[] = [Sandbox, host];
+    expect(hosts.map((h) => typeof h.create)).toEqual(['function', 'function']);
   });
 
   it('refuses a URL that is not http(s), naming the field', async () => {

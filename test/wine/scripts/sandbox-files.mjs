@@ -32,6 +32,16 @@ await main(async () => {
     await sb.files.copyOut('C:\\in', join(hostDir, 'back'));
     r.copiedBack = readFileSync(join(hostDir, 'back', 'sub', 'b.txt'), 'utf8');
     r.missing = await outcome(sb.files.read('C:\\work\\nope.txt'));
+    r.listed = (await sb.files.list('C:\\in')).map((e) => [e.name, e.type]);
+    r.listedSub = (await sb.files.list('C:\\in\\sub')).map((e) => [
+      e.name,
+      e.type,
+      e.size,
+      e.modified instanceof Date,
+    ]);
+    r.notEmpty = await outcome(sb.files.remove('C:\\in'));
+    await sb.files.remove('C:\\in', { recursive: true });
+    r.inGone = !(await sb.files.list('C:\\')).some((e) => e.name === 'in');
     const record = JSON.parse(readFileSync(join(home, 'sandboxes', 'files.json'), 'utf8'));
     r.volumePath = record.record.volumePath;
     await sb.close();
