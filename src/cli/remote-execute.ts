@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import type { ImageRecord, RemoteHost, RemoteSandbox, SandboxInfo, SandboxOptions } from '../index.js';
-import { fileError } from './cli-error.js';
 import type { Io } from './command.js';
 import { printImages } from './commands/image.js';
 import type { CommandPlan } from './commands/index.js';
@@ -57,7 +56,7 @@ export async function remoteToken(
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw fileError(error, file);
+    throw (await import('./cli-error.js')).fileError(error, file);
   }
   const token = text.trim();
   if (!token)
@@ -151,7 +150,11 @@ async function runRemote(plan: CommandPlan, io: Io, host: RemoteHost): Promise<n
             if (plan.direction === 'in') await sb.files.copyIn(hostPath, plan.sandboxPath);
             else await sb.files.copyOut(plan.sandboxPath, hostPath);
           } catch (error) {
-            throw fileError(error, plan.direction === 'in' ? hostPath : `${plan.name}:${plan.sandboxPath}`);
+            // cli-error.ts extends the SDK's classes: loaded on use, as the local cp does.
+            throw (await import('./cli-error.js')).fileError(
+              error,
+              plan.direction === 'in' ? hostPath : `${plan.name}:${plan.sandboxPath}`,
+            );
           }
         },
         false,
