@@ -1,7 +1,9 @@
 import type { Readable, Writable } from 'node:stream';
-import { type ComputeSystem, HcsProcess } from '../hcs/index.js';
+import type { ComputeSystem } from '../hcs/index.js';
 import { InvalidArgumentError } from '../internal/errors.js';
-import { buildProcessParameters, quoteWindowsArgs } from '../schema/index.js';
+// The builder's own module, not schema/'s index: the remote client runs commands through this file
+// on Linux, and loads neither the HCS layer nor the whole schema (src/remote/client/).
+import { buildProcessParameters, quoteWindowsArgs } from '../schema/builders/process-parameters.js';
 import { CommandExitError, type CommandResult, TimeoutError } from './command-errors.js';
 import { CollectedOutput, defineOutput, type OutputEncoding, type OutputOf } from './command-output.js';
 
@@ -232,7 +234,7 @@ export class CommandHandle<Out extends string | Buffer = string> {
 
 /** Starts processes in the compute system `system` through HCS (`HcsCreateProcess`). */
 export function hcsLauncher(system: ComputeSystem): CommandLauncher {
-  return (commandLine, options) => {
+  return async (commandLine, options) => {
     const parameters = buildProcessParameters({
       commandLine,
       ...(options.cwd !== undefined && { workingDirectory: options.cwd }),
@@ -246,6 +248,8 @@ export function hcsLauncher(system: ComputeSystem): CommandLauncher {
       createStdOutPipe: true,
       createStdErrPipe: !options.tty,
     });
+    // hcs/ on first use: a process needs it, importing this module (the remote client does) does not.
+    const { HcsProcess } = await import('../hcs/index.js');
     return HcsProcess.create(system, parameters, options.signal ? { signal: options.signal } : {});
   };
 }

@@ -126,8 +126,10 @@ console.log(JSON.stringify({ out, file }));`,
     expect(JSON.parse(run.stdout)).toEqual({ out: 'hi\n', file: 'x' });
     const files = loaded(run);
     expect(files.some((f) => f.includes('/dist/remote/client/'))).toBe(true); // the hook saw it
-    // Our own lazy loader (native/shared/koffi-module.js) may be read; the koffi package never is.
+    // The koffi package is never loaded.
     expect(files.filter(isKoffi)).toEqual([]);
+    // Nor any of the Windows layers: the client reaches the commands machinery and nothing under it.
+    expect(files.filter((f) => /[\\/]dist[\\/](native|hcs|storage|network|jobs)[\\/]/.test(f))).toEqual([]);
   });
 
   it('the check above would see koffi if it were loaded', async () => {
