@@ -75,7 +75,7 @@ export async function executeRemote(plan: Plan, io: Io, target: RemoteTarget): P
     const verb = plan.kind.replace(/^sandbox-/, '').replaceAll('-', ' ');
     throw new (sdk().RemoteUnsupportedError)(
       `\`hcs-sandbox ${verb}\``,
-      'it runs on this machine only: leave out --host (and HCS_SANDBOX_HOST)',
+      'it works on this machine only; leave out --host (and HCS_SANDBOX_HOST)',
     );
   }
   const token = await remoteToken(target, process.env);
@@ -200,8 +200,8 @@ async function runOn(io: Io, host: RemoteHost, plan: Runs<'sandbox-run'>): Promi
   if (plan.detach && plan.command.length > 0)
     throw new (sdk().RemoteUnsupportedError)(
       'A background command (`run -d IMAGE COMMAND`)',
-      'the wire API v1 ends a command when its connection closes; `run -d IMAGE` (no command) then ' +
-        '`exec` in the foreground',
+      'the wire API v1 ends a command when its connection closes; `create`, `start`, then `exec` in the ' +
+        'foreground',
     );
   const sandbox = await createRemote(io, host, plan, !plan.rm, true);
   if (plan.command.length === 0) {

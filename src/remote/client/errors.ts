@@ -50,8 +50,8 @@ export class RemoteAuthError extends RemoteError {
     super(
       401,
       'UNAUTHORIZED',
-      `${url} refused the token: ${message} (pass the token the server's operator gave you: ` +
-        'the `token` option, or HCS_SANDBOX_TOKEN / --token-file on the command line)',
+      `${url} refused the token: ${message.replace(/\.?$/, '.')} The client takes it in the \`token\` ` +
+        'option (SDK), or HCS_SANDBOX_TOKEN, HCS_SANDBOX_TOKEN_FILE or --token-file (CLI).',
     );
   }
 }
@@ -124,7 +124,7 @@ export class RemoteUnsupportedError extends UnavailableError {
   readonly status = 0;
 
   constructor(what: string, instead: string) {
-    super('REMOTE_UNSUPPORTED', `${what} is not supported on a remote host yet: ${instead}.`);
+    super('REMOTE_UNSUPPORTED', `${what} is not available on a remote host: ${instead}.`);
   }
 }
 

@@ -105,5 +105,8 @@ export class RemoteFiles implements SandboxFilesApi {
 }
 
 function noFolders(): RemoteUnsupportedError {
-  return new RemoteUnsupportedError('Copying a folder', 'copy its files one by one (cp takes single files)');
+  return new RemoteUnsupportedError(
+    'Copying a folder',
+    'the wire API v1 copies single files (not yet folders); copy its files one by one',
+  );
 }

@@ -237,7 +237,7 @@ describe('the CLI with --host, on Linux', { timeout: 60_000 }, () => {
   it('run -d with a command is refused: a command ends with its connection', async () => {
     const run = await cli(['run', '-d', LINUX_IMAGE, '--', 'sleep 10']);
     expect(run.code).toBe(125);
-    expect(run.stderr).toMatch(/not supported on a remote host yet/);
+    expect(run.stderr).toMatch(/not available on a remote host/);
   });
 
   it('image ls and image pull', async () => {
@@ -270,7 +270,7 @@ describe('the CLI with --host, on Linux', { timeout: 60_000 }, () => {
       });
     }
     expect((await cli(['pause', 'x'])).stderr).toMatch(
-      /`hcs-sandbox pause` is not supported on a remote host yet: it runs on this machine only: leave out --host/,
+      /`hcs-sandbox pause` is not available on a remote host: it works on this machine only; leave out --host/,
     );
   });
 
