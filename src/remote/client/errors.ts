@@ -135,6 +135,23 @@ export class RemoteProtocolError extends RemoteError {
   }
 }
 
+/**
+ * The HTTP status a code stands for where the server reports an error without
+ * one (a stream's error frame, a pull's error line), so the class is the one
+ * the same failure over HTTP gives.
+ */
+export function statusOfCode(code: unknown): number {
+  if (typeof code !== 'string') return 500;
+  if (code.endsWith('_NOT_FOUND')) return 404;
+  if (code === 'INVALID_ARGUMENT' || code === 'MALFORMED_BODY') return 400;
+  if (INVALID_STATE_CODES.has(code) || code.endsWith('_EXISTS') || code.endsWith('_BUSY')) return 409;
+  if (code === 'UNAUTHORIZED') return 401;
+  if (code === 'QUOTA_EXCEEDED') return 429;
+  if (code === 'OUTPUT_TOO_LARGE' || code === 'BODY_TOO_LARGE') return 413;
+  if (code === 'REQUEST_TIMEOUT') return 408;
+  return 500;
+}
+
 /** The error for a server's `{"error":{"code","message"}}` answered with `status`. */
 export function errorFromServer(
   status: number,

@@ -2,7 +2,7 @@ import { InvalidArgumentError } from '../../internal/errors.js';
 import type { SandboxInfo } from '../../sandbox/info.js';
 import type { SandboxOptions } from '../../sandbox/options.js';
 import type { SandboxHost } from '../../sandbox/sandbox-host.js';
-import { errorFromServer, RemoteProtocolError } from './errors.js';
+import { errorFromServer, RemoteProtocolError, statusOfCode } from './errors.js';
 import { RemoteSandbox } from './remote-sandbox.js';
 import { type ConnectOptions, RemoteTransport } from './transport.js';
 
@@ -172,7 +172,8 @@ export class RemoteHost implements SandboxHost {
       throw new RemoteProtocolError(200, 'a pull progress line that is not JSON');
     }
     if (message.type === 'done' && message.image) return message.image;
-    if (message.type === 'error') throw errorFromServer(500, message.error, this.#transport.url);
+    if (message.type === 'error')
+      throw errorFromServer(statusOfCode(message.error?.code), message.error, this.#transport.url);
     if (message.type === 'progress') {
       const { type: _type, ...progress } = message as Record<string, unknown>;
       onProgress?.(progress as RemotePullProgress);

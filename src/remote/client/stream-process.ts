@@ -2,7 +2,7 @@ import { Readable, Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { InvalidArgumentError } from '../../internal/errors.js';
 import type { CommandLauncher, CommandProcess } from '../../sandbox/commands.js';
-import { errorFromServer, RemoteProtocolError, RemoteUnreachableError } from './errors.js';
+import { errorFromServer, RemoteProtocolError, RemoteUnreachableError, statusOfCode } from './errors.js';
 import type { RemoteTransport } from './transport.js';
 
 /**
@@ -118,7 +118,7 @@ class StreamProcess implements CommandProcess {
         this.stderr?.push(null);
         settleExit?.resolve({ exitCode: message.exitCode });
       } else if (message.type === 'error') {
-        fail(errorFromServer(socketStatus(message.error?.code), message.error, transport.url));
+        fail(errorFromServer(statusOfCode(message.error?.code), message.error, transport.url));
       }
     });
     socket.on('unexpected-response', (_request, response) => {
@@ -165,20 +165,6 @@ class StreamProcess implements CommandProcess {
     if (this.#socket.readyState === WebSocket.CONNECTING) this.#socket.terminate();
     else if (this.#socket.readyState === WebSocket.OPEN) this.#socket.close(1000);
   }
-}
-
-/**
- * The HTTP status an error frame stands for: the stream route reports errors
- * in a frame, not a status, so the well-known codes get theirs back (the
- * class then matches what the same failure over HTTP gives).
- */
-function socketStatus(code: unknown): number {
-  if (code === 'SANDBOX_NOT_FOUND' || code === 'PATH_NOT_FOUND') return 404;
-  if (code === 'INVALID_ARGUMENT' || code === 'MALFORMED_BODY') return 400;
-  if (code === 'SANDBOX_NOT_RUNNING' || code === 'SANDBOX_BUSY') return 409;
-  if (code === 'UNAUTHORIZED') return 401;
-  if (code === 'QUOTA_EXCEEDED') return 429;
-  return 500;
 }
 
 /** Starts commands in the remote sandbox `name` through the stream route. */

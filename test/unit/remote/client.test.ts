@@ -15,6 +15,7 @@ import {
   type SandboxHost,
   TimeoutError,
 } from '../../../src/index.js';
+import { statusOfCode } from '../../../src/remote/client/errors.js';
 import {
   connectRemote,
   RemoteAuthError,
@@ -250,6 +251,23 @@ describe('server errors become typed errors, keeping the code', () => {
     }
   });
 
+  it.each([
+    ['SANDBOX_NOT_FOUND', 404],
+    ['IMAGE_NOT_FOUND', 404],
+    ['INVALID_ARGUMENT', 400],
+    ['SANDBOX_NOT_RUNNING', 409],
+    ['SANDBOX_EXISTS', 409],
+    ['SANDBOX_BUSY', 409],
+    ['UNAUTHORIZED', 401],
+    ['QUOTA_EXCEEDED', 429],
+    ['OUTPUT_TOO_LARGE', 413],
+    ['REQUEST_TIMEOUT', 408],
+    ['HCS_ERROR', 500],
+    [undefined, 500],
+  ])('an error frame or line with %s counts as status %i', (code, status) => {
+    expect(statusOfCode(code)).toBe(status);
+  });
+
   it('a token with spaces or controls is refused before it reaches a header', async () => {
     await expect(connectRemote({ url: server.url, token: 'a b' })).rejects.toMatchObject({ field: 'token' });
   });
@@ -468,6 +486,9 @@ describe('images', () => {
   });
 
   it('a pull that fails on the server rejects with its code', async () => {
-    await expect(host.images.pull('demo/missing:1')).rejects.toMatchObject({ code: 'IMAGE_NOT_FOUND' });
+    const error = await host.images.pull('demo/missing:1').catch((e: unknown) => e);
+    // The error line has no status: the code gives the class the same failure over HTTP gets.
+    expect(error).toBeInstanceOf(RemoteNotFoundError);
+    expect(error).toMatchObject({ code: 'IMAGE_NOT_FOUND', kind: 'not-found' });
   });
 });
