@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { connectRemote, type RemoteHost } from '../../src/remote/client/index.js';
 import { type ApiServer, sha256Hex, startApiServer } from '../../src/remote/server/index.js';
 import { LINUX_IMAGE, LinuxSandboxHost } from './linux-sandbox-host.js';
 
@@ -56,6 +58,38 @@ export async function startTestServe(
       await api.close();
       for (const p of backend.liveProcesses()) p.kill('SIGKILL');
       rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A test file's server and a client of it: started before its tests, every
+ * sandbox removed after each one, stopped after the last. Read `server` and
+ * `host` inside tests (they exist once `beforeAll` ran).
+ */
+export function useRemoteHost(): { readonly server: TestServe; readonly host: RemoteHost } {
+  let server: TestServe | undefined;
+  let host: RemoteHost | undefined;
+  beforeAll(async () => {
+    server = await startTestServe();
+    host = await connectRemote({ url: server.url, token: TOKEN });
+  });
+  afterEach(async () => {
+    if (!host) return;
+    await host.close();
+    for (const info of await host.list()) await (await host.open(info.name)).remove();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  return {
+    get server() {
+      if (!server) throw new Error('the test server starts in beforeAll');
+      return server;
+    },
+    get host() {
+      if (!host) throw new Error('the test server starts in beforeAll');
+      return host;
     },
   };
 }
