@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
@@ -92,4 +94,34 @@ export function useRemoteHost(): { readonly server: TestServe; readonly host: Re
       return host;
     },
   };
+}
+
+/**
+ * Runs `body` against a throwaway HTTP server answering with `handler` (a
+ * server that misbehaves as a test needs), closed afterwards whatever happens.
+ */
+export async function withFakeServer(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  body: (url: string, server: Server) => Promise<void>,
+): Promise<void> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await body(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, server);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+/** The URL of a port that was free a moment ago: nothing listens there. */
+export async function deadUrl(): Promise<string> {
+  let url = '';
+  await withFakeServer(
+    () => {},
+    async (u) => {
+      url = u;
+    },
+  );
+  return url;
 }

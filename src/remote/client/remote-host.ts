@@ -28,6 +28,9 @@ const REMOTE_OPTIONS = new Set([
   'lifetimeSeconds',
 ]);
 
+/** A pull's progress line is small JSON: a longer one is a server gone wrong, not something to hold. */
+const PULL_LINE_LIMIT = 1024 * 1024;
+
 /** An image as `GET /v1/images` lists it (the SDK's `ImageRecord`, as JSON). */
 export interface RemoteImage {
   reference: string;
@@ -152,6 +155,11 @@ export class RemoteHost implements SandboxHost {
       pending += decoder.decode(chunk as Uint8Array, { stream: true });
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
+      if (pending.length > PULL_LINE_LIMIT)
+        throw new RemoteProtocolError(
+          response.status,
+          `a pull progress line over ${PULL_LINE_LIMIT} characters`,
+        );
       for (const line of lines) {
         const done = this.#pullLine(line, options.onProgress);
         if (done) return done;

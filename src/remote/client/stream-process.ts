@@ -180,7 +180,7 @@ export function streamLauncher(transport: RemoteTransport, name: string): Comman
     options.signal?.throwIfAborted();
     const socket = new WebSocket(
       transport.socketUrlOf(`sandboxes/${encodeURIComponent(name)}/commands/stream`),
-      { headers: transport.authHeaders(), perMessageDeflate: false },
+      { headers: transport.authHeaders(), perMessageDeflate: false, handshakeTimeout: transport.timeoutMs },
     );
     const process = new StreamProcess(socket, transport, options.tty === true);
     const onAbort = () => socket.terminate();

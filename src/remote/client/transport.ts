@@ -30,6 +30,27 @@ export interface RequestOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
+/** An error body is a line of JSON: more than this is not one. */
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+/** Up to `limit` bytes of a body as text; the rest is not read (the body is cancelled). */
+async function boundedText(response: Response, limit: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  try {
+    while (size < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+}
 
 function checkUrl(url: unknown): URL {
   let parsed: URL | undefined;
@@ -52,7 +73,8 @@ export class RemoteTransport {
   readonly #base: URL;
   readonly #token: string | undefined;
   readonly #fetch: typeof fetch;
-  readonly #timeoutMs: number;
+  /** A request's time limit; also the stream route's handshake limit. */
+  readonly timeoutMs: number;
 
   constructor(options: ConnectOptions) {
     const url = checkUrl(options?.url);
@@ -70,7 +92,7 @@ export class RemoteTransport {
     this.#base = new URL(`${this.url}/v1/`);
     this.#token = options.token;
     this.#fetch = options.fetch ?? fetch;
-    this.#timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.leaseSeconds = options.leaseSeconds ?? 60;
   }
 
@@ -102,7 +124,7 @@ export class RemoteTransport {
       headers['content-type'] = 'application/octet-stream';
       body = options.body as RequestInit['body'];
     }
-    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const signals = [options.signal, timeoutMs === false ? undefined : AbortSignal.timeout(timeoutMs)];
     const signal = AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined));
     let response: Response;
@@ -143,12 +165,11 @@ export class RemoteTransport {
     await response.body?.cancel();
   }
 
-  /** The typed error of an error answer (its body read, bounded). */
+  /** The typed error of an error answer (at most 64 KiB of its body read: a server cannot make us hold more). */
   async errorOf(response: Response): Promise<Error> {
     let body: { error?: { code?: unknown; message?: unknown } } | undefined;
     try {
-      const text = await response.text();
-      body = JSON.parse(text.slice(0, 1024 * 1024)) as typeof body;
+      body = JSON.parse(await boundedText(response, ERROR_BODY_LIMIT)) as typeof body;
     } catch {
       body = undefined;
     }

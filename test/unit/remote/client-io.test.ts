@@ -2,19 +2,28 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CommandExitError, InvalidStateError, TimeoutError } from '../../../src/index.js';
 import {
   connectRemote,
   RemoteNotFoundError,
+  RemoteUnreachableError,
   RemoteUnsupportedError,
 } from '../../../src/remote/client/index.js';
-import { LINUX_IMAGE as IMAGE, startTestServe, TOKEN, useRemoteHost } from '../../support/remote-serve.js';
+import {
+  LINUX_IMAGE as IMAGE,
+  startTestServe,
+  TOKEN,
+  useRemoteHost,
+  withFakeServer,
+} from '../../support/remote-serve.js';
 
 /** A remote sandbox's commands, files, leases and images, against the real server (remote-serve.ts). */
 
 const t = useRemoteHost();
+const HEALTH = JSON.stringify({ status: 'ok', version: 'fake', api: 1 });
 const scratch = mkdtempSync(join(tmpdir(), 'hcs-sandbox-remote-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -133,6 +142,29 @@ describe('commands, through the same CommandHandle as local ones', () => {
     await expect(sb.commands.run('echo x')).rejects.toMatchObject({ code: 'SANDBOX_NOT_FOUND', status: 404 });
   });
 
+  it('a stream whose upgrade is never answered fails after the request timeout', async () => {
+    await withFakeServer(
+      (req, res) => {
+        if (req.url === '/v1/health') return void res.end(HEALTH);
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ name: 'x', id: 'x' }));
+      },
+      async (url, fake) => {
+        // Accepted, never answered (and destroyed at the end: an upgraded socket is no longer the server's).
+        const held: Duplex[] = [];
+        fake.on('upgrade', (_req, socket: Duplex) => held.push(socket));
+        const remote = await connectRemote({ url, token: TOKEN, requestTimeoutMs: 100 });
+        const sb = await remote.open('x');
+        const error = await sb.commands.run('echo x').catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(RemoteUnreachableError);
+        expect((error as Error).message).toMatch(/handshake has timed out/);
+        await remote.close();
+        for (const socket of held) socket.destroy();
+      },
+    );
+  });
+
   it('user is refused: the wire API has no accounts', async () => {
     const sb = await box();
     await expect(sb.commands.run('echo x', { user: 'ContainerUser' })).rejects.toMatchObject({
@@ -228,6 +260,20 @@ describe('images', () => {
       { item: IMAGE, phase: 'resolve', done: 0 },
       { item: IMAGE, phase: 'done', done: 1, total: 1 },
     ]);
+  });
+
+  it('a pull whose server sends a line without end is cut at 1 MiB, not held', async () => {
+    await withFakeServer(
+      (req, res) => {
+        if (req.url === '/v1/health') return void res.end(HEALTH);
+        res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        res.end(Buffer.alloc(2 * 1024 * 1024, 'x'));
+      },
+      async (url) => {
+        const remote = await connectRemote({ url, token: TOKEN });
+        await expect(remote.images.pull(IMAGE)).rejects.toMatchObject({ code: 'REMOTE_PROTOCOL' });
+      },
+    );
   });
 
   it('a pull that fails on the server rejects with its code', async () => {

@@ -1,5 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
   InvalidArgumentError,
@@ -20,7 +18,14 @@ import {
   RemoteUnavailableError,
   RemoteUnreachableError,
 } from '../../../src/remote/client/index.js';
-import { LINUX_IMAGE as IMAGE, SMALL_TOKEN, TOKEN, useRemoteHost } from '../../support/remote-serve.js';
+import {
+  deadUrl,
+  LINUX_IMAGE as IMAGE,
+  SMALL_TOKEN,
+  TOKEN,
+  useRemoteHost,
+  withFakeServer,
+} from '../../support/remote-serve.js';
 
 const t = useRemoteHost();
 
@@ -46,10 +51,7 @@ describe('connect', () => {
 
   it('a server that is not there is RemoteUnreachableError naming the URL and what to check', async () => {
     // A port that was just free: nothing listens there.
-    const gone = createServer();
-    await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(gone.address() as AddressInfo).port}`;
-    await new Promise((resolve) => gone.close(resolve));
+    const url = await deadUrl();
     const error = await connectRemote({ url, token: TOKEN }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RemoteUnreachableError);
     expect(error).toMatchObject({ code: 'REMOTE_UNREACHABLE', kind: 'unavailable', status: 0, url });
@@ -59,17 +61,14 @@ describe('connect', () => {
 
   it('a request with no answer in time is RemoteUnreachableError', async () => {
     // A server that accepts the connection and never answers.
-    const silent = createServer(() => {});
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
-    try {
-      const error = await connectRemote({ url, requestTimeoutMs: 50 }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(RemoteUnreachableError);
-      expect((error as Error).message).toMatch(/no answer within 50 ms/);
-    } finally {
-      silent.closeAllConnections();
-      silent.close();
-    }
+    await withFakeServer(
+      () => {},
+      async (url) => {
+        const error = await connectRemote({ url, requestTimeoutMs: 50 }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(RemoteUnreachableError);
+        expect((error as Error).message).toMatch(/no answer within 50 ms/);
+      },
+    );
   });
 });
 
@@ -195,30 +194,40 @@ describe('server errors become typed errors, keeping the code', () => {
     [409, 'SANDBOX_NOT_RUNNING', InvalidStateError, 'invalid-state'],
     [413, 'BODY_TOO_LARGE', RemoteInvalidRequestError, 'invalid-argument'],
   ] as const)('%i %s (as the server would send it)', async (status, code, errorClass, kind) => {
-    const fake = createServer((_req, res) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { code, message: `m ${code}` } }));
-    });
-    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
-    try {
-      const url = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
-      const error = await connectRemote({ url }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(errorClass);
-      expect(error).toMatchObject({ code, kind, status, message: `m ${code}` });
-    } finally {
-      fake.close();
-    }
+    const answer = JSON.stringify({ error: { code, message: `m ${code}` } });
+    await withFakeServer(
+      (_req, res) => res.writeHead(status, { 'content-type': 'application/json' }).end(answer),
+      async (url) => {
+        const error = await connectRemote({ url }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(errorClass);
+        expect(error).toMatchObject({ code, kind, status, message: `m ${code}` });
+      },
+    );
   });
 
   it('an answer that is not the error shape is RemoteProtocolError', async () => {
-    const fake = createServer((_req, res) => res.writeHead(500).end('<html>oops</html>'));
-    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
-    try {
-      const url = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
-      await expect(connectRemote({ url })).rejects.toMatchObject({ code: 'REMOTE_PROTOCOL', status: 500 });
-    } finally {
-      fake.close();
-    }
+    await withFakeServer(
+      (_req, res) => res.writeHead(500).end('<html>oops</html>'),
+      async (url) => {
+        await expect(connectRemote({ url })).rejects.toMatchObject({ code: 'REMOTE_PROTOCOL', status: 500 });
+      },
+    );
+
+    // A body that never ends is read up to 64 KiB, not held.
+    await withFakeServer(
+      (_req, res) => {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        const chunk = Buffer.alloc(64 * 1024, 'x');
+        const pump = () => {
+          while (res.write(chunk));
+          res.once('drain', pump);
+        };
+        pump();
+      },
+      async (url) => {
+        await expect(connectRemote({ url })).rejects.toMatchObject({ code: 'REMOTE_PROTOCOL', status: 500 });
+      },
+    );
   });
 
   it.each([
