@@ -135,6 +135,8 @@ export class RemoteTransport {
         ...(body !== undefined && { body }),
         // A streamed body needs half duplex in Node's fetch.
         ...(body instanceof ReadableStream && { duplex: 'half' }),
+        // The API never redirects; following one would send the token (and the files) elsewhere.
+        redirect: 'manual',
         signal,
       } as RequestInit);
     } catch (error) {
@@ -142,6 +144,14 @@ export class RemoteTransport {
       throw this.unreachable(error, timeoutMs);
     }
     if (response.status >= 400) throw await this.errorOf(response);
+    if (response.status >= 300) {
+      await response.body?.cancel();
+      const where = response.headers.get('location') ?? 'nowhere';
+      throw new RemoteProtocolError(
+        response.status,
+        `a redirect to ${where.slice(0, 200)}, which the client does not follow (give that URL if you trust it)`,
+      );
+    }
     return response;
   }
 

@@ -230,6 +230,20 @@ describe('server errors become typed errors, keeping the code', () => {
     );
   });
 
+  it('a redirect is not followed (it would carry the token elsewhere)', async () => {
+    const healthChecks = () => t.server.log.filter((l) => l.route === '/v1/health').length;
+    const before = healthChecks();
+    await withFakeServer(
+      (_req, res) => res.writeHead(307, { location: `${t.server.url}/v1/health` }).end(),
+      async (url) => {
+        const error = await connectRemote({ url, token: TOKEN }).catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: 'REMOTE_PROTOCOL', status: 307 });
+        expect((error as Error).message).toContain(`a redirect to ${t.server.url}/v1/health`);
+      },
+    );
+    expect(healthChecks()).toBe(before);
+  });
+
   it.each([
     ['SANDBOX_NOT_FOUND', 404],
     ['IMAGE_NOT_FOUND', 404],
