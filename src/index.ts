@@ -46,6 +46,17 @@ export {
   writeProbeReport,
 } from './probe/index.js';
 export {
+  type ConnectOptions,
+  RemoteAuthError,
+  RemoteError,
+  type RemoteHost,
+  RemoteQuotaError,
+  type RemoteSandbox,
+  type RemoteSandboxOptions,
+  RemoteUnreachableError,
+  RemoteUnsupportedError,
+} from './remote/client/index.js';
+export {
   AgentConnectionClosedError,
   AgentNotReadyError,
   AgentProtocolError,

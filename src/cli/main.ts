@@ -3,6 +3,7 @@ import { execute } from './execute.js';
 import { exitCodeOf, exitSchemeOf } from './exit-codes.js';
 import { printJson } from './json.js';
 import { globalFlags, type Plan, readPlan, UsageError } from './plan.js';
+import { executeRemote } from './remote-execute.js';
 import { errorText, jsonError } from './report.js';
 
 async function main(): Promise<number> {
@@ -12,6 +13,15 @@ async function main(): Promise<number> {
   let plan: Plan | undefined;
   try {
     plan = await readPlan(argv);
+    // A remote host (docker's -H / DOCKER_HOST). The runner is small and part of the bin; the
+    // client itself is in the SDK, which a verb loads anyway (a dynamic import() here would make
+    // the bundle split the verbs' shared modules into chunks that --help then reads too).
+    const host = flags.host ?? (process.env.HCS_SANDBOX_HOST || undefined);
+    if (host !== undefined)
+      return await executeRemote(plan, io, {
+        url: host,
+        ...(flags.tokenFile !== undefined && { tokenFile: flags.tokenFile }),
+      });
     return await execute(plan, io);
   } catch (error) {
     // The one place that decides how errors print (report.ts says how);

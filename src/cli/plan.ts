@@ -16,13 +16,36 @@ export interface GlobalFlags {
   json: boolean;
   /** `--debug`: an unexpected error prints its stack. */
   debug: boolean;
+  /** `-H, --host URL`: the verb goes to a remote `hcs-sandbox serve` (main.ts also reads HCS_SANDBOX_HOST). */
+  host?: string;
+  /** `--token-file F`: the remote server's token. */
+  tokenFile?: string;
+}
+
+/** The value of `--name V`, `--name=V` (or `-x V`) among `own`, the last one given. */
+function flagValueOf(own: readonly string[], names: readonly string[]): string | undefined {
+  let value: string | undefined;
+  own.forEach((arg, i) => {
+    for (const name of names) {
+      if (arg === name && i + 1 < own.length) value = own[i + 1];
+      else if (name.startsWith('--') && arg.startsWith(`${name}=`)) value = arg.slice(name.length + 1);
+    }
+  });
+  return value;
 }
 
 /** The program's own flags among `argv` (not the command's after `--`). */
 export function globalFlags(argv: readonly string[]): GlobalFlags {
   const end = argv.indexOf('--');
   const own = end < 0 ? argv : argv.slice(0, end);
-  return { json: own.includes('--json'), debug: own.includes('--debug') };
+  const host = flagValueOf(own, ['--host', '-H']);
+  const tokenFile = flagValueOf(own, ['--token-file']);
+  return {
+    json: own.includes('--json'),
+    debug: own.includes('--debug'),
+    ...(host !== undefined && { host }),
+    ...(tokenFile !== undefined && { tokenFile }),
+  };
 }
 
 /** The commander program with every verb registered; `accept` receives the parsed plan. */
@@ -31,6 +54,9 @@ export function buildProgram(accept: (plan: CommandPlan) => void, write: (text: 
     .description('Isolated Windows sandboxes through the Host Compute Service.')
     .version(packageVersion(), '-V, --version', 'print the version')
     .option('--debug', 'print the stack of an unexpected error')
+    // Read by main.ts (globalFlags) before parsing; declared here for help and so the parser accepts them.
+    .option('-H, --host <url>', 'drive a remote `hcs-sandbox serve` (or HCS_SANDBOX_HOST)')
+    .option('--token-file <file>', "the remote server's token, from a file (or HCS_SANDBOX_TOKEN[_FILE])")
     .helpOption('-h, --help', 'print help')
     .exitOverride()
     .configureOutput({ writeOut: write, writeErr: write })

@@ -1,7 +1,9 @@
 import type { Readable, Writable } from 'node:stream';
-import { type ComputeSystem, HcsProcess } from '../hcs/index.js';
+import type { ComputeSystem } from '../hcs/index.js';
 import { InvalidArgumentError } from '../internal/errors.js';
-import { buildProcessParameters, quoteWindowsArgs } from '../schema/index.js';
+// The builder's own module, not schema/'s index: the remote client runs commands through this file
+// on Linux, and loads neither the HCS layer nor the whole schema (src/remote/client/).
+import { buildProcessParameters, quoteWindowsArgs } from '../schema/builders/process-parameters.js';
 import { CommandExitError, type CommandResult, TimeoutError } from './command-errors.js';
 import { CollectedOutput, defineOutput, type OutputEncoding, type OutputOf } from './command-output.js';
 
@@ -19,6 +21,12 @@ export interface CommandOptions<E extends OutputEncoding = 'utf8'> {
   user?: string;
   /** Text or bytes written to stdin, which is then closed. */
   stdin?: string | Uint8Array;
+  /**
+   * Leave stdin open, to write to `handle.stdin` as the command runs (and end
+   * it yourself). Without it, and without `stdin` or `tty`, stdin is closed at
+   * once so that commands reading it see EOF instead of waiting.
+   */
+  openStdin?: boolean;
   /** Kill the command after this many milliseconds (`timedOut` is then set). */
   timeoutMs?: number;
   /** Kill the command when this aborts (`isCanceled` is then set). */
@@ -234,7 +242,7 @@ export class CommandHandle<Out extends string | Buffer = string> {
 
 /** Starts processes in the compute system `system` through HCS (`HcsCreateProcess`). */
 export function hcsLauncher(system: ComputeSystem): CommandLauncher {
-  return (commandLine, options) => {
+  return async (commandLine, options) => {
     if (options.desktop) {
       throw new InvalidArgumentError(
         'desktop',
@@ -256,6 +264,8 @@ export function hcsLauncher(system: ComputeSystem): CommandLauncher {
       createStdOutPipe: true,
       createStdErrPipe: !options.tty,
     });
+    // hcs/ on first use: a process needs it, importing this module (the remote client does) does not.
+    const { HcsProcess } = await import('../hcs/index.js');
     return HcsProcess.create(system, parameters, options.signal ? { signal: options.signal } : {});
   };
 }
@@ -276,7 +286,7 @@ export async function spawnCommand<E extends OutputEncoding = 'utf8'>(
   const handle = new CommandHandle<OutputOf<E>>(commandLine, process, options);
   if (options.stdin !== undefined) {
     process.stdin?.end(options.stdin);
-  } else if (!options.tty) {
+  } else if (!options.tty && !options.openStdin) {
     // Nothing to send: close stdin so commands that read it see EOF instead of waiting.
     process.stdin?.end();
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type CallOptions, HcsError, type SystemExitStatus } from '../hcs/index.js';
 import { InvalidArgumentError } from '../internal/errors.js';
 import { sandboxEndpoint } from '../network/index.js';
+import type { ConnectOptions, RemoteHost } from '../remote/client/index.js';
 import { type ImageRecord, type Progress, withUndo } from '../storage/index.js';
 import type { AgentClient } from './agent/index.js';
 import type { CommandResult } from './command-errors.js';
@@ -193,6 +194,11 @@ export class Sandbox implements SandboxLike {
    */
   static async list(filter: ListFilter = {}): Promise<SandboxInfo[]> {
     return listSandboxes(filter);
+  }
+
+  /** A remote `hcs-sandbox serve` with this class's `create`/`open`/`list` (docs/remote.md); loads no native code. */
+  static async connect(options: ConnectOptions): Promise<RemoteHost> {
+    return (await import('../remote/client/index.js')).connectRemote(options);
   }
 
   /** Name, id, status (from HCS), isolation, image, options, writable layer size. */

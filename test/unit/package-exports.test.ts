@@ -39,6 +39,11 @@ const ROOT_EXPORTS = [
   'NotOwnedError',
   'PortConflictError',
   'RegistryError',
+  'RemoteAuthError',
+  'RemoteError',
+  'RemoteQuotaError',
+  'RemoteUnreachableError',
+  'RemoteUnsupportedError',
   'SANDBOX_ISOLATIONS',
   'Sandbox',
   'SandboxBusyError',
@@ -97,8 +102,13 @@ describe('public surface', () => {
 
   it('package.json exports the root, each layer, and nothing internal', () => {
     expect(Object.keys(pkg.exports).sort()).toEqual(
-      ['.', './package.json', ...LAYERS.map((layer) => `./${layer}`)].sort(),
+      ['.', './package.json', './remote', ...LAYERS.map((layer) => `./${layer}`)].sort(),
     );
+    // The remote client (issue 17): its own entry, loadable without koffi.
+    expect(pkg.exports['./remote']).toEqual({
+      types: './dist/remote/client/index.d.ts',
+      import: './dist/remote/client/index.js',
+    });
     expect(pkg.exports['.']).toEqual({ types: './dist/index.d.ts', import: './dist/index.js' });
     for (const layer of LAYERS) {
       expect(pkg.exports[`./${layer}`]).toEqual({

@@ -9,7 +9,7 @@ export type ImagePlan =
   | { kind: 'image-load'; path: string; reference: string | undefined; json: boolean }
   | { kind: 'image-rm'; references: string[]; json: boolean };
 
-function printImages(io: Io, images: ImageRecord[]): void {
+export function printImages(io: Io, images: ImageRecord[]): void {
   printTable(io, [
     ['REFERENCE', 'BUILD', 'SIZE', 'SOURCE'],
     ...images.map((i) => [

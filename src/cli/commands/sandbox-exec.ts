@@ -1,5 +1,5 @@
 import { appendFileSync } from 'node:fs';
-import type { Sandbox } from '../../index.js';
+import type { SandboxLike } from '../../index.js';
 import { type CommandModule, collect, type Io } from '../command.js';
 import { commandInput, parseEnv } from '../format.js';
 import { sdk } from '../sdk.js';
@@ -41,7 +41,7 @@ async function readStdin(): Promise<Buffer> {
  */
 export async function streamCommand(
   io: Io,
-  sandbox: Sandbox,
+  sandbox: Pick<SandboxLike, 'commands'>,
   command: readonly string[],
   options: StreamOptions = {},
 ): Promise<number> {

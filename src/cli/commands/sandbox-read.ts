@@ -14,7 +14,7 @@ export type SandboxReadPlan =
 
 const ACTIVE = new Set(['running', 'paused', 'creating', 'removing']);
 
-function printInfo(io: Io, info: SandboxInfo): void {
+export function printInfo(io: Io, info: SandboxInfo): void {
   const rows: [string, string][] = [
     ['Name', info.name],
     ['ID', info.id],
@@ -96,6 +96,22 @@ async function follow(io: Io, name: string): Promise<void> {
   }
 }
 
+/** `ls`'s output of `sandboxes` (local or a remote host's). */
+export function printSandboxes(
+  io: Io,
+  sandboxes: SandboxInfo[],
+  plan: { all: boolean; json: boolean; quiet: boolean },
+): void {
+  const list = sandboxes.filter((s) => plan.all || ACTIVE.has(s.status));
+  if (plan.json) printJson(io, list);
+  else if (plan.quiet) for (const s of list) io.out(`${s.name}\n`);
+  else
+    printTable(io, [
+      ['NAME', 'STATUS', 'ISOLATION', 'IMAGE', 'CREATED'],
+      ...list.map((s) => [s.name, s.status, s.isolation, s.image ?? '', ago(s.createdAt)]),
+    ]);
+}
+
 export const sandboxReadCommand: CommandModule<SandboxReadPlan> = {
   kinds: ['sandbox-ls', 'sandbox-inspect', 'sandbox-logs'],
   withoutSdk: ['sandbox-ls'],
@@ -133,21 +149,7 @@ export const sandboxReadCommand: CommandModule<SandboxReadPlan> = {
     switch (plan.kind) {
       case 'sandbox-ls': {
         // The listing alone, not the SDK (execute.ts, withoutSdk): `Sandbox.list` is this function.
-        const list = (await (await loadSandboxListing()).listSandboxes()).filter(
-          (s) => plan.all || ACTIVE.has(s.status),
-        );
-        if (plan.json) {
-          printJson(io, list);
-          return 0;
-        }
-        if (plan.quiet) {
-          for (const s of list) io.out(`${s.name}\n`);
-          return 0;
-        }
-        printTable(io, [
-          ['NAME', 'STATUS', 'ISOLATION', 'IMAGE', 'CREATED'],
-          ...list.map((s) => [s.name, s.status, s.isolation, s.image ?? '', ago(s.createdAt)]),
-        ]);
+        printSandboxes(io, await (await loadSandboxListing()).listSandboxes(), plan);
         return 0;
       }
       case 'sandbox-inspect': {

@@ -15,11 +15,12 @@ import {
 import { LockAccessDeniedError, LockBusyError } from '../../../src/internal/file-lock.js';
 import * as jobs from '../../../src/jobs/index.js';
 import * as network from '../../../src/network/index.js';
+import * as remote from '../../../src/remote/client/index.js';
 import * as schema from '../../../src/schema/index.js';
 import * as storage from '../../../src/storage/index.js';
 
 /** Everything the package exports: the root entry and its subpath entries (package.json "exports"). */
-const root = { ...hcs, ...storage, ...network, ...jobs, ...schema, ...entry };
+const root = { ...hcs, ...storage, ...network, ...jobs, ...schema, ...remote, ...entry };
 
 /**
  * Every error class the package exports must have a kind: the CLI maps kinds to
@@ -144,6 +145,17 @@ const SAMPLES: Record<string, () => Error> = {
   RegistryError: () => new root.RegistryError('denied', 401, 'https://r/v2/'),
   UnsafeLayerPathError: () => new root.UnsafeLayerPathError('../x', 'parent-directory segment (..)'),
   UnsupportedLayerError: () => new root.UnsupportedLayerError('application/zstd', 'zstd'),
+  RemoteError: () => new root.RemoteError(500, 'INTERNAL', 'the server failed'),
+  RemoteAuthError: () => new root.RemoteAuthError('http://h:1', 'no token'),
+  RemoteQuotaError: () => new root.RemoteQuotaError('maxSandboxes 4 reached (4 live)'),
+  RemoteNotFoundError: () => new root.RemoteNotFoundError('SANDBOX_NOT_FOUND', 'no sandbox named box'),
+  RemoteConflictError: () => new root.RemoteConflictError('SANDBOX_EXISTS', 'box exists'),
+  RemoteInvalidStateError: () => new root.RemoteInvalidStateError('SANDBOX_NOT_RUNNING', 'box is stopped'),
+  RemoteUnavailableError: () => new root.RemoteUnavailableError('HCS_UNAVAILABLE', 'no HCS there'),
+  RemoteInvalidRequestError: () => new root.RemoteInvalidRequestError(400, 'MALFORMED_BODY', 'not JSON'),
+  RemoteUnreachableError: () => new root.RemoteUnreachableError('http://h:1', 'ECONNREFUSED'),
+  RemoteUnsupportedError: () => new root.RemoteUnsupportedError('Copying a folder', 'copy files'),
+  RemoteProtocolError: () => new root.RemoteProtocolError(200, 'a body that is not JSON'),
 };
 
 /** Errors that are not exported but can reach a caller. */

@@ -180,6 +180,27 @@ describe('spawned commands', () => {
     });
   });
 
+  it('leaves stdin open with openStdin, for the caller to write live and end', async () => {
+    host.hcs.fake.processScript = (p) => {
+      let input = '';
+      p.stdin?.setEncoding('utf8');
+      p.stdin?.on('data', (chunk: string) => {
+        input += chunk;
+      });
+      p.stdin?.on('end', () => {
+        p.stdout?.write(input.toUpperCase());
+        host.hcs.fake.exitProcess(p.pid, 0);
+      });
+    };
+    await withSystem(async (system) => {
+      const handle = await spawnCommand(system, 'sort', { openStdin: true });
+      expect(handle.stdin?.writableEnded).toBe(false);
+      handle.stdin?.write('one ');
+      handle.stdin?.end('two');
+      await expect(handle.wait()).resolves.toMatchObject({ stdout: 'ONE TWO' });
+    });
+  });
+
   it('streams output to onStdout as it arrives', async () => {
     await withSystem(async (system) => {
       const chunks: string[] = [];
