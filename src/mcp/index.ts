@@ -4,6 +4,8 @@
  * SandboxHost/SandboxLike types, so a local host and a remote one serve the
  * same tools. The CLI loads this entry (and the MCP SDK) only for `mcp`.
  */
+
+export type { SandboxHost, SandboxLike } from '../sandbox/sandbox-host.js';
 export { FileTooLargeError, SessionEndedError, ToolNotApplicableError } from './errors.js';
 export * as limits from './limits.js';
 export { createSandboxMcpServer, type SandboxMcpServer, type SandboxMcpServerOptions } from './server.js';
