@@ -15,8 +15,7 @@ export function mcpSandboxHost(options: { host: string | undefined }): SandboxHo
     throw new UsageError(
       `--host ${options.host}: this build has no remote client yet; run \`hcs-sandbox mcp\` on the Windows host itself`,
     );
-  // The cast goes once the local SandboxFiles has list/remove (then Sandbox is a SandboxHost by type).
-  return sdk().Sandbox as unknown as SandboxHost;
+  return sdk().Sandbox;
 }
 
 export const mcpCommand: CommandModule<McpPlan> = {
