@@ -31,3 +31,11 @@ export const WRITE_FILE_BYTES = 1024 * 1024;
 
 /** Entries `sandbox_list_files` returns (the first ones, by name). */
 export const LIST_FILES_ENTRIES = 1_000;
+
+/**
+ * How long `sandbox_run` waits past `timeoutMs` for a killed command's output
+ * to close. A process it started can hold the output open after the kill
+ * (seen under the simulated host: `ping` outlived its `cmd`); the call then
+ * returns what it has rather than wait for it.
+ */
+export const RUN_KILL_GRACE_MS = 5_000;

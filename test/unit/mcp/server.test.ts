@@ -246,6 +246,22 @@ describe('hcs-sandbox MCP server', () => {
     expect(slow.durationMs).toBeLessThan(10_000);
   });
 
+  it('returns at timeoutMs plus the grace even when something the command started holds its output open', async () => {
+    await ok('sandbox_create', { image: IMAGE, name: 'box1' });
+    // setsid: out of the command's process group, so the kill leaves it holding stdout (as a process
+    // a killed cmd.exe started can under Windows).
+    const started = performance.now();
+    const held = await ok('sandbox_run', {
+      sandbox: 'box1',
+      command: 'echo before; setsid sleep 8; echo never',
+      timeoutMs: 200,
+    });
+    const took = performance.now() - started;
+    expect(held).toMatchObject({ exitCode: null, timedOut: true, stdout: 'before\n' });
+    expect(took).toBeGreaterThanOrEqual(limits.RUN_KILL_GRACE_MS);
+    expect(took).toBeLessThan(limits.RUN_KILL_GRACE_MS + 2_500);
+  }, 15_000);
+
   it('refuses a file over the read cap before reading it, and a write over the write cap', async () => {
     await ok('sandbox_create', { image: IMAGE, name: 'box1' });
     await ok('sandbox_run', {
