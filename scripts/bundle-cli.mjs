@@ -48,7 +48,16 @@ await build({
   input: join(cli, 'main.js'),
   platform: 'node',
   // The MCP SDK and zod too: only `mcp` loads them, from node_modules, through its own chunk.
-  external: [/^node:/, 'koffi', 'ajv', 'saxes', 'tar-stream', 'cli-progress', /^@modelcontextprotocol\/sdk\//, 'zod'],
+  external: [
+    /^node:/,
+    'koffi',
+    'ajv',
+    'saxes',
+    'tar-stream',
+    'cli-progress',
+    /^@modelcontextprotocol\/sdk\//,
+    'zod',
+  ],
   logLevel: 'warn',
   onLog(level, log, handler) {
     // The SDK's own import()s (native/security, loaded on first use) land in the one SDK chunk
