@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import {
   createSandboxMcpServer,
@@ -261,6 +263,23 @@ describe('hcs-sandbox MCP server', () => {
     expect(took).toBeGreaterThanOrEqual(limits.RUN_KILL_GRACE_MS);
     expect(took).toBeLessThan(limits.RUN_KILL_GRACE_MS + 2_500);
   }, 15_000);
+
+  it('kills the command of a call the client cancels', async () => {
+    await ok('sandbox_create', { image: IMAGE, name: 'box1' });
+    const controller = new AbortController();
+    const calling = client.callTool(
+      { name: 'sandbox_run', arguments: { sandbox: 'box1', command: 'echo $$ > pid; exec sleep 30' } },
+      undefined,
+      { signal: controller.signal },
+    );
+    const pidFile = join(host.root, 'box1', 'pid');
+    await vi.waitFor(() => expect(readFileSync(pidFile, 'utf8')).toMatch(/^\d+\n$/));
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    controller.abort();
+    await expect(calling).rejects.toThrow(/abort/i);
+    // notifications/cancelled reaches the server, whose signal kills the command.
+    await vi.waitFor(() => expect(() => process.kill(pid, 0)).toThrow(), { timeout: 3_000 });
+  });
 
   it('refuses a file over the read cap before reading it, and a write over the write cap', async () => {
     await ok('sandbox_create', { image: IMAGE, name: 'box1' });
