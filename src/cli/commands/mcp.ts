@@ -11,10 +11,13 @@ export type McpPlan = { kind: 'mcp'; host: string | undefined };
  * plugs into (`Sandbox.connect`); until it is wired, `--host` is refused.
  */
 export function mcpSandboxHost(options: { host: string | undefined }): SandboxHost {
-  if (options.host !== undefined)
-    throw new UsageError(
+  if (options.host !== undefined) {
+    const error = new UsageError(
       `--host ${options.host}: this build has no remote client yet; run \`hcs-sandbox mcp\` on the Windows host itself`,
     );
+    error.verb = 'mcp';
+    throw error;
+  }
   return sdk().Sandbox;
 }
 
