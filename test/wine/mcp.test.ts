@@ -135,6 +135,16 @@ describe('hcs-sandbox mcp (CLI under Wine, the SDK client over stdio)', () => {
     });
     const listed = (await ok('sandbox_list', {})).sandboxes as { name: string }[];
     expect(listed.map((s) => s.name).sort()).toEqual(['kept', 'mcp1', 'mcp2']);
+    // Killed at timeoutMs; the call answers within the grace even if ping (started by the killed
+    // cmd) still holds the output open, as it does under the simulated host.
+    const started = Date.now();
+    const slow = await ok('sandbox_run', {
+      sandbox: 'mcp1',
+      command: 'cmd /c ping -n 30 127.0.0.1',
+      timeoutMs: 1000,
+    });
+    expect(slow).toMatchObject({ timedOut: true });
+    expect(Date.now() - started).toBeLessThan(15_000);
     const missing = await call('sandbox_run', { sandbox: 'nope', command: 'cmd /c echo hi' });
     expect(missing).toMatchObject({ isError: true, text: 'SANDBOX_NOT_FOUND: No sandbox named "nope".' });
 
