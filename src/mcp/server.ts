@@ -49,8 +49,7 @@ export function createSandboxMcpServer(options: SandboxMcpServerOptions): Sandbo
         ...(tool.annotations && { annotations: tool.annotations }),
       },
       // The SDK has checked the arguments against tool.input before this runs.
-      (async (args: Record<string, unknown>, extra: { signal: AbortSignal }) =>
-        call(tool, args, { host: options.host, session, signal: extra.signal }, log)) as never,
+      (args, extra) => call(tool, args, { host: options.host, session, signal: extra.signal }, log),
     );
   }
   return { server, session };
@@ -68,7 +67,7 @@ async function call(
       if (!tool.applies.check(await context.session.info(name)))
         throw new ToolNotApplicableError(tool.name, name, tool.applies.requirement);
     }
-    return toolResult(await tool.run(args as never, context));
+    return toolResult(await tool.run(args, context));
   } catch (error) {
     return toolError(error, log);
   }

@@ -1,10 +1,12 @@
+import type { Readable, Writable } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createSandboxMcpServer, type SandboxMcpServerOptions } from './server.js';
 import type { SessionEnd } from './session.js';
 
 export interface StdioOptions extends SandboxMcpServerOptions {
-  stdin?: NodeJS.ReadableStream & { once(event: string, listener: () => void): unknown };
-  stdout?: NodeJS.WritableStream;
+  /** Default: the process's (tests pass streams). */
+  stdin?: Readable;
+  stdout?: Writable;
   /** Signals that end the session as stdin closing does (default SIGTERM, SIGINT). */
   signals?: readonly NodeJS.Signals[];
 }
@@ -27,7 +29,7 @@ export async function serveStdio(options: StdioOptions): Promise<SessionEnd> {
   stdin.once('end', stop);
   stdin.once('close', stop);
   try {
-    await server.connect(new StdioServerTransport(stdin as never, stdout as never));
+    await server.connect(new StdioServerTransport(stdin, stdout));
     server.server.onclose = stop;
     await stopped;
   } finally {

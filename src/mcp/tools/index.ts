@@ -20,4 +20,4 @@ export const TOOLS: readonly McpTool[] = [
   sandboxWriteFile,
   sandboxListFiles,
   sandboxRemove,
-] as unknown as readonly McpTool[];
+];
