@@ -47,7 +47,17 @@ rmSync(staging, { recursive: true, force: true });
 await build({
   input: join(cli, 'main.js'),
   platform: 'node',
-  external: [/^node:/, 'koffi', 'ajv', 'saxes', 'tar-stream', 'cli-progress'],
+  // The MCP SDK and zod too: only `mcp` loads them, from node_modules, through its own chunk.
+  external: [
+    /^node:/,
+    'koffi',
+    'ajv',
+    'saxes',
+    'tar-stream',
+    'cli-progress',
+    /^@modelcontextprotocol\/sdk\//,
+    'zod',
+  ],
   logLevel: 'warn',
   onLog(level, log, handler) {
     // The SDK's own import()s (native/security, loaded on first use) land in the one SDK chunk
@@ -73,8 +83,13 @@ await build({
           name: 'sdk',
           priority: 1,
           test: (id) =>
-            !inListing(id) && /[\\/]dist[\\/](?!cli[\\/])|[\\/]dist[\\/]cli[\\/]sdk-entries\.js$/.test(id),
+            !inListing(id) &&
+            /[\\/]dist[\\/](?!cli[\\/]|mcp[\\/])|[\\/]dist[\\/]cli[\\/]sdk-entries\.js$/.test(id),
         },
+        // The MCP server (src/mcp/, which only `mcp` loads) in a chunk of its own, outside the SDK's:
+        // that would import the MCP SDK for every verb. Last, so what it shares with the SDK (the
+        // error classes) stays in the SDK's chunks, one class, one identity.
+        { name: 'mcp', priority: 0, test: (id) => /[\\/]dist[\\/]mcp[\\/]/.test(id) },
       ],
     },
   },

@@ -14,6 +14,8 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -178,7 +180,15 @@ describe('npm pack', () => {
     expect(own(help).every((f) => f.includes('/dist/cli/'))).toBe(true);
     expect(dependencies(help)).toEqual([]);
     expect(own(ls).length).toBeLessThanOrEqual(8);
-    for (const heavy of ['ajv', 'saxes', 'tar-stream', 'cli-progress', 'commander']) {
+    for (const heavy of [
+      'ajv',
+      'saxes',
+      'tar-stream',
+      'cli-progress',
+      'commander',
+      '@modelcontextprotocol/sdk',
+      'zod',
+    ]) {
       expect(dependencies(ls)).not.toContain(heavy);
     }
     // `ls` loads the listing's chunk (src/sandbox/list.ts and what it imports), not the SDK's:
@@ -192,6 +202,35 @@ describe('npm pack', () => {
     );
     expect(result.stderr).not.toContain('unexpected error');
     expect(result.status).toBe(1);
+  }, 120_000);
+
+  // `mcp` from the installed package: its chunk finds the MCP SDK and zod among the package's
+  // dependencies, and speaks MCP on stdio. Off Windows a tool that needs HCS fails with the
+  // product's code as a tool error; the session ends when the client closes stdin.
+  it('serves MCP over stdio from the installed bin', async () => {
+    const dir = installed();
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [join(dir, 'node_modules', 'hcs-sandbox', 'dist', 'cli', 'main.js'), 'mcp'],
+      env: { ...(process.env as Record<string, string>), HCS_SANDBOX_HOME: mkdtempSync(join(work, 'home-')) },
+      stderr: 'pipe',
+    });
+    let stderr = '';
+    transport.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const client = new Client({ name: 'package-test', version: '1.0.0' });
+    await client.connect(transport);
+    expect(client.getServerVersion()).toMatchObject({ name: 'hcs-sandbox', version: pkg.version });
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain('sandbox_run');
+    const list = await client.callTool({ name: 'sandbox_list', arguments: {} });
+    expect(list.isError).toBe(true);
+    expect((list.structuredContent as { error: { code: string } }).error.code).toMatch(
+      /^(?!INTERNAL$)[A-Z_]+$/,
+    );
+    await client.close();
+    expect(stderr).toContain(`hcs-sandbox mcp ${pkg.version}: serving on stdio\n`);
+    expect(stderr).toContain('session ended\n');
   }, 120_000);
 });
 

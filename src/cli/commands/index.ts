@@ -2,6 +2,7 @@ import { completionCommand } from './completion.js';
 import { imageCommand } from './image.js';
 import { jobCommand } from './job.js';
 import { maintenanceCommand } from './maintenance.js';
+import { mcpCommand } from './mcp.js';
 import { networkCommand } from './network.js';
 import { rawCommand } from './raw.js';
 import { sandboxCommitCommand } from './sandbox-commit.js';
@@ -39,6 +40,7 @@ export const COMMANDS = [
   sandboxCommitCommand,
   completionCommand,
   viewCommand,
+  mcpCommand,
 ] as const;
 
 /** The plan any command can produce. */

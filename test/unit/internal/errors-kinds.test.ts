@@ -14,6 +14,7 @@ import {
 } from '../../../src/index.js';
 import { LockAccessDeniedError, LockBusyError } from '../../../src/internal/file-lock.js';
 import * as jobs from '../../../src/jobs/index.js';
+import * as mcp from '../../../src/mcp/index.js';
 import * as network from '../../../src/network/index.js';
 import * as remote from '../../../src/remote/client/index.js';
 import * as schema from '../../../src/schema/index.js';
@@ -160,6 +161,10 @@ const SAMPLES: Record<string, () => Error> = {
 
 /** Errors that are not exported but can reach a caller. */
 const INTERNAL_SAMPLES: Record<string, () => Error> = {
+  // The MCP server's (src/mcp/, not a package entry: the CLI's `mcp` loads it).
+  FileTooLargeError: () => new mcp.FileTooLargeError('C:\\big.log', 300_000, 262_144, 'Read a part.'),
+  ToolNotApplicableError: () => new mcp.ToolNotApplicableError('sandbox_screenshot', 'box', 'a VM sandbox'),
+  SessionEndedError: () => new mcp.SessionEndedError(),
   LockBusyError: () => new LockBusyError('sandbox box', 10_000, owner),
   LockAccessDeniedError: () =>
     new LockAccessDeniedError(

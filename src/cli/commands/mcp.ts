@@ -1,0 +1,59 @@
+import type { SandboxHost, SessionEnd } from '../../mcp/index.js';
+import { type CommandModule, type Io, UsageError } from '../command.js';
+import { packageVersion } from '../package-version.js';
+import { sdk } from '../sdk.js';
+
+export type McpPlan = { kind: 'mcp'; host: string | undefined };
+
+/**
+ * Where `mcp`'s tools make sandboxes: this machine (`Sandbox` itself), or,
+ * with `--host URL`, a remote `hcs-sandbox serve`. The seam the remote client
+ * plugs into (`Sandbox.connect`); until it is wired, `--host` is refused.
+ */
+export function mcpSandboxHost(options: { host: string | undefined }): SandboxHost {
+  if (options.host !== undefined) {
+    const error = new UsageError(
+      `--host ${options.host}: this build has no remote client yet; run \`hcs-sandbox mcp\` on the Windows host itself`,
+    );
+    error.verb = 'mcp';
+    throw error;
+  }
+  return sdk().Sandbox;
+}
+
+export const mcpCommand: CommandModule<McpPlan> = {
+  kinds: ['mcp'],
+  register(program, accept) {
+    program
+      .command('mcp')
+      .description('serve sandbox tools to an AI agent over MCP (stdio): create, run, files, list, remove')
+      .option('--host <url>', 'drive the sandboxes of a remote `hcs-sandbox serve` instead of this machine')
+      .addHelpText(
+        'after',
+        '\nSpeaks the Model Context Protocol on stdin/stdout; start it from an MCP client (Claude Desktop,\n' +
+          'VS Code...), see docs/mcp.md. Sandboxes the session creates are removed when it ends (stdin\n' +
+          'closed, SIGTERM or Ctrl-C) unless created with persistent: true. Logs go to stderr.\n',
+      )
+      .action((opts: { host?: string }) => accept({ kind: 'mcp', host: opts.host }));
+  },
+  async run(plan, io) {
+    const host = mcpSandboxHost(plan);
+    // The MCP SDK (and zod) load here only: no other verb pays for them (scripts/bundle-cli.mjs).
+    const { serveStdio } = await import('../../mcp/index.js');
+    io.err(`hcs-sandbox mcp ${packageVersion()}: serving on stdio\n`);
+    const end = await serveStdio({ host, version: packageVersion(), log: io.err });
+    reportEnd(io, end);
+    return end.failed.length === 0 ? 0 : 1;
+  },
+};
+
+/** What ending the session did, on stderr (stdout belonged to the protocol). */
+export function reportEnd(io: Io, end: SessionEnd): void {
+  const parts = [
+    end.removed.length > 0 && `removed ${end.removed.join(', ')}`,
+    end.kept.length > 0 && `kept (persistent) ${end.kept.join(', ')}`,
+  ].filter(Boolean);
+  io.err(`session ended${parts.length > 0 ? `: ${parts.join('; ')}` : ''}\n`);
+  for (const failed of end.failed)
+    io.err(`could not remove ${failed.name}: ${failed.code}: ${failed.message}\n`);
+}
