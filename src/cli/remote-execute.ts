@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import type { ImageRecord, RemoteHost, RemoteSandbox, SandboxInfo, SandboxOptions } from '../index.js';
 import type { Io } from './command.js';
 import { printImages } from './commands/image.js';
 import type { CommandPlan } from './commands/index.js';
+import { runMcp } from './commands/mcp.js';
 import { streamCommand } from './commands/sandbox-exec.js';
 import { printInfo, printSandboxes } from './commands/sandbox-read.js';
 import { type SandboxSpec, sandboxOptions } from './commands/sandbox-spec.js';
@@ -10,7 +10,10 @@ import { absoluteHostPath, eachName } from './format.js';
 import { printJson } from './json.js';
 import type { Plan } from './plan.js';
 import { progressReporter } from './progress.js';
+import { connectTarget, type RemoteTarget } from './remote-token.js';
 import { loadSdk, sdk } from './sdk.js';
+
+export type { RemoteTarget };
 
 /**
  * The CLI against a remote `hcs-sandbox serve` (`-H/--host URL` or
@@ -20,12 +23,6 @@ import { loadSdk, sdk } from './sdk.js';
  * need this machine (pause, logs, share, networks, jobs, ...) are refused
  * with `RemoteUnsupportedError`.
  */
-
-export interface RemoteTarget {
-  url: string;
-  /** `--token-file`: wins over HCS_SANDBOX_TOKEN and HCS_SANDBOX_TOKEN_FILE. */
-  tokenFile?: string;
-}
 
 type Runs<K extends CommandPlan['kind']> = Extract<CommandPlan, { kind: K }>;
 
@@ -45,25 +42,6 @@ const REMOTE_KINDS: ReadonlySet<string> = new Set([
   'image-pull',
 ]);
 
-/** The token: `--token-file`, else HCS_SANDBOX_TOKEN, else the file HCS_SANDBOX_TOKEN_FILE names. */
-export async function remoteToken(
-  target: RemoteTarget,
-  env: Record<string, string | undefined>,
-): Promise<string | undefined> {
-  const file = target.tokenFile ?? (env.HCS_SANDBOX_TOKEN ? undefined : env.HCS_SANDBOX_TOKEN_FILE);
-  if (file === undefined) return env.HCS_SANDBOX_TOKEN || undefined;
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw (await import('./cli-error.js')).fileError(error, file);
-  }
-  const token = text.trim();
-  if (!token)
-    throw new (sdk().InvalidArgumentError)('token file', 'a file holding the token', file, 'it is empty');
-  return token;
-}
-
 /** Runs `plan` on the remote host `target`; returns the exit code. */
 export async function executeRemote(plan: Plan, io: Io, target: RemoteTarget): Promise<number> {
   if (plan.kind === 'help') {
@@ -71,16 +49,17 @@ export async function executeRemote(plan: Plan, io: Io, target: RemoteTarget): P
     return 0;
   }
   await loadSdk();
-  if (!REMOTE_KINDS.has(plan.kind)) {
+  if (!REMOTE_KINDS.has(plan.kind) && plan.kind !== 'mcp') {
     const verb = plan.kind.replace(/^sandbox-/, '').replaceAll('-', ' ');
     throw new (sdk().RemoteUnsupportedError)(
       `\`hcs-sandbox ${verb}\``,
       'it works on this machine only; leave out --host (and HCS_SANDBOX_HOST)',
     );
   }
-  const token = await remoteToken(target, process.env);
-  const host = await sdk().Sandbox.connect({ url: target.url, ...(token !== undefined && { token }) });
+  const host = await connectTarget(target);
   try {
+    // mcp's tools drive the remote host's sandboxes as they would this machine's.
+    if (plan.kind === 'mcp') return await runMcp(io, host);
     return await runRemote(plan, io, host);
   } finally {
     await host.close();

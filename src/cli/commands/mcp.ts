@@ -1,25 +1,10 @@
 import type { SandboxHost, SessionEnd } from '../../mcp/index.js';
-import { type CommandModule, type Io, UsageError } from '../command.js';
+import type { CommandModule, Io } from '../command.js';
 import { packageVersion } from '../package-version.js';
+import { connectTarget } from '../remote-token.js';
 import { sdk } from '../sdk.js';
 
 export type McpPlan = { kind: 'mcp'; host: string | undefined };
-
-/**
- * Where `mcp`'s tools make sandboxes: this machine (`Sandbox` itself), or,
- * with `--host URL`, a remote `hcs-sandbox serve`. The seam the remote client
- * plugs into (`Sandbox.connect`); until it is wired, `--host` is refused.
- */
-export function mcpSandboxHost(options: { host: string | undefined }): SandboxHost {
-  if (options.host !== undefined) {
-    const error = new UsageError(
-      `--host ${options.host}: this build has no remote client yet; run \`hcs-sandbox mcp\` on the Windows host itself`,
-    );
-    error.verb = 'mcp';
-    throw error;
-  }
-  return sdk().Sandbox;
-}
 
 export const mcpCommand: CommandModule<McpPlan> = {
   kinds: ['mcp'],
@@ -37,15 +22,30 @@ export const mcpCommand: CommandModule<McpPlan> = {
       .action((opts: { host?: string }) => accept({ kind: 'mcp', host: opts.host }));
   },
   async run(plan, io) {
-    const host = mcpSandboxHost(plan);
-    // The MCP SDK (and zod) load here only: no other verb pays for them (scripts/bundle-cli.mjs).
-    const { serveStdio } = await import('../../mcp/index.js');
-    io.err(`hcs-sandbox mcp ${packageVersion()}: serving on stdio\n`);
-    const end = await serveStdio({ host, version: packageVersion(), log: io.err });
-    reportEnd(io, end);
-    return end.failed.length === 0 ? 0 : 1;
+    // `mcp --host URL` (as `hcs-sandbox -H URL mcp`, which remote-execute.ts runs): a remote serve's sandboxes.
+    if (plan.host === undefined) return runMcp(io, sdk().Sandbox);
+    const host = await connectTarget({ url: plan.host });
+    try {
+      return await runMcp(io, host);
+    } finally {
+      await host.close();
+    }
   },
 };
+
+/**
+ * Serves the MCP tools on stdio over `host`: this machine (`Sandbox` itself)
+ * or a remote `hcs-sandbox serve` (`Sandbox.connect`); the tools see only the
+ * `SandboxHost` shape, so they work the same on both.
+ */
+export async function runMcp(io: Io, host: SandboxHost): Promise<number> {
+  // The MCP SDK (and zod) load here only: no other verb pays for them (scripts/bundle-cli.mjs).
+  const { serveStdio } = await import('../../mcp/index.js');
+  io.err(`hcs-sandbox mcp ${packageVersion()}: serving on stdio\n`);
+  const end = await serveStdio({ host, version: packageVersion(), log: io.err });
+  reportEnd(io, end);
+  return end.failed.length === 0 ? 0 : 1;
+}
 
 /** What ending the session did, on stderr (stdout belonged to the protocol). */
 export function reportEnd(io: Io, end: SessionEnd): void {

@@ -1,8 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mcpSandboxHost, reportEnd } from '../../../src/cli/commands/mcp.js';
+import { reportEnd } from '../../../src/cli/commands/mcp.js';
 import { parsePlan, UsageError } from '../../../src/cli/plan.js';
 import { loadSdk } from '../../../src/cli/sdk.js';
-import { Sandbox } from '../../../src/index.js';
 
 beforeAll(loadSdk);
 
@@ -17,12 +16,6 @@ describe('hcs-sandbox mcp', () => {
   it('rejects arguments it does not take', () => {
     expect(() => parsePlan(['mcp', 'box1'])).toThrow(UsageError);
     expect(() => parsePlan(['mcp', '--host'])).toThrow(/argument missing/);
-  });
-
-  it('drives this machine (Sandbox itself) without --host, and refuses --host until the remote client is wired', () => {
-    expect(mcpSandboxHost({ host: undefined })).toBe(Sandbox);
-    expect(() => mcpSandboxHost({ host: 'https://win1:8443' })).toThrow(UsageError);
-    expect(() => mcpSandboxHost({ host: 'https://win1:8443' })).toThrow(/no remote client yet/);
   });
 
   it('explains itself in help', () => {

@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LINUX_IMAGE, startTestServe, type TestServe, TOKEN } from '../../support/remote-serve.js';
 
@@ -287,4 +289,40 @@ describe('the CLI with --host, on Linux', { timeout: 60_000 }, () => {
         'Check the URL (scheme, host, port), that `hcs-sandbox serve` runs there, and that no firewall or proxy is in between.\n',
     );
   });
+  // The MCP server over a remote host: `mcp --host URL` (and `-H URL mcp`) runs the same tools
+  // against a remote serve's sandboxes, from Linux, with the token from the environment.
+  it.each([
+    ['mcp --host URL', (url: string) => ['mcp', '--host', url]],
+    ['-H URL mcp', (url: string) => ['-H', url, 'mcp']],
+  ])(
+    '%s: the MCP tools drive the remote host, and the session cleans up there',
+    async (_how, argv) => {
+      const transport = new StdioClientTransport({
+        command: process.execPath,
+        args: [join(build, 'dist', 'cli', 'main.js'), ...argv(server.url)],
+        env: { ...(process.env as Record<string, string>), HCS_SANDBOX_TOKEN: TOKEN },
+        stderr: 'pipe',
+      });
+      let stderr = '';
+      transport.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const client = new Client({ name: 'remote-mcp-test', version: '1.0.0' });
+      await client.connect(transport);
+      const created = await client.callTool({ name: 'sandbox_create', arguments: { image: LINUX_IMAGE } });
+      expect(created.isError, JSON.stringify(created)).toBeFalsy();
+      const name = (created.structuredContent as { name: string }).name;
+      const run = await client.callTool({
+        name: 'sandbox_run',
+        arguments: { sandbox: name, command: 'echo hi' },
+      });
+      expect(run.structuredContent).toMatchObject({ exitCode: 0, stdout: 'hi\n' });
+      // The sandbox is the server's: its backend holds it while the session runs.
+      expect((await server.backend.list()).map((i) => i.name)).toContain(name);
+      await client.close();
+      expect(stderr).toContain(`session ended: removed ${name}`);
+      expect((await server.backend.list()).map((i) => i.name)).not.toContain(name);
+    },
+    60_000,
+  );
 });

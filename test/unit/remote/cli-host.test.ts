@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { globalFlags, parsePlan } from '../../../src/cli/plan.js';
-import { remoteToken } from '../../../src/cli/remote-execute.js';
+import { remoteToken } from '../../../src/cli/remote-token.js';
 import { loadSdk } from '../../../src/cli/sdk.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hcs-sandbox-cli-host-'));
