@@ -4,6 +4,17 @@ import { wireError } from './http-errors.js';
 import { readJsonObject, sendJson } from './http-io.js';
 import type { Route } from './router.js';
 
+/**
+ * An image as a client sees it: the layers by id only. Their paths are the
+ * server's own folders, which a client has no use for and should not learn.
+ */
+function publicImage(image: unknown): unknown {
+  if (typeof image !== 'object' || image === null) return image;
+  const { layers } = image as { layers?: unknown };
+  if (!Array.isArray(layers)) return image;
+  return { ...image, layers: layers.map((layer) => ({ id: (layer as { id?: unknown }).id })) };
+}
+
 /** Image list and pull. A pull answers 200 at once and streams NDJSON: the outcome is its last line. */
 export function imageRoutes(images: ImageCatalog): Route[] {
   return [
@@ -12,7 +23,7 @@ export function imageRoutes(images: ImageCatalog): Route[] {
       template: '/v1/images',
       auth: true,
       async handle(ctx) {
-        sendJson(ctx.res, 200, { images: await images.list() });
+        sendJson(ctx.res, 200, { images: (await images.list()).map(publicImage) });
         return 200;
       },
     },
@@ -35,7 +46,7 @@ export function imageRoutes(images: ImageCatalog): Route[] {
             onProgress: (progress) => line({ type: 'progress', ...(progress as object) }),
             signal: ctx.signal,
           });
-          line({ type: 'done', image });
+          line({ type: 'done', image: publicImage(image) });
         } catch (error) {
           line({ type: 'error', error: wireError(error).body.error });
         }
