@@ -212,7 +212,13 @@ class LinuxSandbox implements SandboxLike {
       },
       remove: async (guest: string, options: { recursive?: boolean } = {}) => {
         const { path, stats } = await existing(guest);
-        await rm(path, { recursive: stats.isDirectory() && options.recursive === true });
+        if (stats.isDirectory() && options.recursive !== true && (await readdir(path)).length > 0)
+          throw new InvalidArgumentError(
+            'recursive',
+            'true to remove a folder that is not empty',
+            options.recursive,
+          );
+        await rm(path, { recursive: stats.isDirectory() });
       },
     };
   }
