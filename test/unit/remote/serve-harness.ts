@@ -31,7 +31,7 @@ export interface TestServer {
       method?: string;
       token?: string | undefined;
       body?: unknown;
-      raw?: BodyInit;
+      raw?: RequestInit['body'];
       headers?: Record<string, string>;
     },
   ): Promise<Response>;
@@ -68,7 +68,7 @@ export async function startTestServer(overrides: Partial<ApiServerOptions> = {})
     call(path, init = {}) {
       const headers: Record<string, string> = { ...init.headers };
       if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`;
-      let body: BodyInit | undefined = init.raw;
+      let body: RequestInit['body'] | undefined = init.raw;
       if (init.body !== undefined) {
         headers['content-type'] = 'application/json';
         body = JSON.stringify(init.body);
