@@ -3,9 +3,10 @@ import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { InvalidArgumentError } from '../internal/errors.js';
-import type { AgentClient } from './agent/index.js';
+import { type AgentClient, FileAttribute } from './agent/index.js';
 import type { CommandLauncher, CommandProcess } from './commands.js';
 import { GuestAgentRequiredError } from './errors.js';
+import type { SandboxFileEntry } from './sandbox-host.js';
 
 /**
  * Commands through a VM's guest agent, in the shape HCS processes have, so
@@ -84,6 +85,21 @@ export class GuestFiles {
     await info;
     await mkdir(dirname(hostPath), { recursive: true });
     await pipeline(data, createWriteStream(hostPath));
+  }
+
+  async list(sandboxPath: string): Promise<SandboxFileEntry[]> {
+    const entries = await this.#agent.list(sandboxPath);
+    return entries.map((entry) => ({
+      name: entry.name,
+      type: entry.attributes & FileAttribute.reparsePoint ? 'link' : entry.isDirectory ? 'directory' : 'file',
+      size: entry.isDirectory ? 0 : entry.size,
+      modified: entry.modified,
+    }));
+  }
+
+  /** The agent removes a link as itself and never descends into one (agent/files.c). */
+  async remove(sandboxPath: string, options: { recursive?: boolean }): Promise<void> {
+    await this.#agent.remove(sandboxPath, options);
   }
 
   #noFolders(): GuestAgentRequiredError {

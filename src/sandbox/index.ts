@@ -1,4 +1,8 @@
-export { SandboxPathLinkError, SandboxPathNotFoundError } from '../storage/beneath/index.js';
+export {
+  SandboxPathLinkError,
+  SandboxPathNotFoundError,
+  SandboxPathNotRemovableError,
+} from '../storage/beneath/index.js';
 export { AgentConnectionClosedError, AgentProtocolError, AgentRequestError } from './agent/index.js';
 export { CommandExitError, type CommandResult, TimeoutError } from './command-errors.js';
 export type { OutputEncoding, OutputOf } from './command-output.js';
@@ -27,6 +31,13 @@ export {
   SYSTEM_ID_PREFIX,
 } from './sandbox.js';
 export { SandboxFiles, SandboxFilesUnavailableError } from './sandbox-files.js';
+export type {
+  SandboxCommandsApi,
+  SandboxFileEntry,
+  SandboxFilesApi,
+  SandboxHost,
+  SandboxLike,
+} from './sandbox-host.js';
 export { SandboxNotRunningError, SandboxRunningError } from './state-errors.js';
 export { type SandboxRecord, type SandboxStatus, StateStore } from './state-store.js';
 export { type HcsStatistics, type SandboxProcess, type SandboxStats, toSandboxStats } from './stats.js';

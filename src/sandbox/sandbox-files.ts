@@ -2,12 +2,15 @@ import { UnavailableError } from '../internal/errors.js';
 import {
   copyIntoVolume,
   copyOutOfVolume,
+  listInside,
   readInside,
+  removeInside,
   sandboxNames,
   writeInside,
 } from '../storage/beneath/index.js';
 import type { GuestFiles } from './guest-agent.js';
 import { checkHostPath, checkSandboxPath } from './options.js';
+import type { SandboxFileEntry, SandboxFilesApi } from './sandbox-host.js';
 
 /** The sandbox's files are not reachable from the host in this state or isolation. */
 export class SandboxFilesUnavailableError extends UnavailableError {
@@ -30,7 +33,7 @@ export class SandboxFilesUnavailableError extends UnavailableError {
  * A VM sandbox has no host-mounted layer: its files go through its guest
  * agent (`guest-agent.ts`), which resolves the paths inside the guest.
  */
-export class SandboxFiles {
+export class SandboxFiles implements SandboxFilesApi {
   readonly #name: string;
   readonly #volume: () => string | undefined;
   readonly #guest: (() => Promise<GuestFiles>) | undefined;
@@ -89,6 +92,25 @@ export class SandboxFiles {
     const { volume, names } = this.#inside('sandboxPath', sandboxPath);
     checkHostPath('hostPath', hostPath);
     await copyOutOfVolume(volume, names, hostPath);
+  }
+
+  /** The entries of a folder inside (`C:\` for the root); links are listed as `link`, never entered. */
+  async list(sandboxPath: string): Promise<SandboxFileEntry[]> {
+    const path = checkSandboxPath('path', sandboxPath);
+    if (this.#guest) return (await this.#guest()).list(path);
+    return listInside(...this.#volumeAndNames('path', path));
+  }
+
+  /**
+   * Removes a file or folder inside; a folder with contents only with
+   * `{ recursive: true }` (`FOLDER_NOT_EMPTY` otherwise). A link is removed
+   * itself, never what it points at.
+   */
+  async remove(sandboxPath: string, options: { recursive?: boolean } = {}): Promise<void> {
+    const path = checkSandboxPath('path', sandboxPath);
+    if (this.#guest) return (await this.#guest()).remove(path, options);
+    const [volume, names] = this.#volumeAndNames('path', path);
+    await removeInside(volume, names, options);
   }
 
   #volumeAndNames(field: string, sandboxPath: string): [string, string[]] {

@@ -35,6 +35,7 @@ import {
 } from './options.js';
 import type { SandboxRecord, SandboxStatus } from './record.js';
 import { SandboxFiles, SandboxFilesUnavailableError } from './sandbox-files.js';
+import type { SandboxLike } from './sandbox-host.js';
 import { createSandboxNetwork, ensureSandboxNetwork, removeSandboxNetwork } from './sandbox-network.js';
 import { SandboxNotRunningError, SandboxRunningError } from './state-errors.js';
 import type { StateStore, TransitionPatch } from './state-store.js';
@@ -61,7 +62,7 @@ function newName(): string {
  * driver's business (`drivers/`). `await using` removes an ephemeral sandbox
  * and stops a persistent one.
  */
-export class Sandbox implements AsyncDisposable {
+export class Sandbox implements SandboxLike {
   readonly name: string;
   readonly #store: StateStore;
   readonly #driver: IsolationDriver;

@@ -6,9 +6,14 @@ import {
   ftruncateSync,
   lstatSync,
   mkdirSync,
+  mkdtempSync,
   openSync,
   readdirSync,
+  rmdirSync,
+  unlinkSync,
+  writeFileSync,
 } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import {
@@ -96,8 +101,26 @@ export class FakeFiles implements FilesNativeApi {
           (stat.isDirectory() ? FileAttribute.Directory : 0x20) |
           (stat.isSymbolicLink() ? FileAttribute.ReparsePoint : 0),
         reparseTag: stat.isSymbolicLink() ? SYMLINK_TAG : 0,
+        size: stat.isFile() ? stat.size : 0,
+        modified: stat.mtime,
       };
     });
+  }
+
+  remove(parent: Win32Handle, name: string): number {
+    this.calls.push(`remove ${name}`);
+    const path = join(this.#path(parent), name);
+    try {
+      // As the link itself (FILE_OPEN_REPARSE_POINT): a Linux symlink is unlinked, never followed.
+      if (lstatSync(path).isDirectory()) rmdirSync(path);
+      else unlinkSync(path);
+      return 0;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return NtStatus.ObjectNameNotFound;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') return NtStatus.DirectoryNotEmpty;
+      return NtStatus.CannotDelete;
+    }
   }
 
   readable(file: Win32Handle): Readable {
@@ -129,4 +152,19 @@ function lstatOrUndefined(path: string) {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A Linux folder standing in for a sandbox's mounted writable layer (`volume`,
+ * holding `C:\work`), beside `outside`, a host folder with a secret that links
+ * planted inside point at and that the files API must never reach.
+ */
+export function linkTestFolders(prefix: string): { dir: string; volume: string; outside: string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const volume = join(dir, 'volume');
+  const outside = join(dir, 'outside');
+  mkdirSync(join(volume, 'work'), { recursive: true });
+  mkdirSync(outside);
+  writeFileSync(join(outside, 'secret.txt'), 'host secret');
+  return { dir, volume, outside };
 }

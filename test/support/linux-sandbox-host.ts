@@ -10,6 +10,7 @@ import {
   SandboxNotFoundError,
   SandboxNotRunningError,
   SandboxPathNotFoundError,
+  SandboxPathNotRemovableError,
   type SandboxStatus,
 } from '../../src/index.js';
 import type { ImageCatalog, ServeBackend } from '../../src/remote/server/index.js';

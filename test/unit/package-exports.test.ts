@@ -50,6 +50,7 @@ const ROOT_EXPORTS = [
   'SandboxNotVmError',
   'SandboxPathLinkError',
   'SandboxPathNotFoundError',
+  'SandboxPathNotRemovableError',
   'SandboxRunningError',
   'StateCorruptError',
   'TimeoutError',

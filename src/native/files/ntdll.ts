@@ -1,6 +1,7 @@
 import { closeSync, createReadStream, createWriteStream, ftruncateSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import type { TypeObject } from 'koffi';
+import { fromFiletime } from '../../internal/filetime.js';
 import { Win32CallError } from '../jobs/errors.js';
 import { handleToFd } from '../shared/kernel32.js';
 import { type KoffiFunction, koffi, type Pointer } from '../shared/koffi-module.js';
@@ -12,6 +13,7 @@ const GENERIC_READ = 0x80000000;
 const GENERIC_WRITE = 0x40000000;
 const FILE_READ_ATTRIBUTES = 0x80;
 const SYNCHRONIZE = 0x100000;
+const DELETE = 0x10000;
 const FILE_SHARE_ALL = 0x7;
 const FILE_ATTRIBUTE_NORMAL = 0x80;
 const FILE_ATTRIBUTE_REPARSE_POINT = 0x400;
@@ -30,14 +32,18 @@ const OBJ_DONT_REPARSE = 0x1000;
 /** FILE_INFORMATION_CLASS (wdm.h / ntifs.h). */
 const FileFullDirectoryInformation = 2;
 const FileAttributeTagInformation = 35;
+const FileDispositionInformation = 13;
 const STATUS_NO_MORE_FILES = 0x80000006;
 const OPEN_EXISTING = 3;
 const FILE_FLAG_BACKUP_SEMANTICS = 0x02000000;
 const INVALID_HANDLE_VALUE = 0xffffffffffffffffn;
 /**
- * FILE_FULL_DIR_INFORMATION (ntifs.h): FileAttributes at 56, FileNameLength at
- * 60, EaSize at 64 (the reparse tag, for a reparse point), FileName at 68.
+ * FILE_FULL_DIR_INFORMATION (ntifs.h): LastWriteTime at 24, EndOfFile at 40,
+ * FileAttributes at 56, FileNameLength at 60, EaSize at 64 (the reparse tag,
+ * for a reparse point), FileName at 68.
  */
+const DIR_INFO_LAST_WRITE = 24;
+const DIR_INFO_END_OF_FILE = 40;
 const DIR_INFO_ATTRIBUTES = 56;
 const DIR_INFO_NAME_LENGTH = 60;
 const DIR_INFO_EA_SIZE = 64;
@@ -101,6 +107,10 @@ export class KoffiFilesNative implements FilesNativeApi {
         'int32 NtQueryInformationFile(void *FileHandle, _Out_ IO_STATUS_BLOCK *IoStatusBlock, ' +
           '_Out_ uint8 *FileInformation, uint32 Length, int FileInformationClass)',
       ),
+      NtSetInformationFile: nt.func(
+        'int32 NtSetInformationFile(void *FileHandle, _Out_ IO_STATUS_BLOCK *IoStatusBlock, ' +
+          'uint8 *FileInformation, uint32 Length, int FileInformationClass)',
+      ),
       NtQueryDirectoryFile: nt.func(
         'int32 NtQueryDirectoryFile(void *FileHandle, void *Event, void *ApcRoutine, void *ApcContext, ' +
           '_Out_ IO_STATUS_BLOCK *IoStatusBlock, _Out_ uint8 *FileInformation, uint32 Length, ' +
@@ -136,6 +146,42 @@ export class KoffiFilesNative implements FilesNativeApi {
     return BigInt(handle) as Win32Handle;
   }
 
+  /** NtCreateFile of one name relative to `parent`: the NTSTATUS and, on success, the handle. */
+  #createRelative(
+    parent: Win32Handle,
+    name: string,
+    access: number,
+    disposition: number,
+    options: number,
+    objectAttributes: number,
+  ): { status: number; handle?: Win32Handle } {
+    const bytes = name.length * 2;
+    const out: [Pointer] = [null];
+    const status =
+      (this.#f.NtCreateFile!(
+        out,
+        access,
+        {
+          Length: this.#objectAttributesSize,
+          RootDirectory: parent,
+          ObjectName: { Length: bytes, MaximumLength: bytes, Buffer: name },
+          Attributes: OBJ_CASE_INSENSITIVE | objectAttributes,
+          SecurityDescriptor: null,
+          SecurityQualityOfService: null,
+        },
+        {},
+        null,
+        FILE_ATTRIBUTE_NORMAL,
+        FILE_SHARE_ALL,
+        disposition,
+        options,
+        null,
+        0,
+      ) as number) >>> 0;
+    if (status !== 0 || !out[0]) return { status };
+    return { status: 0, handle: BigInt(out[0]) as Win32Handle };
+  }
+
   openChild(parent: Win32Handle, request: OpenChildRequest): OpenChildResult {
     const access =
       (request.access === 'write' && request.kind === 'file'
@@ -147,31 +193,15 @@ export class KoffiFilesNative implements FilesNativeApi {
       FILE_OPEN_FOR_BACKUP_INTENT |
       shape |
       (request.links === 'open-link' ? FILE_OPEN_REPARSE_POINT : 0);
-    const bytes = request.name.length * 2;
-    const out: [Pointer] = [null];
-    const status =
-      (this.#f.NtCreateFile!(
-        out,
-        access,
-        {
-          Length: this.#objectAttributesSize,
-          RootDirectory: parent,
-          ObjectName: { Length: bytes, MaximumLength: bytes, Buffer: request.name },
-          Attributes: OBJ_CASE_INSENSITIVE | (request.links === 'refuse' ? OBJ_DONT_REPARSE : 0),
-          SecurityDescriptor: null,
-          SecurityQualityOfService: null,
-        },
-        {},
-        null,
-        FILE_ATTRIBUTE_NORMAL,
-        FILE_SHARE_ALL,
-        request.create ? FILE_OPEN_IF : FILE_OPEN,
-        options,
-        null,
-        0,
-      ) as number) >>> 0;
-    if (status !== 0 || !out[0]) return { status, win32Error: this.#dosError(status) };
-    const handle = BigInt(out[0]) as Win32Handle;
+    const { status, handle } = this.#createRelative(
+      parent,
+      request.name,
+      access,
+      request.create ? FILE_OPEN_IF : FILE_OPEN,
+      options,
+      request.links === 'refuse' ? OBJ_DONT_REPARSE : 0,
+    );
+    if (status !== 0 || handle === undefined) return { status, win32Error: this.#dosError(status) };
     const info = Buffer.alloc(8); // FILE_ATTRIBUTE_TAG_INFORMATION: FileAttributes, ReparseTag
     const queried =
       (this.#f.NtQueryInformationFile!(handle, {}, info, 8, FileAttributeTagInformation) as number) >>> 0;
@@ -212,12 +242,43 @@ export class KoffiFilesNative implements FilesNativeApi {
           const attributes = buffer.readUInt32LE(at + DIR_INFO_ATTRIBUTES);
           const reparseTag =
             attributes & FILE_ATTRIBUTE_REPARSE_POINT ? buffer.readUInt32LE(at + DIR_INFO_EA_SIZE) : 0;
-          entries.push({ name, attributes, reparseTag });
+          const size = Number(buffer.readBigUInt64LE(at + DIR_INFO_END_OF_FILE));
+          const modified = fromFiletime(buffer.readBigUInt64LE(at + DIR_INFO_LAST_WRITE));
+          entries.push({ name, attributes, reparseTag, size, modified });
         }
         const next = buffer.readUInt32LE(at);
         if (next === 0) break;
         at += next;
       }
+    }
+  }
+
+  remove(parent: Win32Handle, name: string): number {
+    // The name itself, link or not (FILE_OPEN_REPARSE_POINT), for DELETE only.
+    const opened = this.#createRelative(
+      parent,
+      name,
+      DELETE | SYNCHRONIZE,
+      FILE_OPEN,
+      FILE_SYNCHRONOUS_IO_NONALERT | FILE_OPEN_FOR_BACKUP_INTENT | FILE_OPEN_REPARSE_POINT,
+      0,
+    );
+    if (opened.status !== 0 || opened.handle === undefined) return opened.status;
+    try {
+      // FILE_DISPOSITION_INFORMATION { BOOLEAN DeleteFile }: answers at once
+      // (STATUS_DIRECTORY_NOT_EMPTY, STATUS_CANNOT_DELETE), unlike FILE_DELETE_ON_CLOSE.
+      const disposition = Buffer.from([1]);
+      return (
+        (this.#f.NtSetInformationFile!(
+          opened.handle,
+          {},
+          disposition,
+          1,
+          FileDispositionInformation,
+        ) as number) >>> 0
+      );
+    } finally {
+      this.close(opened.handle);
     }
   }
 

@@ -17,12 +17,16 @@ export const NtStatus = {
   ObjectPathNotFound: 0xc000003a,
   NotADirectory: 0xc0000103,
   FileIsADirectory: 0xc00000ba,
+  DirectoryNotEmpty: 0xc0000101,
+  /** A read-only file, or one in use that cannot be deleted. */
+  CannotDelete: 0xc0000121,
   /** `OBJ_DONT_REPARSE` met a reparse point the file system would have followed. */
   ReparsePointEncountered: 0xc000050b,
 } as const;
 
 /** FILE_ATTRIBUTE_* bits (winnt.h). */
 export const FileAttribute = {
+  ReadOnly: 0x1,
   Directory: 0x10,
   ReparsePoint: 0x400,
 } as const;
@@ -69,6 +73,10 @@ export interface DirectoryEntry {
   attributes: number;
   /** The reparse tag when `attributes` has ReparsePoint (FILE_FULL_DIR_INFORMATION.EaSize), else 0. */
   reparseTag: number;
+  /** EndOfFile: the file's length in bytes. */
+  size: number;
+  /** LastWriteTime; undefined when the file system keeps none (0). */
+  modified: Date | undefined;
 }
 
 export interface FilesNativeApi {
@@ -82,5 +90,11 @@ export interface FilesNativeApi {
   readable(file: Win32Handle): Readable;
   /** Truncates a file opened for writing and streams into it; it owns the handle. */
   writable(file: Win32Handle): Writable;
+  /**
+   * Deletes one name inside `parent` as itself: a link is deleted, never its
+   * target (opened with FILE_OPEN_REPARSE_POINT). Answers the NTSTATUS: 0, or
+   * e.g. `DirectoryNotEmpty`, `CannotDelete` (read-only), `ObjectNameNotFound`.
+   */
+  remove(parent: Win32Handle, name: string): number;
   close(handle: Win32Handle): void;
 }

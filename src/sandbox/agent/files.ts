@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { fromFiletime, toFiletime } from '../../internal/filetime.js';
 import { type Frame, PayloadReader, PayloadWriter } from './codec.js';
 import { type AgentConnection, parseError } from './connection.js';
 import { ReceiveCredit, SendCredit } from './credit.js';
@@ -17,16 +18,6 @@ export interface AgentFileInfo {
 
 export interface AgentDirEntry extends AgentFileInfo {
   name: string;
-}
-
-const FILETIME_UNIX_EPOCH = 116_444_736_000_000_000n;
-
-function fromFiletime(ft: bigint): Date | undefined {
-  return ft === 0n ? undefined : new Date(Number((ft - FILETIME_UNIX_EPOCH) / 10_000n));
-}
-
-function toFiletime(date: Date): bigint {
-  return BigInt(date.getTime()) * 10_000n + FILETIME_UNIX_EPOCH;
 }
 
 function readInfo(r: PayloadReader): AgentFileInfo {

@@ -69,4 +69,6 @@ export const FileAttribute = {
   system: 0x4,
   directory: 0x10,
   archive: 0x20,
+  /** A symbolic link, junction or mount point when listed (FindFirstFile reports the link itself). */
+  reparsePoint: 0x400,
 } as const;

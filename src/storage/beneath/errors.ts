@@ -32,3 +32,19 @@ export class SandboxPathNotFoundError extends NotFoundError {
     this.path = path;
   }
 }
+
+/** A folder removed without `recursive` still holds files, or a file is read-only or in use. */
+export class SandboxPathNotRemovableError extends ConflictError {
+  readonly path: string;
+
+  constructor(path: string, why: 'not-empty' | 'read-only') {
+    super(
+      why === 'not-empty' ? 'FOLDER_NOT_EMPTY' : 'PATH_NOT_REMOVABLE',
+      why === 'not-empty'
+        ? `${path} inside the sandbox is a folder that is not empty; pass { recursive: true } to remove it with its contents.`
+        : `${path} inside the sandbox cannot be removed: it is read-only or in use inside the sandbox ` +
+            '(clear the attribute with `attrib -r`, or stop what holds it, then try again).',
+    );
+    this.path = path;
+  }
+}

@@ -104,6 +104,7 @@ const SAMPLES: Record<string, () => Error> = {
   SandboxFilesUnavailableError: () => new root.SandboxFilesUnavailableError('box', 'it is Hyper-V isolated'),
   SandboxPathLinkError: () => new root.SandboxPathLinkError('C:\\work\\link'),
   SandboxPathNotFoundError: () => new root.SandboxPathNotFoundError('C:\\work\\nope'),
+  SandboxPathNotRemovableError: () => new root.SandboxPathNotRemovableError('C:\\work', 'not-empty'),
   UnsupportedFeatureError: () =>
     new root.UnsupportedFeatureError('Hibernation', { Major: 2, Minor: 5 }, { Major: 2, Minor: 1 }),
   InsufficientSpaceError: () => new root.InsufficientSpaceError('C:\\', 1e9, 2e10),

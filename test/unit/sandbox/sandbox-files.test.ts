@@ -1,18 +1,17 @@
 import {
+  existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { setFilesNative } from '../../../src/native/index.js';
 import { SandboxFiles } from '../../../src/sandbox/sandbox-files.js';
-import { FakeFiles } from '../../support/fake-files.js';
+import { FakeFiles, linkTestFolders } from '../../support/fake-files.js';
 
 /**
  * The files API against a Linux folder standing in for the mounted writable
@@ -27,12 +26,7 @@ let fake: FakeFiles;
 let files: SandboxFiles;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sandbox-files-'));
-  volume = join(dir, 'volume');
-  outside = join(dir, 'outside');
-  mkdirSync(join(volume, 'work'), { recursive: true });
-  mkdirSync(outside);
-  writeFileSync(join(outside, 'secret.txt'), 'host secret');
+  ({ dir, volume, outside } = linkTestFolders('sandbox-files-'));
   fake = new FakeFiles();
   setFilesNative(fake);
   files = new SandboxFiles('box', () => volume);
@@ -161,5 +155,85 @@ describe('SandboxFiles refuses links planted inside the sandbox', () => {
       kind: 'conflict',
     });
     expect(fake.open).toBe(0);
+  });
+});
+
+/** The tree list/remove work on: files, a folder, and a link to `outside`. */
+function plantTree(): void {
+  mkdirSync(join(volume, 'work', 'sub'));
+  writeFileSync(join(volume, 'work', 'a.txt'), 'hello');
+  writeFileSync(join(volume, 'work', 'sub', 'b.txt'), 'b');
+  symlinkSync(outside, join(volume, 'work', 'escape'));
+}
+
+describe('files.list', () => {
+  beforeEach(plantTree);
+
+  it('lists a folder with types, sizes and times; a link is a link', async () => {
+    const entries = await files.list('C:\\work');
+    const byName = Object.fromEntries(entries.map((e) => [e.name, e]));
+    expect(Object.keys(byName).sort()).toEqual(['a.txt', 'escape', 'sub']);
+    expect(byName['a.txt']).toMatchObject({ type: 'file', size: 5 });
+    expect(byName['a.txt']?.modified).toBeInstanceOf(Date);
+    expect(byName.sub).toMatchObject({ type: 'directory', size: 0 });
+    expect(byName.escape).toMatchObject({ type: 'link', size: 0 });
+    expect(fake.open).toBe(0);
+  });
+
+  it('lists the root as C:\\', async () => {
+    expect((await files.list('C:\\')).map((e) => e.name)).toEqual(['work']);
+  });
+
+  it('never lists through a link', async () => {
+    await expect(files.list('C:\\work\\escape')).rejects.toMatchObject({ code: 'PATH_IS_LINK' });
+    expect(fake.open).toBe(0);
+  });
+
+  it('answers PATH_NOT_FOUND for a missing folder, and refuses a relative path before any call', async () => {
+    await expect(files.list('C:\\nope')).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
+    await expect(files.list('work')).rejects.toMatchObject({ name: 'InvalidArgumentError' });
+    expect(fake.calls.filter((c) => c.startsWith('remove'))).toEqual([]);
+  });
+});
+
+describe('files.remove', () => {
+  beforeEach(plantTree);
+
+  it('removes a file', async () => {
+    await files.remove('C:\\work\\a.txt');
+    expect(existsSync(join(volume, 'work', 'a.txt'))).toBe(false);
+  });
+
+  it('refuses a folder with contents unless recursive, then removes the tree and its links as links', async () => {
+    await expect(files.remove('C:\\work')).rejects.toMatchObject({
+      name: 'SandboxPathNotRemovableError',
+      code: 'FOLDER_NOT_EMPTY',
+      kind: 'conflict',
+      path: 'C:\\work',
+    });
+    expect(existsSync(join(volume, 'work', 'a.txt'))).toBe(true);
+    await files.remove('C:\\work', { recursive: true });
+    expect(readdirSync(volume)).toEqual([]);
+    // The link went; what it pointed at did not.
+    expect(readdirSync(outside)).toEqual(['secret.txt']);
+    expect(fake.open).toBe(0);
+  });
+
+  it('removes a link itself, never its target', async () => {
+    await files.remove('C:\\work\\escape', { recursive: true });
+    expect(existsSync(join(volume, 'work', 'escape'))).toBe(false);
+    expect(readdirSync(outside)).toEqual(['secret.txt']);
+  });
+
+  it('never removes through a link on the way', async () => {
+    await expect(files.remove('C:\\work\\escape\\secret.txt')).rejects.toMatchObject({
+      code: 'PATH_IS_LINK',
+    });
+    expect(readdirSync(outside)).toEqual(['secret.txt']);
+  });
+
+  it('answers PATH_NOT_FOUND, and refuses C:\\ itself', async () => {
+    await expect(files.remove('C:\\work\\nope.txt')).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
+    await expect(files.remove('C:\\')).rejects.toMatchObject({ name: 'InvalidArgumentError' });
   });
 });
