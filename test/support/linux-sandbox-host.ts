@@ -214,11 +214,7 @@ class LinuxSandbox implements SandboxLike {
       remove: async (guest: string, options: { recursive?: boolean } = {}) => {
         const { path, stats } = await existing(guest);
         if (stats.isDirectory() && options.recursive !== true && (await readdir(path)).length > 0)
-          throw new InvalidArgumentError(
-            'recursive',
-            'true to remove a folder that is not empty',
-            options.recursive,
-          );
+          throw new SandboxPathNotRemovableError(guest, 'not-empty');
         await rm(path, { recursive: stats.isDirectory() });
       },
     };
