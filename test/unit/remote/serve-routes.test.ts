@@ -299,7 +299,7 @@ describe('serve: files', () => {
     expect(
       (await server.call(at('files', 'C:\\data', '&recursive=false'), { method: 'DELETE', token: BOB }))
         .status,
-    ).toBe(400);
+    ).toBe(409);
     expect(
       (await server.call(at('files', 'C:\\data', '&recursive=maybe'), { method: 'DELETE', token: BOB }))
         .status,
