@@ -13,6 +13,7 @@ import { sandboxReadCommand } from './sandbox-read.js';
 import { sandboxRunCommand } from './sandbox-run.js';
 import { sandboxStartCommand } from './sandbox-start.js';
 import { sandboxStatsCommand } from './sandbox-stats.js';
+import { serveCommand } from './serve.js';
 import { systemsCommand } from './systems.js';
 import { versionCommand } from './version.js';
 import { viewCommand } from './view.js';
@@ -39,6 +40,7 @@ export const COMMANDS = [
   sandboxCommitCommand,
   completionCommand,
   viewCommand,
+  serveCommand,
 ] as const;
 
 /** The plan any command can produce. */
