@@ -206,3 +206,29 @@ ws.on('message', (d, bin) => { if (!bin) console.log(d.toString()); });`,
     );
   }, 30_000);
 });
+
+describe('serve: shutting down', () => {
+  it('stops accepting, lets a running stream finish within the grace, and keeps the sandboxes', async () => {
+    const server = await startTestServer({ shutdownGraceMs: 5000 });
+    const name = await createSandbox(server, BOB);
+    const running = stream(server, name, { command: 'sleep 0.5; echo finished' });
+    await vi.waitFor(() => expect(server.host.liveProcesses()).toHaveLength(1));
+    await server.api.close();
+    const result = await running;
+    expect(result.stdout).toBe('finished\n');
+    expect(result.close.code).toBe(1000);
+    expect(server.host.names()).toEqual([name]);
+    await expect(fetch(`${server.api.url}/v1/health`)).rejects.toThrow();
+  });
+
+  it('cuts a stream still running after the grace, and kills its command', async () => {
+    const server = await startTestServer({ shutdownGraceMs: 200 });
+    const name = await createSandbox(server, BOB);
+    const running = stream(server, name, { command: 'sleep 30' });
+    await vi.waitFor(() => expect(server.host.liveProcesses()).toHaveLength(1));
+    await server.api.close();
+    expect((await running).close.code).toBe(1006);
+    await vi.waitFor(() => expect(server.host.liveProcesses()).toEqual([]));
+    expect(server.host.names()).toEqual([name]);
+  });
+});
