@@ -115,6 +115,8 @@ console.log(`  hcs-sandbox p99 / bare p99 at 64 concurrent: ${overhead64.toFixed
   );
   const { lines, document } = remoteReport(
     inWine('remote-exec.mjs', [n], {
+      // Wine 8 fails a connect that sets TCP keep-alive early, as fetch does (test/wine/wine-shims.mjs).
+      NODE_OPTIONS: `--import=file:///Z:${join(repo, 'test', 'wine', 'wine-shims.mjs')}`,
       HCS_SANDBOX_HOME: winPath(home),
       HCSSIM_STORAGE_ROOT: winPath(join(home, 'sim-storage')),
     }),

@@ -27,6 +27,15 @@ function stats(samples) {
   };
 }
 
+/** fetch, its bare "fetch failed" given the cause's code and message. */
+async function call(url, init) {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    throw new Error(`${init.method} ${url}: ${error.cause?.code ?? ''} ${error.cause?.message ?? error.message}`);
+  }
+}
+
 async function timed(n, fn) {
   await fn(); // warm-up, not counted
   const samples = [];
@@ -64,14 +73,14 @@ await main(async () => {
   });
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   try {
-    const created = await fetch(`${api.url}/v1/sandboxes`, {
+    const created = await call(`${api.url}/v1/sandboxes`, {
       method: 'POST',
       headers,
       body: JSON.stringify({ image, name: 'bench-remote', network: 'none' }),
     });
     if (created.status !== 201) throw new Error(`create: ${created.status} ${await created.text()}`);
     const runStats = await timed(iterations, async () => {
-      const res = await fetch(`${api.url}/v1/sandboxes/bench-remote/commands`, {
+      const res = await call(`${api.url}/v1/sandboxes/bench-remote/commands`, {
         method: 'POST',
         headers,
         body: JSON.stringify({ command: COMMAND }),
@@ -92,7 +101,7 @@ await main(async () => {
       await once(ws, 'close');
       if (out !== 'x\r\n') throw new Error(`unexpected stream output ${JSON.stringify(out)}`);
     });
-    await fetch(`${api.url}/v1/sandboxes/bench-remote`, { method: 'DELETE', headers });
+    await call(`${api.url}/v1/sandboxes/bench-remote`, { method: 'DELETE', headers });
     return {
       iterations,
       command: COMMAND,
