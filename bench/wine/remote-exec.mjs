@@ -32,7 +32,9 @@ async function call(url, init) {
   try {
     return await fetch(url, init);
   } catch (error) {
-    throw new Error(`${init.method} ${url}: ${error.cause?.code ?? ''} ${error.cause?.message ?? error.message}`);
+    throw new Error(
+      `${init.method} ${url}: ${error.cause?.code ?? ''} ${error.cause?.message ?? error.message}`,
+    );
   }
 }
 
