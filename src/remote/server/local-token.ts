@@ -3,7 +3,7 @@ import { chmod, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readIfExists, writeFileAtomic } from '../../internal/atomic-file.js';
 import { secureStoreRoot } from '../../storage/index.js';
-import { checkTokenFile, sha256Hex, type TokenFile } from './auth.js';
+import { checkTokenFile, parseTokenFile, sha256Hex, type TokenFile } from './auth.js';
 
 /** The entry `serve` makes for itself when no `--token-file` is given. */
 export const LOCAL_TOKEN_NAME = 'local';
@@ -30,7 +30,7 @@ export async function localToken(root: string): Promise<LocalToken> {
   const tokenFile = join(root, 'serve-tokens.json');
   const tokenPath = join(root, 'serve-token.txt');
   const text = await readIfExists(tokenFile);
-  const file = text === undefined ? { tokens: [] } : checkTokenFile(JSON.parse(text));
+  const file = text === undefined ? { tokens: [] } : parseTokenFile(tokenFile, text);
   const existing = (await readIfExists(tokenPath))?.trim();
   const entry = file.tokens.find((t) => t.name === LOCAL_TOKEN_NAME);
   if (existing && entry && entry.sha256 === sha256Hex(existing))

@@ -1,7 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { serveCommand } from '../../../src/cli/commands/serve.js';
 import { parsePlan, readPlan, UsageError } from '../../../src/cli/plan.js';
 import { loadSdk } from '../../../src/cli/sdk.js';
 import { localToken, sha256Hex } from '../../../src/remote/server/index.js';
@@ -60,6 +61,55 @@ describe('hcs-sandbox serve', () => {
     const own = parsePlan(['serve', '--help']);
     expect(own.kind === 'help' && own.text).toMatch(/--token-file/);
     expect(own.kind === 'help' && own.text).toMatch(/Authorization: Bearer/);
+  });
+});
+
+describe('serve runs', () => {
+  const io = () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) }, out, err };
+  };
+
+  it('--new-token prints the token once and adds only its hash to the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serve-new-token-'));
+    try {
+      const file = join(dir, 'tokens.json');
+      const { io: sink, out, err } = io();
+      expect(await serveCommand.run({ kind: 'serve-new-token', name: 'ci', tokenFile: file }, sink)).toBe(0);
+      const token = out.join('').trim();
+      expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(err.join('')).toMatch(/^added token "ci" to .*tokens\.json \(its hash only/);
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({
+        tokens: [{ name: 'ci', sha256: sha256Hex(token) }],
+      });
+      writeFileSync(file, '{ not json');
+      await expect(
+        serveCommand.run({ kind: 'serve-new-token', name: 'x', tokenFile: file }, sink),
+      ).rejects.toThrow(/^Invalid tokenFile: expected a JSON token file/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a reachable address without TLS and a token file before it listens', async () => {
+    const { io: sink, out } = io();
+    const plan = {
+      kind: 'serve',
+      listen: '0.0.0.0:7400',
+      tokenFile: undefined,
+      tlsCert: undefined,
+      tlsKey: undefined,
+      leaseSeconds: 60,
+      maxFileBytes: 1024,
+      json: false,
+    } as const;
+    await expect(serveCommand.run(plan, sink)).rejects.toMatchObject({
+      code: 'INSECURE_LISTEN',
+      kind: 'invalid-argument',
+      message: expect.stringMatching(/add --tls-cert\/--tls-key and --token-file\)\.$/),
+    });
+    expect(out).toEqual([]);
   });
 });
 
