@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFile, lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import {
   ImageNotFoundError,
@@ -192,7 +192,7 @@ class LinuxSandbox implements SandboxLike {
       },
       copyOut: async (guest: string, hostPath: string) => {
         const { path } = await existing(guest);
-        await copyFile(path, hostPath);
+        await cp(path, hostPath, { recursive: true });
       },
       list: async (guest: string): Promise<SandboxFileEntry[]> => {
         const { path } = await existing(guest);

@@ -293,6 +293,12 @@ describe('serve: files', () => {
     const list = (await (await server.call(at('files/list', 'C:\\data'), { token: BOB })).json()) as {
       entries: unknown[];
     };
+    // A folder is listed, not read.
+    const folder = await server.call(at('files', 'C:\\data'), { token: BOB });
+    expect(folder.status).toBe(400);
+    expect(await folder.json()).toMatchObject({
+      error: { code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^Invalid path: expected a file/) },
+    });
     expect(list.entries).toEqual([
       { name: 'a.txt', type: 'file', size: 5, modified: expect.stringMatching(/^\d{4}-/) },
     ]);
