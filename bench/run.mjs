@@ -102,6 +102,33 @@ console.log(`  hcs-sandbox p99 / bare p99 at 64 concurrent: ${overhead64.toFixed
   console.log(`  written to ${join('bench', 'results', 'exec-throughput.json')}`);
 }
 
+// Remote exec (issue 17): the same command through the API server over loopback vs local
+// commands.run, in one node.exe. BENCH_REMOTE_ITERATIONS sets its length.
+{
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const { remoteReport } = await import('./remote-report.mjs');
+  const home = mkdtempSync(join(tmpdir(), 'hcs-remote-'));
+  const winPath = (p) => `Z:${p.replaceAll('/', '\\')}`;
+  const n = process.env.BENCH_REMOTE_ITERATIONS ?? '100';
+  console.log(
+    `\nRemote exec round trip (cmd /c echo x, ${n} each; server and client on loopback in one node.exe):`,
+  );
+  const { lines, document } = remoteReport(
+    inWine('remote-exec.mjs', [n], {
+      // Wine 8 fails a connect that sets TCP keep-alive early, as fetch does (test/wine/wine-shims.mjs).
+      NODE_OPTIONS: `--import=file:///Z:${join(repo, 'test', 'wine', 'wine-shims.mjs')}`,
+      HCS_SANDBOX_HOME: winPath(home),
+      HCSSIM_STORAGE_ROOT: winPath(join(home, 'sim-storage')),
+    }),
+    { measuredAt: new Date().toISOString(), host: 'simulated host under Wine' },
+  );
+  for (const line of lines) console.log(line);
+  const results = join(repo, 'bench', 'results');
+  mkdirSync(results, { recursive: true });
+  writeFileSync(join(results, 'remote-exec.json'), `${JSON.stringify(document, null, 2)}\n`);
+  console.log(`  written to ${join('bench', 'results', 'remote-exec.json')}`);
+}
+
 // Soak (issue 13): create -> exec -> rm cycles through the Sandbox API, with this
 // process's OS handles, memory, store files and live systems sampled as it goes;
 // flat means a slope near 0 per 100 cycles. BENCH_SOAK_CYCLES sets its length.

@@ -38,10 +38,17 @@ export class CollectedOutput {
   #value: string | Buffer | undefined;
   /** A caller also read the stream (a `data` listener or reader besides ours) while it flowed. */
   #shared = false;
+  /** False: chunks go to `onChunk` only and the result's output is empty (`keepOutput: false`). */
+  readonly #keep: boolean;
 
-  constructor(encoding: OutputEncoding, onChunk: ((chunk: string | Buffer) => void) | undefined) {
+  constructor(
+    encoding: OutputEncoding,
+    onChunk: ((chunk: string | Buffer) => void) | undefined,
+    keep = true,
+  ) {
     this.#decoder = encoding === 'utf8' ? new StringDecoder('utf8') : undefined;
     this.#onChunk = onChunk;
+    this.#keep = keep;
   }
 
   /** Whether `value()` is ready without decoding or joining anything. */
@@ -88,11 +95,12 @@ export class CollectedOutput {
   #add(chunk: Buffer): void {
     if (this.#decoder && this.#onChunk) {
       const part = this.#decoder.write(chunk);
-      this.#text += part;
+      if (this.#keep) this.#text += part;
       if (part) this.#onChunk(part);
       return;
     }
     this.#onChunk?.(chunk);
+    if (!this.#keep) return;
     this.#pending.push(chunk);
     this.#pendingLength += chunk.length;
     if (this.#decoder && !this.#shared && this.#pendingLength >= DECODE_PIECE_BYTES)

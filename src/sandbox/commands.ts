@@ -57,6 +57,12 @@ export interface CommandOptions<E extends OutputEncoding = 'utf8'> {
    */
   onStdout?: (chunk: OutputOf<E>) => void;
   onStderr?: (chunk: OutputOf<E>) => void;
+  /**
+   * `false`: output goes to `onStdout`/`onStderr` (and to readers of the
+   * handle's streams) only, and the result's `stdout`/`stderr` are empty, so
+   * a command that writes without end costs no memory (default true).
+   */
+  keepOutput?: boolean;
 }
 
 export interface RunOptions<E extends OutputEncoding = 'utf8'> extends CommandOptions<E> {
@@ -157,8 +163,9 @@ export class CommandHandle<Out extends string | Buffer = string> {
     const encoding = options.encoding ?? 'utf8';
     const onStdout = options.onStdout as ((chunk: string | Buffer) => void) | undefined;
     const onStderr = options.onStderr as ((chunk: string | Buffer) => void) | undefined;
-    const stdout = new CollectedOutput(encoding, onStdout).collect(process.stdout);
-    const stderr = new CollectedOutput(encoding, onStderr).collect(process.stderr);
+    const keep = options.keepOutput ?? true;
+    const stdout = new CollectedOutput(encoding, onStdout, keep).collect(process.stdout);
+    const stderr = new CollectedOutput(encoding, onStderr, keep).collect(process.stderr);
     this.#result = this.#settle(stdout, stderr, options);
     this.#result.catch(() => undefined);
   }

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFile, lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import {
   ImageNotFoundError,
@@ -10,6 +10,7 @@ import {
   SandboxNotFoundError,
   SandboxNotRunningError,
   SandboxPathNotFoundError,
+  SandboxPathNotRemovableError,
   type SandboxStatus,
 } from '../../src/index.js';
 import type { ImageCatalog, ServeBackend } from '../../src/remote/server/index.js';
@@ -191,7 +192,7 @@ class LinuxSandbox implements SandboxLike {
       },
       copyOut: async (guest: string, hostPath: string) => {
         const { path } = await existing(guest);
-        await copyFile(path, hostPath);
+        await cp(path, hostPath, { recursive: true });
       },
       list: async (guest: string): Promise<SandboxFileEntry[]> => {
         const { path } = await existing(guest);
@@ -212,7 +213,9 @@ class LinuxSandbox implements SandboxLike {
       },
       remove: async (guest: string, options: { recursive?: boolean } = {}) => {
         const { path, stats } = await existing(guest);
-        await rm(path, { recursive: stats.isDirectory() && options.recursive === true });
+        if (stats.isDirectory() && options.recursive !== true && (await readdir(path)).length > 0)
+          throw new SandboxPathNotRemovableError(guest, 'not-empty');
+        await rm(path, { recursive: stats.isDirectory() });
       },
     };
   }

@@ -14,6 +14,7 @@ import { sandboxReadCommand } from './sandbox-read.js';
 import { sandboxRunCommand } from './sandbox-run.js';
 import { sandboxStartCommand } from './sandbox-start.js';
 import { sandboxStatsCommand } from './sandbox-stats.js';
+import { serveCommand } from './serve.js';
 import { systemsCommand } from './systems.js';
 import { versionCommand } from './version.js';
 import { viewCommand } from './view.js';
@@ -41,6 +42,7 @@ export const COMMANDS = [
   completionCommand,
   viewCommand,
   mcpCommand,
+  serveCommand,
 ] as const;
 
 /** The plan any command can produce. */

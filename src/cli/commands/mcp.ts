@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import type { SandboxHost, SessionEnd } from '../../mcp/index.js';
 import type { CommandModule, Io } from '../command.js';
 import { packageVersion } from '../package-version.js';
@@ -19,7 +20,10 @@ export const mcpCommand: CommandModule<McpPlan> = {
           'VS Code...), see docs/mcp.md. Sandboxes the session creates are removed when it ends (stdin\n' +
           'closed, SIGTERM or Ctrl-C) unless created with persistent: true. Logs go to stderr.\n',
       )
-      .action((opts: { host?: string }) => accept({ kind: 'mcp', host: opts.host }));
+      // The program's -H/--host is parsed first wherever it stands; after `mcp` it is this option.
+      .action((_opts: { host?: string }, command: Command) =>
+        accept({ kind: 'mcp', host: command.optsWithGlobals<{ host?: string }>().host }),
+      );
   },
   async run(plan, io) {
     // `mcp --host URL` (as `hcs-sandbox -H URL mcp`, which remote-execute.ts runs): a remote serve's sandboxes.

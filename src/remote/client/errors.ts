@@ -44,26 +44,28 @@ export class RemoteError extends HcsSandboxError {
   }
 }
 
-/** 401: no token, or one the server does not know. */
-export class RemoteAuthError extends RemoteError {
+/**
+ * 401: no token, or one the server does not know. An invalid argument (the
+ * token), as the server's own `UnauthorizedError` is: one code, one kind.
+ */
+export class RemoteAuthError extends InvalidArgumentError {
+  readonly status = 401;
+
   constructor(url: string, message: string) {
-    super(
-      401,
-      'UNAUTHORIZED',
+    super('token', 'a token the server knows', undefined);
+    Object.defineProperty(this, 'code', { value: 'UNAUTHORIZED', enumerable: true });
+    this.message =
       `${url} refused the token: ${message.replace(/\.?$/, '.')} The client takes it in the \`token\` ` +
-        'option (SDK), or HCS_SANDBOX_TOKEN, HCS_SANDBOX_TOKEN_FILE or --token-file (CLI).',
-    );
+      'option (SDK), or HCS_SANDBOX_TOKEN, HCS_SANDBOX_TOKEN_FILE or --token-file (CLI).';
   }
 }
 
-/** 429: the token's quota (sandboxes, memory, lifetime) would be exceeded. */
-export class RemoteQuotaError extends RemoteError {
+/** 429: the token's quota (sandboxes, memory, lifetime) would be exceeded: a conflict, as on the server. */
+export class RemoteQuotaError extends ConflictError {
+  readonly status = 429;
+
   constructor(message: string) {
-    super(
-      429,
-      'QUOTA_EXCEEDED',
-      `${message} (remove a sandbox you no longer need, or ask for a larger quota)`,
-    );
+    super('QUOTA_EXCEEDED', `${message} (remove a sandbox you no longer need, or ask for a larger quota)`);
   }
 }
 

@@ -69,7 +69,11 @@ export function checkTokenFile(value: unknown): TokenFile {
 }
 
 export async function loadTokenFile(path: string): Promise<TokenFile> {
-  const text = await readFile(path, 'utf8');
+  return parseTokenFile(path, await readFile(path, 'utf8'));
+}
+
+/** The token file at `path` from its text, checked (a file that is not JSON names its path). */
+export function parseTokenFile(path: string, text: string): TokenFile {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -85,7 +89,7 @@ export async function loadTokenFile(path: string): Promise<TokenFile> {
  */
 export async function addNewToken(path: string, name: string, quotas: TokenQuotas = {}): Promise<string> {
   const text = await readIfExists(path);
-  const file = text === undefined ? { tokens: [] } : checkTokenFile(JSON.parse(text));
+  const file = text === undefined ? { tokens: [] } : parseTokenFile(path, text);
   const token = randomBytes(32).toString('base64url');
   const next = checkTokenFile({ tokens: [...file.tokens, { name, sha256: sha256Hex(token), ...quotas }] });
   await writeFileAtomic(path, `${JSON.stringify(next, null, 2)}\n`);

@@ -112,6 +112,8 @@ function runExecSocket(ws: WebSocket, sandbox: SandboxLike, options: ExecSocketO
     handle = await sandbox.commands.spawn(request.command, {
       encoding: 'buffer',
       openStdin: true,
+      // The output goes to the socket as it comes; kept for the result too, a stream without end would fill memory.
+      keepOutput: false,
       ...(request.cwd !== undefined && { cwd: request.cwd }),
       ...(request.env !== undefined && { env: request.env }),
       ...(request.timeoutMs !== undefined && { timeoutMs: request.timeoutMs }),

@@ -123,15 +123,20 @@ export async function readJsonObject(
  */
 export async function receiveToFile(req: IncomingMessage, path: string, limit: number): Promise<number> {
   const out = createWriteStream(path, { flags: 'wx', mode: 0o600 });
-  const opened = once(out, 'open');
+  // A disk error fails the upload; one after a failed upload (the stream destroyed) is no news.
+  const failed = new Promise<never>((_, reject) => out.on('error', reject));
+  failed.catch(() => {});
   try {
-    await opened;
-    const length = await readCapped(req, limit, 'file body', {
-      write: (chunk) => out.write(chunk),
-      onDrain: (resume) => out.once('drain', resume),
-    });
+    await Promise.race([once(out, 'open'), failed]);
+    const length = await Promise.race([
+      readCapped(req, limit, 'file body', {
+        write: (chunk) => out.write(chunk),
+        onDrain: (resume) => out.once('drain', resume),
+      }),
+      failed,
+    ]);
     out.end();
-    await once(out, 'close');
+    await Promise.race([once(out, 'close'), failed]);
     return length;
   } finally {
     if (!out.closed) out.destroy();

@@ -25,5 +25,6 @@ export {
 } from './errors.js';
 export { checkListenSecurity, type ListenAddress, parseListen } from './listen.js';
 export { localBackend } from './local-backend.js';
+export { LOCAL_TOKEN_NAME, type LocalToken, localToken, writeOwnerOnly } from './local-token.js';
 export { openApiDocument } from './openapi.js';
 export { type ApiServer, type ApiServerOptions, startApiServer } from './server.js';

@@ -1,6 +1,5 @@
 import { release } from 'node:os';
 import { Sandbox } from '../../sandbox/index.js';
-import type { SandboxLike } from '../../sandbox/sandbox-host.js';
 import {
   destroyLayer,
   importLayer,
@@ -20,8 +19,8 @@ function hostBuild(): number {
 export function localBackend(): ServeBackend {
   return {
     sandboxes: {
-      create: async (options) => (await Sandbox.create(options)) as unknown as SandboxLike,
-      open: async (name) => (await Sandbox.open(name)) as unknown as SandboxLike,
+      create: (options) => Sandbox.create(options),
+      open: (name) => Sandbox.open(name),
       list: () => Sandbox.list(),
     },
     images: {

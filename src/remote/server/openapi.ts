@@ -3,7 +3,7 @@
  * `GET /v1/openapi.json`, checked in as docs/remote-api.openapi.json; a unit
  * test keeps the two equal and checks that every route of the router is
  * described here and nothing else is). Regenerate the checked-in copy with
- * `node scripts/generate-openapi.mjs` after `npm run build`.
+ * `UPDATE_OPENAPI=1 npx vitest run --project unit test/unit/remote/serve-routes.test.ts`.
  */
 
 type Schema = Record<string, unknown>;

@@ -37,7 +37,7 @@ export class OwnedSandboxes {
       const sandbox = await this.#backend.sandboxes.create({ ...options, name });
       const lifetime = grantedLifetimeSeconds(token, request.lifetimeSeconds);
       const now = Date.now();
-      await this.#leases.add({
+      const adding = this.#leases.add({
         name: sandbox.name,
         id: sandbox.id,
         owner: token.name,
@@ -46,6 +46,9 @@ export class OwnedSandboxes {
         leaseExpiresAt: options.persistent ? null : now + this.#leases.leaseMs,
         lifetimeEndsAt: lifetime === undefined ? null : now + lifetime * 1000,
       });
+      // The lease now counts (add records it before it writes): the reservation must not count twice.
+      release();
+      await adding;
       this.#open.set(sandbox.name, Promise.resolve(sandbox));
       return await sandbox.info();
     } finally {

@@ -52,7 +52,10 @@ export function fileRoutes(
         const sandbox = await sandboxes.get(ctx.token, ctx.params.name as string);
         return withTempFile(options.root, async (temp) => {
           await sandbox.files.copyOut(path, temp);
-          const { size } = await stat(temp);
+          const info = await stat(temp);
+          if (!info.isFile())
+            throw new InvalidArgumentError('path', 'a file (list a folder with GET .../files/list)', path);
+          const { size } = info;
           ctx.res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
           await pipeline(createReadStream(temp), ctx.res);
           return 200;

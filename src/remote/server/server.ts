@@ -51,6 +51,8 @@ export interface ApiServer {
   /** `http(s)://host:port`, once listening. */
   readonly url: string;
   readonly port: number;
+  /** Every route, as `METHOD /template` (the OpenAPI document must describe exactly these). */
+  readonly routes: readonly string[];
   /** Stops accepting, lets streams finish (or cuts them after the grace), keeps every sandbox. */
   close(): Promise<void>;
 }
@@ -95,7 +97,7 @@ export async function startApiServer(
       },
     },
   ];
-  const router = new Router([
+  const allRoutes = [
     ...own,
     ...sandboxRoutes(sandboxes, { outputLimit: options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT }),
     ...fileRoutes(sandboxes, {
@@ -103,7 +105,8 @@ export async function startApiServer(
       maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
     }),
     ...imageRoutes(options.backend.images),
-  ]);
+  ];
+  const router = new Router(allRoutes);
 
   const logRequest = (fields: Record<string, unknown>) => logLine(log, fields);
   const logFailure = (error: unknown, route: string) => {
@@ -255,6 +258,7 @@ export async function startApiServer(
     server,
     url,
     port,
+    routes: allRoutes.map((r) => `${r.method} ${r.template}`),
     close() {
       closing ??= (async () => {
         clearInterval(sweeper);

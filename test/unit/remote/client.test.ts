@@ -168,7 +168,7 @@ describe('server errors become typed errors, keeping the code', () => {
     const stranger = await connectRemote({ url: t.server.url, token: 'wrong' });
     const error = await stranger.list().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RemoteAuthError);
-    expect(error).toMatchObject({ code: 'UNAUTHORIZED', status: 401, kind: 'failure' });
+    expect(error).toMatchObject({ code: 'UNAUTHORIZED', status: 401, kind: 'invalid-argument' });
     expect((error as Error).message).toMatch(/HCS_SANDBOX_TOKEN/);
     // The stream route too: its upgrade is refused with the same answer.
     const anonymous = await connectRemote({ url: t.server.url });

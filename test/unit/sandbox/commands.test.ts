@@ -201,6 +201,26 @@ describe('spawned commands', () => {
     });
   });
 
+  it('keeps no output with keepOutput: false, passing every chunk to onStdout', async () => {
+    await withSystem(async (system) => {
+      for (const encoding of ['utf8', 'buffer'] as const) {
+        const chunks: (string | Buffer)[] = [];
+        const handle = await spawnCommand(system, 'type log', {
+          encoding,
+          keepOutput: false,
+          onStdout: (c: string | Buffer) => chunks.push(c),
+        });
+        const guest = lastProcess();
+        guest.stdout?.write('one ');
+        guest.stdout?.write('two');
+        host.hcs.fake.exitProcess(guest.pid, 0);
+        const result = await handle.wait();
+        expect(result.stdout.length).toBe(0);
+        expect(Buffer.concat(chunks.map((c) => Buffer.from(c))).toString()).toBe('one two');
+      }
+    });
+  });
+
   it('streams output to onStdout as it arrives', async () => {
     await withSystem(async (system) => {
       const chunks: string[] = [];
