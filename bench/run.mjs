@@ -102,6 +102,27 @@ console.log(`  hcs-sandbox p99 / bare p99 at 64 concurrent: ${overhead64.toFixed
   console.log(`  written to ${join('bench', 'results', 'exec-throughput.json')}`);
 }
 
+// Exec through a VM's guest agent (issue 15, AG5): the same program in a VM sandbox of
+// the simulated host, whose VM runs the real agent.exe, reached through hvsock-relay.exe
+// over a pipe. BENCH_AGENT_MB and BENCH_AGENT_ROUNDS set its size.
+{
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const { execReport } = await import('./exec-report.mjs');
+  const sizes = process.env.BENCH_AGENT_MB ?? '32';
+  const agentRounds = process.env.BENCH_AGENT_ROUNDS ?? '3';
+  console.log("\nExec through a VM sandbox's guest agent (agent.exe + hvsock-relay.exe over a pipe):");
+  const { lines, document } = execReport(
+    inWine('exec-throughput.mjs', [sizes, agentRounds, 'vm']),
+    { measuredAt: new Date().toISOString(), host: 'simulated host under Wine' },
+    'agent-exec',
+  );
+  for (const line of lines) console.log(line);
+  const results = join(repo, 'bench', 'results');
+  mkdirSync(results, { recursive: true });
+  writeFileSync(join(results, 'agent-exec.json'), `${JSON.stringify(document, null, 2)}\n`);
+  console.log(`  written to ${join('bench', 'results', 'agent-exec.json')}`);
+}
+
 // Remote exec (issue 17): the same command through the API server over loopback vs local
 // commands.run, in one node.exe. BENCH_REMOTE_ITERATIONS sets its length.
 {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { type CallOptions, HcsError, type SystemExitStatus } from '../hcs/index.js';
+import type { CallOptions, SystemExitStatus } from '../hcs/index.js';
 import { InvalidArgumentError } from '../internal/errors.js';
 import { sandboxEndpoint } from '../network/index.js';
 import type { ConnectOptions, RemoteHost } from '../remote/client/index.js';
@@ -19,12 +19,13 @@ import {
 } from './commands.js';
 import { commitSandbox } from './commit.js';
 import { driverFor, type IsolationDriver, type LiveSandbox } from './drivers/index.js';
-import { LimitUpdateUnsupportedError, SandboxNotFoundError } from './errors.js';
+import { SandboxNotFoundError } from './errors.js';
 import { newSystemId, openForeignSystem } from './foreign.js';
 import { agentLauncher, GuestFiles } from './guest-agent.js';
 import { hostFacts } from './host.js';
 import { resolveHostFolder, resolveMappedFolders } from './host-folders.js';
 import { infoOf, reconcile, type SandboxInfo } from './info.js';
+import { applyLimits, type LimitChanges } from './limits-update.js';
 import { type ListFilter, listSandboxes, storeAt } from './list.js';
 import {
   checkHostPath,
@@ -313,45 +314,9 @@ export class Sandbox implements SandboxLike {
    * Changes limits of a running sandbox where HCS allows it (memory, CPU count
    * or cap); a build that cannot is reported with a clear error and nothing changes.
    */
-  async update(limits: { memoryMB?: number; cpus?: number; cpuLimit?: number }): Promise<void> {
-    const host = hostFacts();
-    const checked = normaliseOptions(
-      {
-        image: this.#record.image ?? 'x',
-        isolation: this.#record.isolation,
-        ...(limits.memoryMB !== undefined && { memoryMB: limits.memoryMB }),
-        ...(limits.cpus !== undefined && { cpus: limits.cpus }),
-        ...(limits.cpuLimit !== undefined && { cpuLimit: limits.cpuLimit }),
-      },
-      host,
-    );
-    const live = this.#running();
-    const requests = this.#driver.limitRequests(
-      {
-        ...(checked.memoryMB !== undefined && { memoryMB: checked.memoryMB }),
-        ...(checked.cpus !== undefined && { cpus: checked.cpus }),
-        ...(checked.cpuLimit !== undefined && { cpuLimit: checked.cpuLimit }),
-      },
-      host,
-    );
-    if (requests.length === 0) throw new InvalidArgumentError('limits', 'memoryMB, cpus or cpuLimit', limits);
-    for (const request of requests) {
-      try {
-        await live.system.modify(request);
-      } catch (error) {
-        if (error instanceof HcsError && (error.isNotSupported() || error.isInvalidState())) {
-          throw new LimitUpdateUnsupportedError(this.name, String(request.ResourcePath), error);
-        }
-        throw error;
-      }
-    }
-    this.#record = await this.#save(this.#record.status, {
-      options: {
-        ...(checked.memoryMB !== undefined && { memoryMB: checked.memoryMB }),
-        ...(checked.cpus !== undefined && { cpus: checked.cpus, cpuLimit: undefined }),
-        ...(checked.cpuLimit !== undefined && { cpuLimit: checked.cpuLimit, cpus: undefined }),
-      },
-    });
+  async update(limits: LimitChanges): Promise<void> {
+    const options = await applyLimits(this.#record, this.#driver, () => this.#running().system, limits);
+    this.#record = await this.#save(this.#record.status, { options });
   }
 
   /**
