@@ -29,14 +29,18 @@ const MODES = {
  * best round; `ratioToSpawn`: against spawn with the output dropped).
  */
 export function execReport(measured, meta = {}, name = 'exec-throughput') {
+  // Issue 16's targets are for commands in containers; through a VM's agent (two more
+  // processes and a framed protocol on the way) the figures are reported, not judged.
+  const judging = measured.target !== 'vm';
   const lines = [];
   const sizes = measured.sizes.map((row) => {
     lines.push(
       `  ${row.mb} MB to stdout, best of ${row.rounds} (median in brackets; cpu: the reader's own CPU time):`,
     );
     const modes = {};
-    for (const [mode, { label, against, target }] of Object.entries(MODES)) {
+    for (const [mode, { label, against, target: modeTarget }] of Object.entries(MODES)) {
       if (!row[mode]) continue;
+      const target = judging ? modeTarget : undefined;
       const { ms, medianMs, mbPerS, cpuMs } = row[mode];
       const judged = against !== undefined && {
         against,
@@ -68,7 +72,7 @@ export function execReport(measured, meta = {}, name = 'exec-throughput') {
     target: measured.target,
     node: measured.node,
     retries: measured.retries,
-    targets: EXEC_TARGETS,
+    ...(judging && { targets: EXEC_TARGETS }),
     sizes,
   };
   return { lines, document };

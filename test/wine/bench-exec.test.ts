@@ -79,12 +79,15 @@ describe('the exec throughput benchmarks', () => {
           mb: 1,
           baseline: figure,
           execFile: figure,
-          run: judged('execFile'),
-          runBuffer: judged('execFileBuffer'),
-          stream: judged('baseline'),
+          run: against('execFile'),
+          runBuffer: against('execFileBuffer'),
+          stream: against('baseline'),
         },
       ],
     });
+    // Reported, not judged: issue 16's targets are for containers.
+    expect(document.targets).toBeUndefined();
+    expect(document.sizes[0].run.met).toBeUndefined();
     expect(document.sizes[0].hcsPipe).toBeUndefined();
   });
 });
