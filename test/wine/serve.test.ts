@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -5,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { newInstance, runOk, startCli, type WineChild, winePath } from './harness.js';
+import { newInstance, repo, runOk, startCli, type WineChild, winePath } from './harness.js';
 
 /**
  * `hcs-sandbox serve` as a user starts it (dist/cli/main.js in node.exe under
@@ -146,6 +147,28 @@ describe('hcs-sandbox serve (CLI under Wine, client on Linux)', () => {
     });
     expect((await call(file('files', 'C:\\data\\a.txt'), { method: 'DELETE' })).status).toBe(204);
     expect((await call(file('files', 'C:\\data\\a.txt'))).status).toBe(404);
+
+    // The SDK example, unchanged, from a plain Linux node (no koffi, no Wine) against this
+    // server: only its connect line (HCS_SANDBOX_HOST) chooses the remote host.
+    const example = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [join(repo, 'examples', 'sandbox.mjs')],
+        {
+          env: {
+            ...process.env,
+            HCS_SANDBOX_HOST: started.url,
+            HCS_SANDBOX_TOKEN: token,
+            SANDBOX_IMAGE: 'local/base:1',
+          },
+        },
+        (error, stdout, stderr) =>
+          resolve({ code: error ? ((error.code as number | undefined) ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(example.stderr).toBe('');
+    expect(example.code).toBe(0);
+    expect(example.stdout).toBe('hello from a sandbox (exit code 0)\nwritten from the host\n');
 
     expect((await call('/v1/sandboxes/remote1', { method: 'DELETE' })).status).toBe(204);
     expect((await call('/v1/sandboxes/remote1')).status).toBe(404);
