@@ -3,7 +3,7 @@ import type { Io } from './command.js';
 import { printImages } from './commands/image.js';
 import type { CommandPlan } from './commands/index.js';
 import { runMcp } from './commands/mcp.js';
-import { streamCommand } from './commands/sandbox-exec.js';
+import { execIn, streamCommand } from './commands/sandbox-exec.js';
 import { printInfo, printSandboxes } from './commands/sandbox-read.js';
 import { type SandboxSpec, sandboxOptions } from './commands/sandbox-spec.js';
 import { absoluteHostPath, eachName } from './format.js';
@@ -106,20 +106,8 @@ async function runRemote(plan: CommandPlan, io: Io, host: RemoteHost): Promise<n
     }
     case 'sandbox-run':
       return runOn(io, host, plan);
-    case 'sandbox-exec': {
-      const sandbox = await host.open(plan.name);
-      try {
-        return await streamCommand(io, sandbox, plan.command, {
-          env: plan.env,
-          interactive: plan.interactive,
-          tty: plan.tty,
-          ...(plan.cwd !== undefined && { cwd: plan.cwd }),
-          ...(plan.user !== undefined && { user: plan.user }),
-        });
-      } finally {
-        await sandbox.close();
-      }
-    }
+    case 'sandbox-exec':
+      return execIn(io, await host.open(plan.name), plan);
     case 'sandbox-cp':
       return each(
         [plan.name],

@@ -133,17 +133,25 @@ export const sandboxExecCommand: CommandModule<SandboxExecPlan> = {
       );
   },
   async run(plan, io) {
-    const sandbox = await sdk().Sandbox.open(plan.name);
-    try {
-      return await streamCommand(io, sandbox, plan.command, {
-        env: plan.env,
-        interactive: plan.interactive,
-        tty: plan.tty,
-        ...(plan.cwd !== undefined && { cwd: plan.cwd }),
-        ...(plan.user !== undefined && { user: plan.user }),
-      });
-    } finally {
-      await sandbox.close();
-    }
+    return execIn(io, await sdk().Sandbox.open(plan.name), plan);
   },
 };
+
+/** `exec`'s command in `sandbox` (this machine's or a remote host's), which it then lets go of. */
+export async function execIn(
+  io: Io,
+  sandbox: Pick<SandboxLike, 'commands' | 'close'>,
+  plan: SandboxExecPlan,
+): Promise<number> {
+  try {
+    return await streamCommand(io, sandbox, plan.command, {
+      env: plan.env,
+      interactive: plan.interactive,
+      tty: plan.tty,
+      ...(plan.cwd !== undefined && { cwd: plan.cwd }),
+      ...(plan.user !== undefined && { user: plan.user }),
+    });
+  } finally {
+    await sandbox.close();
+  }
+}
