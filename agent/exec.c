@@ -19,6 +19,9 @@ typedef struct chunk {
   uint8_t data[];
 } chunk_t;
 
+/* How long a pseudo console's output may stay open after its process exited. */
+#define PTY_DRAIN_MS 2000u
+
 typedef struct {
   launch_t l;
   HANDLE threads[4]; /* out pump, err pump, stdin writer, waiter */
@@ -79,8 +82,23 @@ static DWORD WINAPI waiter(void *arg) {
   WaitForSingleObject(e->l.process, INFINITE);
   DWORD code = 0;
   GetExitCodeProcess(e->l.process, &code);
+  int was_pty = e->l.pty != NULL;
   launch_close_pty(&e->l);
-  WaitForMultipleObjects(e->l.err_r ? 2 : 1, e->threads, TRUE, INFINITE);
+  DWORD pumps = e->l.err_r ? 2 : 1;
+  /* Closing the pseudo console ends its output on Windows (disco-vm docs/drivers/hcs.md);
+   * where it does not (Wine 8's ClosePseudoConsole, or a console process left in the
+   * job), the output is ended here after a grace period, so EXIT never waits on a KILL. */
+  if (was_pty && WaitForMultipleObjects(pumps, e->threads, TRUE, PTY_DRAIN_MS) == WAIT_TIMEOUT) {
+    log_msg("stream %u: pseudo console output still open %u ms after pid %lu exited: ending it", st->id,
+            PTY_DRAIN_MS, e->l.pid);
+    if (e->l.job) TerminateJobObject(e->l.job, code);
+    /* A pump blocked in ReadFile is cancelled; one between reads is caught on the next try. */
+    for (int tries = 0; tries < 100; tries++) {
+      for (DWORD i = 0; i < pumps; i++) CancelSynchronousIo(e->threads[i]);
+      if (WaitForMultipleObjects(pumps, e->threads, TRUE, 50) != WAIT_TIMEOUT) break;
+    }
+  }
+  WaitForMultipleObjects(pumps, e->threads, TRUE, INFINITE);
   uint8_t p[4] = {(uint8_t)code, (uint8_t)(code >> 8), (uint8_t)(code >> 16), (uint8_t)(code >> 24)};
   if (stream_end(st, T_EXIT, p, 4)) log_msg("stream %u: pid %lu exited with 0x%08lx", st->id, e->l.pid, code);
   /* Stops the stdin writer if the client never sent STDIN_EOF. */
