@@ -4,6 +4,7 @@ import { jobItems } from './jobs.js';
 import { layerItems } from './layers.js';
 import { networkItems } from './network.js';
 import { sandboxItems } from './sandbox.js';
+import { storeItems } from './store.js';
 import { vmBootItem } from './vm-boot.js';
 import { vmImageBuildItem, vmImageIsoItem } from './vm-image.js';
 
@@ -15,6 +16,7 @@ import { vmImageBuildItem, vmImageIsoItem } from './vm-image.js';
  */
 export const probeItems: readonly ProbeItem[] = [
   ...hcsItems,
+  ...storeItems,
   ...layerItems,
   ...networkItems,
   ...jobItems,
