@@ -1,10 +1,10 @@
-import {
-  type CallbackSink,
-  type ComputeCoreApi,
-  type HcsEventRecord,
-  type Kernel32Api,
-  nativeBindings,
-  type OperationHandle,
+import { nativeBindings } from '../native/core/provider.js';
+import type {
+  CallbackSink,
+  ComputeCoreApi,
+  HcsEventRecord,
+  Kernel32Api,
+  OperationHandle,
 } from '../native/index.js';
 
 type CompletionListener = (operation: OperationHandle) => void;

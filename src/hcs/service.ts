@@ -1,4 +1,4 @@
-import { HcsEventOptions } from '../native/index.js';
+import { HcsEventOptions } from '../native/core/types.js';
 import { HcsError } from './errors.js';
 import { HR } from './hresults.js';
 import { type CallOptions, runOperation, validateCallOptions } from './operation.js';

@@ -1,4 +1,4 @@
-import { type HcnApi, type HcnCallResult, networkBindings } from '../native/index.js';
+import { type HcnApi, type HcnCallResult, networkBindings } from '../native/network/provider.js';
 import { hostComputeQuery } from './documents.js';
 import { HcnError } from './errors.js';
 

@@ -154,11 +154,4 @@ export async function deleteEndpoint(sandboxId: string, deps?: NetworkDeps): Pro
   return true;
 }
 
-/** A sandbox's endpoint (address, ports, network), if it has one. */
-export async function sandboxEndpoint(
-  sandboxId: string,
-  deps?: NetworkDeps,
-): Promise<EndpointInfo | undefined> {
-  const props = await client(deps).endpoint(ownedId('endpoint', endpointName(sandboxId)));
-  return props ? toEndpointInfo(props) : undefined;
-}
+export { sandboxEndpoint } from './sandbox-endpoint.js';

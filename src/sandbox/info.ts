@@ -1,7 +1,7 @@
 // Modules, not the layers' index.ts: `ls` loads this file without the SDK (list.ts).
-import { sandboxEndpoint } from '../network/endpoints.js';
+import { sandboxEndpoint } from '../network/sandbox-endpoint.js';
 import { DEFAULT_OWNER } from '../schema/builders/common.js';
-import { scratchSize } from '../storage/scratch.js';
+import { scratchSize } from '../storage/scratch-size.js';
 import type { MappedFolder } from './options.js';
 import type { SandboxIsolation, SandboxRecord, SandboxStatus } from './record.js';
 

@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HcsError } from '../hcs/errors.js';
 import { InvalidArgumentError } from '../internal/errors.js';
@@ -17,6 +17,7 @@ import {
 import type { Hcs } from '../schema/index.js';
 import { LayerNotRemovedError } from './errors.js';
 import { defaultLayerId } from './images/layer-id.js';
+import { checkAbsolutePath } from './paths.js';
 import { enableBackupRestore, requireElevation } from './privileges.js';
 import type { LayerImporter, LayerRef } from './types.js';
 
@@ -38,12 +39,7 @@ export function layerRef(path: string): LayerRef {
   return { id: layerIdFromPath(path), path };
 }
 
-/** Throws {@link InvalidArgumentError} unless `path` is an absolute path. */
-export function checkAbsolutePath(path: unknown, field: string): asserts path is string {
-  if (typeof path !== 'string' || path.length === 0 || !isAbsolute(path) || path.includes('\0')) {
-    throw new InvalidArgumentError(field, 'an absolute path', path);
-  }
-}
+export { checkAbsolutePath };
 
 /** Throws {@link InvalidArgumentError} naming the bad entry unless `parents` is a valid chain. */
 export function checkLayers(parents: unknown, field = 'parents'): asserts parents is LayerRef[] {

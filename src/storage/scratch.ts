@@ -1,4 +1,4 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { HcsError } from '../hcs/errors.js';
 import { InvalidArgumentError } from '../internal/errors.js';
@@ -14,12 +14,14 @@ import { ElevationRequiredError, InsufficientSpaceError, ScratchLayerStateError 
 import { detachStorageFilter, isNothingToDetach } from './filter-detach.js';
 import { buildLayerData, checkAbsolutePath, checkHResult, checkLayers, destroyLayer } from './layers.js';
 import { requireElevation } from './privileges.js';
+/** The file a scratch layer folder holds (hcsshim's name). */
+import { SCRATCH_VHDX } from './scratch-size.js';
 import { freeSpace } from './space.js';
 import type { LayerRef, Progress } from './types.js';
 import { type UndoStack, withUndo } from './undo.js';
 
-/** The file a scratch layer folder holds (hcsshim's name). */
-export const SCRATCH_VHDX = 'sandbox.vhdx';
+export { SCRATCH_VHDX, scratchSize } from './scratch-size.js';
+
 /** Block size of the scratch VHDX, as hcsshim creates it. */
 const BLOCK_SIZE_BYTES = 1024 * 1024;
 const MIN_SIZE_GB = 1;
@@ -200,13 +202,6 @@ export async function destroyScratchLayer(dir: string): Promise<void> {
     await detachLeftover(join(dir, SCRATCH_VHDX));
   }
   await destroyLayer(dir);
-}
-
-/** The scratch disk's size on disk in bytes (a dynamic VHDX grows as the sandbox writes). */
-export async function scratchSize(dir: string): Promise<number> {
-  checkAbsolutePath(dir, 'dir');
-  const s = await stat(join(dir, SCRATCH_VHDX));
-  return typeof s.blocks === 'number' && s.blocks > 0 ? s.blocks * 512 : s.size;
 }
 
 /**

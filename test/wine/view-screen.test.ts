@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,15 +116,36 @@ const X224_RDP_REQUEST = Buffer.from([3, 0, 0, 19, 14, 0xe0, 0, 0, 0, 0, 0, 1, 0
 async function screens(): Promise<{ rdpPort: number; viewerScreen: string }> {
   const shared = await xvfb('-wr');
   const viewerScreen = await xvfb('-br'); // black until a frame arrives
-  const rdpPort = await freePort();
-  start('freerdp-shadow-cli', [`/bind-address:127.0.0.1`, `/port:${rdpPort}`, '/sec:rdp', '-auth'], {
-    DISPLAY: shared,
-  });
-  await until('the RDP server', async () => {
-    const s = await tcp(rdpPort);
-    s?.destroy();
-    return s !== undefined;
-  });
+  // The shadow server now and then fails to come up on a loaded machine (the port taken
+  // between the check and its bind, or a slow start): a few tries, each on a fresh port.
+  let rdpPort = 0;
+  for (let attempt = 1; ; attempt++) {
+    rdpPort = await freePort();
+    const server = start(
+      'freerdp-shadow-cli',
+      [`/bind-address:127.0.0.1`, `/port:${rdpPort}`, '/sec:rdp', '-auth'],
+      {
+        DISPLAY: shared,
+      },
+    );
+    const listening = await until(
+      'the RDP server',
+      async () => {
+        if (server.exitCode !== null) return 'exited';
+        const s = await tcp(rdpPort);
+        s?.destroy();
+        return s !== undefined ? 'listening' : undefined;
+      },
+      20_000,
+    ).catch(() => 'silent');
+    if (listening === 'listening') break;
+    server.kill('SIGKILL');
+    if (attempt === 3) {
+      const logs = readdirSync(dir).filter((f) => f.startsWith('freerdp-shadow-cli'));
+      const tail = logs.map((f) => readFileSync(join(dir, f), 'utf8').slice(-600)).join('\n---\n');
+      throw new Error(`the RDP server did not listen after 3 tries (last: ${listening}):\n${tail}`);
+    }
+  }
   return { rdpPort, viewerScreen };
 }
 

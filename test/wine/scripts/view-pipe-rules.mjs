@@ -31,6 +31,20 @@ function open(path) {
   });
 }
 
+/**
+ * Connects to a pipe the VM serves, trying again for up to `ms` while it is not there yet
+ * or busy: the simulated worker makes its pipe instance just after start returns, and on a
+ * loaded machine that can take a moment (a viewer retries the same way).
+ */
+async function openServed(path, ms = 5000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const result = await open(path);
+    if (typeof result === 'object' || Date.now() > end) return result;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Whether `socket` is closed by the other side within `ms`. */
 function closedWithin(socket, ms) {
   return new Promise((resolve) => {
@@ -52,14 +66,14 @@ await main(async () => {
   );
   const beforeStart = await open(pipe);
   await system.start();
-  const first = await open(pipe);
+  const first = await openServed(pipe);
   const firstHeld = typeof first === 'object' && !(await closedWithin(first, 1000));
   first.write?.('bytes the held console drops');
-  const second = await open(pipe);
+  const second = await openServed(pipe);
   const firstTakenOver = typeof first === 'object' && (await closedWithin(first, 5000));
   const secondHeld = typeof second === 'object' && !(await closedWithin(second, 500));
   await system.pause();
-  const whilePaused = await open(pipe);
+  const whilePaused = await openServed(pipe);
   const pausedServed = typeof whilePaused === 'object';
   await system.resume();
   await system.terminate();
