@@ -47,6 +47,9 @@ export async function startTestServe(
     },
     root,
     version: '0.1.0-test',
+    // A test's streams are its own: closing waits a moment for them, not the 10 s `serve`
+    // gives its clients (the graceful stop has its own test).
+    shutdownGraceMs: 500,
     log: (line) => log.push(JSON.parse(line) as TestServe['log'][number]),
     ...(options.leaseSeconds !== undefined && { leaseSeconds: options.leaseSeconds }),
     ...(options.sweepMs !== undefined && { sweepMs: options.sweepMs }),
@@ -83,7 +86,7 @@ export function useRemoteHost(): { readonly server: TestServe; readonly host: Re
   });
   afterAll(async () => {
     await server?.close();
-  });
+  }, 30_000);
   return {
     get server() {
       if (!server) throw new Error('the test server starts in beforeAll');
