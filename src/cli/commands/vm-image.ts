@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { VmImageRecord } from '../../storage/index.js';
+import type { Progress, VmImageRecord } from '../../storage/index.js';
 import { type CommandModule, collect, type Io, parsePositiveInt, printTable } from '../command.js';
 import { printJson } from '../json.js';
 import { sdk } from '../sdk.js';
@@ -64,6 +64,25 @@ function defaultName(media: string, index: number | undefined, edition: string |
     .replace(/^[^a-z0-9]+/, '')
     .slice(0, 63);
   return name || 'windows';
+}
+
+/** `--stage` files, each to its own name in the image's agent folder. */
+function stagedFiles(files: string[]): { from: string; to: string }[] {
+  return files.map((from) => ({ from, to: basename(from) }));
+}
+
+/** Runs a build's steps with their progress on stderr (bars on a terminal), stopped however it ends. */
+async function withBuildProgress<T>(
+  io: Io,
+  run: (onProgress: (p: Progress) => void) => Promise<T>,
+): Promise<T> {
+  const { progressReporter } = await import('../progress.js');
+  const progress = progressReporter(io, { json: false, tty: Boolean(process.stderr.isTTY) });
+  try {
+    return await run(progress.onProgress);
+  } finally {
+    progress.stop();
+  }
 }
 
 export const vmImageCommand: CommandModule<VmImagePlan> = {
@@ -145,10 +164,8 @@ export const vmImageCommand: CommandModule<VmImagePlan> = {
     const lib = sdk();
     switch (plan.kind) {
       case 'vm-image-build': {
-        const { progressReporter } = await import('../progress.js');
-        const progress = progressReporter(io, { json: false, tty: Boolean(process.stderr.isTTY) });
-        try {
-          const image = await lib.storage.buildVmImage({
+        const image = await withBuildProgress(io, (onProgress) =>
+          lib.storage.buildVmImage({
             name: plan.name,
             ...(plan.iso !== undefined && { iso: plan.iso }),
             ...(plan.wim !== undefined && { wim: plan.wim }),
@@ -157,36 +174,25 @@ export const vmImageCommand: CommandModule<VmImagePlan> = {
             ...(plan.sizeGB !== undefined && { sizeGB: plan.sizeGB }),
             ...(plan.user !== undefined && { userName: plan.user }),
             ...(plan.computerName !== undefined && { computerName: plan.computerName }),
-            stage: plan.stage.map((from) => ({ from, to: basename(from) })),
+            stage: stagedFiles(plan.stage),
             agent: plan.agent,
-            onProgress: progress.onProgress,
-          });
-          progress.stop();
-          if (plan.json) printJson(io, image);
-          else
-            io.out(
-              `built ${image.name} (${image.displayName ?? 'Windows'}, build ${image.build ?? '?'}, ` +
-                `${lib.formatBytes(image.sizeBytes)})\nlogin: ${lib.storage.credentialsPathOf(new lib.storage.VmImageStore(), image.name)}\n`,
-            );
-        } finally {
-          progress.stop();
-        }
+            onProgress,
+          }),
+        );
+        if (plan.json) printJson(io, image);
+        else
+          io.out(
+            `built ${image.name} (${image.displayName ?? 'Windows'}, build ${image.build ?? '?'}, ` +
+              `${lib.formatBytes(image.sizeBytes)})\nlogin: ${lib.storage.credentialsPathOf(new lib.storage.VmImageStore(), image.name)}\n`,
+          );
         return 0;
       }
       case 'vm-image-agent': {
-        const { progressReporter } = await import('../progress.js');
-        const progress = progressReporter(io, { json: false, tty: Boolean(process.stderr.isTTY) });
-        try {
-          const image = await lib.refreshVmImageAgent(plan.name, {
-            stage: plan.stage.map((from) => ({ from, to: basename(from) })),
-            onProgress: progress.onProgress,
-          });
-          progress.stop();
-          if (plan.json) printJson(io, image);
-          else io.out(`staged the guest agent into ${image.name} (from ${image.agent?.from ?? '?'})\n`);
-        } finally {
-          progress.stop();
-        }
+        const image = await withBuildProgress(io, (onProgress) =>
+          lib.refreshVmImageAgent(plan.name, { stage: stagedFiles(plan.stage), onProgress }),
+        );
+        if (plan.json) printJson(io, image);
+        else io.out(`staged the guest agent into ${image.name} (from ${image.agent?.from ?? '?'})\n`);
         return 0;
       }
       case 'vm-image-ls': {
