@@ -1,16 +1,24 @@
-import { HcsSandboxError } from '../index.js';
+import type { HcsSandboxError } from '../index.js';
+import { loadSdk, sdk } from './sdk.js';
 
 /**
- * The CLI's own refusals, as the SDK's error family. Its own module because
- * the class extends the SDK's, so importing it loads the SDK: only code that
- * runs a verb imports it (through `import()`, see sdk.ts).
+ * The CLI's own refusals, as the SDK's error family. The class extends the
+ * SDK's, which the bundled CLI must not import statically (`--help` would
+ * load the SDK): it is made on first use, from the SDK a running verb has
+ * loaded, once per process so `instanceof` holds.
  */
 
-/** A CLI-level refusal (not bad syntax, not the SDK's): one line, exit code 1. */
-export class CliError extends HcsSandboxError {}
+type CliErrorClass = new (code: string, message: string, options?: { cause?: unknown }) => HcsSandboxError;
+let cliErrorClass: CliErrorClass | undefined;
+
+/** A CLI-level refusal (not bad syntax, not the SDK's): one line, exit code 1. Needs the SDK loaded. */
+export function cliError(code: string, message: string, options?: { cause?: unknown }): HcsSandboxError {
+  cliErrorClass ??= class CliError extends sdk().HcsSandboxError {};
+  return new cliErrorClass(code, message, options);
+}
 
 /** A Node file-system error (`ENOENT`, ...) as one line instead of a stack. */
-export function fileError(error: unknown, path: string): unknown {
+export async function fileError(error: unknown, path: string): Promise<unknown> {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
     const what =
@@ -19,7 +27,8 @@ export function fileError(error: unknown, path: string): unknown {
         : code === 'EACCES' || code === 'EPERM'
           ? 'permission denied'
           : code;
-    return new CliError(code, `${path}: ${what}.`, { cause: error });
+    await loadSdk();
+    return cliError(code, `${path}: ${what}.`, { cause: error });
   }
   return error;
 }

@@ -13,6 +13,15 @@ export interface Io {
  * `commands/index.ts`.
  */
 export interface CommandModule<P extends { kind: string }> {
+  /**
+   * The top-level verbs (and aliases) `register` adds. A command line that
+   * names one of them registers only this module (plan.ts): building every
+   * verb's syntax was most of the parse (issue 16, cold start). A unit test
+   * holds this list to what `register` adds.
+   */
+  readonly verbs: readonly string[];
+  /** Its plan is made from every verb's syntax (`completion`): parsing it registers them all. */
+  readonly readsEveryVerb?: true;
   /** The plan kinds this module produces and runs. */
   readonly kinds: readonly P['kind'][];
   /**

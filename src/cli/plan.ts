@@ -48,8 +48,44 @@ export function globalFlags(argv: readonly string[]): GlobalFlags {
   };
 }
 
-/** The commander program with every verb registered; `accept` receives the parsed plan. */
-export function buildProgram(accept: (plan: CommandPlan) => void, write: (text: string) => void): Command {
+/** Program options that take a value: the token after them is not the verb. */
+const VALUE_OPTIONS = new Set(['-H', '--host', '--token-file']);
+
+/** The verb argv names (`ls` in `hcs-sandbox -H URL ls -a`), if any: the first operand before `--`. */
+export function verbNamed(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] as string;
+    if (token === '--') return undefined;
+    if (VALUE_OPTIONS.has(token)) i++;
+    else if (!token.startsWith('-')) return token;
+  }
+  return undefined;
+}
+
+/**
+ * The command modules to register for `argv`: none for `--version`, the one
+ * module that owns the verb it names, or every module: for no verb, an unknown one, `help VERB`
+ * and `completion` (the top-level help and the completion script list them
+ * all; a mistyped verb needs them all for the "did you mean" suggestion).
+ */
+export function modulesFor(argv: readonly string[]): readonly (typeof COMMANDS)[number][] {
+  const verb = verbNamed(argv);
+  // `--version` alone is the program's own option: no verb's syntax is read.
+  const help = argv.includes('-h') || argv.includes('--help');
+  if (verb === undefined && !help && (argv.includes('-V') || argv.includes('--version'))) return [];
+  const owner = verb === undefined ? undefined : COMMANDS.find((command) => command.verbs.includes(verb));
+  return owner && !owner.readsEveryVerb ? [owner] : COMMANDS;
+}
+
+/**
+ * The commander program with the `modules`' verbs registered (every verb by
+ * default); `accept` receives the parsed plan.
+ */
+export function buildProgram(
+  accept: (plan: CommandPlan) => void,
+  write: (text: string) => void,
+  modules: readonly (typeof COMMANDS)[number][] = COMMANDS,
+): Command {
   const program = new Command('hcs-sandbox')
     .description('Isolated Windows sandboxes through the Host Compute Service.')
     .version(packageVersion(), '-V, --version', 'print the version')
@@ -61,7 +97,7 @@ export function buildProgram(accept: (plan: CommandPlan) => void, write: (text: 
     .exitOverride()
     .configureOutput({ writeOut: write, writeErr: write })
     .showSuggestionAfterError(true);
-  for (const command of COMMANDS) command.register(program, accept);
+  for (const command of modules) command.register(program, accept);
   program.addHelpCommand(
     program
       .createCommand('help')
@@ -94,9 +130,13 @@ function verbOf(program: Command, argv: readonly string[]): string | undefined {
  * runs nothing, prints nothing, so it is unit-tested on its own. A UsageError
  * names the verb (`error.verb`) so the hint can point to its own help.
  */
-export function parsePlan(argv: readonly string[]): Plan {
+export function parsePlan(argv: readonly string[], modules?: readonly (typeof COMMANDS)[number][]): Plan {
   let plan: Plan | undefined;
   let helpText = '';
+  const end = argv.indexOf('--');
+  // --debug is read by main.ts (globalFlags); it may stand after the verb too.
+  const args = [...argv.slice(0, end < 0 ? argv.length : end).filter((a) => a !== '--debug')];
+  if (end >= 0) args.push(...argv.slice(end));
   const program = buildProgram(
     (p) => {
       plan = p;
@@ -104,11 +144,8 @@ export function parsePlan(argv: readonly string[]): Plan {
     (s) => {
       helpText += s;
     },
+    modules ?? modulesFor(args),
   );
-  const end = argv.indexOf('--');
-  // --debug is read by main.ts (globalFlags); it may stand after the verb too.
-  const args = [...argv.slice(0, end < 0 ? argv.length : end).filter((a) => a !== '--debug')];
-  if (end >= 0) args.push(...argv.slice(end));
   try {
     program.parse(args, { from: 'user' });
   } catch (error) {

@@ -1,19 +1,10 @@
 import { release } from 'node:os';
-import { HcsSandboxError } from '../index.js';
-import {
-  destroyLayer,
-  type ImageRecord,
-  importLayer,
-  OwnImageSource,
-  parseReference,
-  pullImage,
-  RegistryError,
-  setupBaseLayer,
-} from '../storage/index.js';
-import { CliError } from './cli-error.js';
+import type { ImageRecord } from '../index.js';
+import { cliError } from './cli-error.js';
 import type { Io } from './command.js';
 import { progressReporter } from './progress.js';
 import { isNetworkError, messageChain } from './report.js';
+import { sdk } from './sdk.js';
 
 /** The host's Windows build (`10.0.20348` → 20348). */
 export function hostBuild(): number {
@@ -23,7 +14,7 @@ export function hostBuild(): number {
 /** The registry a reference names (`docker.io` when it names none). */
 function registryOf(reference: string): string {
   try {
-    return parseReference(reference).domain;
+    return sdk().storage.parseReference(reference).domain;
   } catch {
     return reference.split('/')[0] ?? reference;
   }
@@ -33,20 +24,23 @@ function registryOf(reference: string): string {
  * Pulls `reference` into hcs-sandbox's own store with `image pull`'s progress
  * (bars on a terminal, a line per phase otherwise, nothing when `silent`).
  * A registry that cannot be reached (fetch's bare `TypeError: fetch failed`)
- * becomes one line naming the registry and the cause.
+ * becomes one line naming the registry and the cause. The SDK is loaded
+ * (a verb that pulls runs with it) and reached through `sdk()`, so the
+ * bundled CLI never imports it statically.
  */
 export async function pullWithProgress(
   io: Io,
   reference: string,
   options: { silent: boolean; allowOlderBuild?: boolean },
 ): Promise<ImageRecord> {
+  const { HcsSandboxError, RegistryError, storage } = sdk();
   const progress = progressReporter(io, { json: options.silent, tty: Boolean(process.stderr.isTTY) });
   try {
-    const result = await pullImage(reference, {
-      store: new OwnImageSource(),
-      importLayer,
-      setupBaseLayer,
-      destroyLayer,
+    const result = await storage.pullImage(reference, {
+      store: new storage.OwnImageSource(),
+      importLayer: storage.importLayer,
+      setupBaseLayer: storage.setupBaseLayer,
+      destroyLayer: storage.destroyLayer,
       hostBuild: hostBuild(),
       allowOlderBuild: options.allowOlderBuild ?? false,
       onProgress: progress.onProgress,
@@ -60,7 +54,7 @@ export async function pullWithProgress(
         : error;
     if (network instanceof HcsSandboxError || !isNetworkError(network)) throw error;
     const registry = registryOf(reference);
-    throw new CliError(
+    throw cliError(
       'REGISTRY_UNREACHABLE',
       `Cannot pull ${reference}: registry ${registry}: ${messageChain(network)}`,
       { cause: error },

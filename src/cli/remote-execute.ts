@@ -1,4 +1,5 @@
 import type { ImageRecord, RemoteHost, RemoteSandbox, SandboxInfo, SandboxOptions } from '../index.js';
+import { fileError } from './cli-error.js';
 import type { Io } from './command.js';
 import { printImages } from './commands/image.js';
 import type { CommandPlan } from './commands/index.js';
@@ -117,8 +118,7 @@ async function runRemote(plan: CommandPlan, io: Io, host: RemoteHost): Promise<n
             if (plan.direction === 'in') await sb.files.copyIn(hostPath, plan.sandboxPath);
             else await sb.files.copyOut(plan.sandboxPath, hostPath);
           } catch (error) {
-            // cli-error.ts extends the SDK's classes: loaded on use, as the local cp does.
-            throw (await import('./cli-error.js')).fileError(
+            throw await fileError(
               error,
               plan.direction === 'in' ? hostPath : `${plan.name}:${plan.sandboxPath}`,
             );

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { RemoteHost } from '../index.js';
+import { fileError } from './cli-error.js';
 import { sdk } from './sdk.js';
 
 /** A remote `hcs-sandbox serve`: `-H/--host URL` (or HCS_SANDBOX_HOST), and where its token is. */
@@ -20,7 +21,7 @@ export async function remoteToken(
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw (await import('./cli-error.js')).fileError(error, file);
+    throw await fileError(error, file);
   }
   const token = text.trim();
   if (!token)

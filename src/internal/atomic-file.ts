@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { builtin } from './lazy-dependency.js';
 
 /**
  * File primitives for the state store: atomic replace and reads that retry
@@ -34,7 +34,10 @@ async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
 
 /** A name for a temporary file beside `path`, unique to this process and call. */
 export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  return join(
+    dirname(path),
+    `.${basename(path)}.${process.pid}.${builtin('node:crypto').randomBytes(4).toString('hex')}.tmp`,
+  );
 }
 
 /**

@@ -1,11 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes } from 'node:crypto';
 import { mkdir, open, stat } from 'node:fs/promises';
 import { hostname, uptime } from 'node:os';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorCode, readIfExists, unlinkIfExists } from './atomic-file.js';
 import { ConflictError, HcsSandboxError, InvalidArgumentError } from './errors.js';
+import { builtin } from './lazy-dependency.js';
 
 /** What the holder of a lock wrote into its lock file. */
 export interface LockOwner {
@@ -216,7 +216,7 @@ function newContent(): LockFileContent {
     acquiredAt: new Date().toISOString(),
     host: hostname(),
     bootedAt: bootedAt(),
-    token: randomBytes(12).toString('hex'),
+    token: builtin('node:crypto').randomBytes(12).toString('hex'),
   };
 }
 

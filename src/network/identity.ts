@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { builtin } from '../internal/lazy-dependency.js';
 
 /**
  * How hcs-sandbox recognises its own HCN objects later (after a crash, from
@@ -14,7 +14,10 @@ export type OwnedKind = 'network' | 'endpoint' | 'namespace';
 
 /** A name-based (version 5 layout, SHA-1) GUID of `kind` + `name`, lowercase. */
 export function ownedId(kind: OwnedKind, name: string): string {
-  const h = createHash('sha1').update(`hcs-sandbox/${kind}/${name.toLowerCase()}`).digest();
+  const h = builtin('node:crypto')
+    .createHash('sha1')
+    .update(`hcs-sandbox/${kind}/${name.toLowerCase()}`)
+    .digest();
   h[6] = ((h[6] ?? 0) & 0x0f) | 0x50;
   h[8] = ((h[8] ?? 0) & 0x3f) | 0x80;
   const hex = h.subarray(0, 16).toString('hex');
@@ -50,7 +53,7 @@ export function sandboxIdOfEndpoint(name: string): string {
  * restarts.
  */
 export function stableMacAddress(sandboxName: string): string {
-  const h = createHash('sha256').update(`hcs-sandbox/mac/${sandboxName}`).digest();
+  const h = builtin('node:crypto').createHash('sha256').update(`hcs-sandbox/mac/${sandboxName}`).digest();
   return [
     '00',
     '15',

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repo } from './harness.js';
+import { loadedFiles, writeLoadReporter } from '../support/loaded-modules.js';
+import { newInstance, repo, runCli, winePath } from './harness.js';
 
 // The cold-start benchmark (bench/cold-start.mjs) runs and reports every
 // field, under Linux node and node.exe in Wine. No timing is asserted: a
@@ -46,4 +47,38 @@ describe('bench/cold-start.mjs', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 180_000);
+});
+
+// What `ls` reads under node.exe, where process.platform is win32: the store
+// root's access-list check import()s the file-security bindings, which once
+// sent it through the 700 kB SDK chunk on Windows only, and koffi is loaded
+// from its binary package, without its entry point (src/native/shared/koffi-module.ts).
+describe('hcs-sandbox ls under node.exe', () => {
+  it("reads main.js and sdk-list.js, and koffi's binary without its entry point", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hcs-cold-files-'));
+    try {
+      const hook = writeLoadReporter(dir);
+      const run = await runCli(['ls'], {
+        instance: newInstance('cold'),
+        env: {
+          HCS_SANDBOX_HOME: winePath(join(dir, 'home')),
+          NODE_OPTIONS: [
+            `--import=file:///Z:${join(import.meta.dirname, 'wine-shims.mjs')}`,
+            `--import=file:///Z:${hook}`,
+          ].join(' '),
+        },
+      });
+      expect(run.exitCode, run.stderr).toBe(0);
+      const loaded = loadedFiles(run.stderr);
+      const own = loaded
+        .filter((f) => f.includes(`${repo}/dist/`))
+        .map((f) => f.slice(f.lastIndexOf('/dist/') + 1))
+        .sort();
+      expect(own).toEqual(['dist/cli/main.js', 'dist/cli/sdk-list.js']);
+      expect(loaded.some((f) => f.endsWith('/@koromix/koffi-win32-x64/win32_x64/koffi.node'))).toBe(true);
+      expect(loaded.filter((f) => f.includes('/node_modules/koffi/'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

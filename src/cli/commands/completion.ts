@@ -12,6 +12,8 @@ const parseShell = (value: string): CompletionShell => {
 
 /** `completion bash|powershell`: the script, generated from the program the parser runs. */
 export const completionCommand: CommandModule<CompletionPlan> = {
+  verbs: ['completion'],
+  readsEveryVerb: true,
   kinds: ['completion'],
   register(program, accept) {
     program

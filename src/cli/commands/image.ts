@@ -1,6 +1,8 @@
 import type { ImageRecord } from '../../storage/index.js';
 import { type CommandModule, type Io, printTable } from '../command.js';
 import { printJson } from '../json.js';
+import { progressReporter } from '../progress.js';
+import { hostBuild, pullWithProgress } from '../pull.js';
 import { sdk } from '../sdk.js';
 
 export type ImagePlan =
@@ -22,6 +24,7 @@ export function printImages(io: Io, images: ImageRecord[]): void {
 }
 
 export const imageCommand: CommandModule<ImagePlan> = {
+  verbs: ['image'],
   kinds: ['image-ls', 'image-pull', 'image-load', 'image-rm'],
   register(program, accept) {
     const image = program
@@ -66,9 +69,6 @@ export const imageCommand: CommandModule<ImagePlan> = {
       );
   },
   async run(plan, io) {
-    // cli-progress and the pull's storage steps load only for the verbs that need them.
-    const { hostBuild, pullWithProgress } = await import('../pull.js');
-    const { progressReporter } = await import('../progress.js');
     switch (plan.kind) {
       case 'image-ls': {
         const images = await sdk().storage.listImages();

@@ -41,6 +41,7 @@ interface JobRunOptions {
 }
 
 export const jobCommand: CommandModule<JobRunPlan> = {
+  verbs: ['job'],
   kinds: ['job-run'],
   register(program, accept) {
     const job = program

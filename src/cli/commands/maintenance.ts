@@ -6,6 +6,7 @@ export type MaintenancePlan =
   | { kind: 'gc'; dryRun: boolean; json: boolean };
 
 export const maintenanceCommand: CommandModule<MaintenancePlan> = {
+  verbs: ['doctor', 'gc'],
   kinds: ['doctor', 'gc'],
   register(program, accept) {
     program

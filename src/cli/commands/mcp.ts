@@ -8,6 +8,7 @@ import { sdk } from '../sdk.js';
 export type McpPlan = { kind: 'mcp'; host: string | undefined };
 
 export const mcpCommand: CommandModule<McpPlan> = {
+  verbs: ['mcp'],
   kinds: ['mcp'],
   register(program, accept) {
     program

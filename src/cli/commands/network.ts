@@ -31,6 +31,7 @@ function subnet(value: string): string {
 }
 
 export const networkCommand: CommandModule<NetworkPlan> = {
+  verbs: ['network'],
   kinds: ['network-ls', 'network-create', 'network-rm', 'network-inspect'],
   register(program, accept) {
     const network = program

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { type CommandModule, parsePositiveInt } from '../command.js';
 import { sdk } from '../sdk.js';
@@ -12,6 +11,7 @@ export type RawRunPlan = {
 };
 
 export const rawCommand: CommandModule<RawRunPlan> = {
+  verbs: ['raw'],
   kinds: ['raw-run'],
   register(program, accept) {
     const raw = program.command('raw').description('expert commands over raw HCS documents');
@@ -30,7 +30,7 @@ export const rawCommand: CommandModule<RawRunPlan> = {
   },
   async run(plan, io) {
     const document = JSON.parse(await readFile(plan.documentPath, 'utf8')) as object;
-    const id = plan.id ?? `hcs-sandbox-raw-${randomUUID()}`;
+    const id = plan.id ?? `hcs-sandbox-raw-${crypto.randomUUID()}`;
     const callOptions = plan.timeoutMs ? { timeoutMs: plan.timeoutMs } : {};
     const system = await sdk().hcs.ComputeSystem.create(id, document, callOptions);
     try {

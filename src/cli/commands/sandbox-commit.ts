@@ -5,6 +5,7 @@ import { sdk } from '../sdk.js';
 export type CommitPlan = { kind: 'commit'; name: string; reference: string; json: boolean };
 
 export const sandboxCommitCommand: CommandModule<CommitPlan> = {
+  verbs: ['commit'],
   kinds: ['commit'],
   register(program, accept) {
     program

@@ -1,6 +1,7 @@
 import type { Sandbox, SandboxOptions } from '../../index.js';
 import { type Io, UsageError } from '../command.js';
 import { stepReporter } from '../progress.js';
+import { pullWithProgress } from '../pull.js';
 import { sdk } from '../sdk.js';
 import type { PullPolicy } from './sandbox-spec.js';
 
@@ -28,8 +29,7 @@ export async function createWithProgress(
     throw new UsageError(
       '--pull is for container images: a VM image is built with `hcs-sandbox vm image build`',
     );
-  if (pull === 'always')
-    await (await import('../pull.js')).pullWithProgress(io, image, { silent: mode.quiet });
+  if (pull === 'always') await pullWithProgress(io, image, { silent: mode.quiet });
   let sandbox: Sandbox;
   try {
     sandbox = await createAndStart(io, options, mode);
@@ -45,7 +45,7 @@ export async function createWithProgress(
       );
     }
     if (!mode.quiet) io.err(`Unable to find image '${image}' locally; pulling it\n`);
-    await (await import('../pull.js')).pullWithProgress(io, image, { silent: mode.quiet });
+    await pullWithProgress(io, image, { silent: mode.quiet });
     sandbox = await createAndStart(io, options, mode);
   }
   return sandbox;

@@ -12,6 +12,7 @@ export type SandboxDetachedPlan = { kind: 'sandbox-detached'; name: string; comm
  * sandbox's log file.
  */
 export const sandboxDetachedCommand: CommandModule<SandboxDetachedPlan> = {
+  verbs: ['__detached'],
   kinds: ['sandbox-detached'],
   register(program, accept) {
     program

@@ -96,6 +96,7 @@ export async function streamCommand(
 }
 
 export const sandboxExecCommand: CommandModule<SandboxExecPlan> = {
+  verbs: ['exec'],
   kinds: ['sandbox-exec'],
   register(program, accept) {
     program

@@ -1,3 +1,4 @@
+import { fileError } from '../cli-error.js';
 import { type CommandModule, UsageError } from '../command.js';
 import { absoluteHostPath, parseCpOperand } from '../format.js';
 import { sdk } from '../sdk.js';
@@ -25,6 +26,7 @@ export function cpPlan(source: string, destination: string): SandboxFilesPlan {
 }
 
 export const sandboxFilesCommand: CommandModule<SandboxFilesPlan> = {
+  verbs: ['cp', 'share'],
   kinds: ['sandbox-cp', 'sandbox-share'],
   register(program, accept) {
     program
@@ -54,7 +56,7 @@ export const sandboxFilesCommand: CommandModule<SandboxFilesPlan> = {
             if (plan.direction === 'in') await sandbox.files.copyIn(hostPath, plan.sandboxPath);
             else await sandbox.files.copyOut(plan.sandboxPath, hostPath);
           } catch (error) {
-            throw (await import('../cli-error.js')).fileError(
+            throw await fileError(
               error,
               plan.direction === 'in' ? hostPath : `${plan.name}:${plan.sandboxPath}`,
             );

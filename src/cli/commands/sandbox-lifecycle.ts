@@ -27,6 +27,7 @@ async function withSandbox(
 }
 
 export const sandboxLifecycleCommand: CommandModule<SandboxLifecyclePlan> = {
+  verbs: ['stop', 'kill', 'pause', 'resume', 'rm', 'remove'],
   kinds: ['sandbox-stop', 'sandbox-kill', 'sandbox-pause', 'sandbox-resume', 'sandbox-rm'],
   register(program, accept) {
     program

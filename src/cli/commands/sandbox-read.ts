@@ -113,6 +113,7 @@ export function printSandboxes(
 }
 
 export const sandboxReadCommand: CommandModule<SandboxReadPlan> = {
+  verbs: ['ls', 'list', 'inspect', 'logs'],
   kinds: ['sandbox-ls', 'sandbox-inspect', 'sandbox-logs'],
   withoutSdk: ['sandbox-ls'],
   register(program, accept) {

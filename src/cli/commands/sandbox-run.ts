@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { type CommandModule, UsageError } from '../command.js';
 import { freshLog, writeExit } from './command-log.js';
 import { createWithProgress } from './sandbox-create.js';
@@ -19,11 +18,14 @@ export type SandboxRunPlan =
 /**
  * `run -d`: a detached host process of this CLI (`__detached`) opens the
  * sandbox, runs the command and writes its output to the log file, so the
- * command outlives this process and `logs` can show it.
+ * command outlives this process and `logs` can show it. node:child_process is
+ * loaded here, not at import: every verb's module is, and only this one path
+ * starts a process (issue 16, cold start).
  */
-function launchDetached(name: string, command: readonly string[]): void {
+async function launchDetached(name: string, command: readonly string[]): Promise<void> {
   const script = process.argv[1];
   if (!script) throw new Error('cannot find the hcs-sandbox script to start the background command');
+  const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, [...process.execArgv, script, '__detached', name, '--', ...command], {
     detached: true,
     stdio: 'ignore',
@@ -34,6 +36,7 @@ function launchDetached(name: string, command: readonly string[]): void {
 
 /** `run` and `create`: make a sandbox from flags; `run` also runs its main command. */
 export const sandboxRunCommand: CommandModule<SandboxRunPlan> = {
+  verbs: ['run', 'create'],
   kinds: ['sandbox-run', 'sandbox-create'],
   register(program, accept) {
     specFlags(
@@ -116,7 +119,7 @@ export const sandboxRunCommand: CommandModule<SandboxRunPlan> = {
         if (plan.detach) {
           try {
             freshLog(sandbox.name);
-            launchDetached(sandbox.name, plan.command);
+            await launchDetached(sandbox.name, plan.command);
           } finally {
             await sandbox.close();
           }

@@ -1,4 +1,5 @@
 import type { SandboxIsolation } from '../../index.js';
+import { fileError } from '../cli-error.js';
 import { type CommandModule, type Io, UsageError } from '../command.js';
 import { eachName } from '../format.js';
 import { stepReporter } from '../progress.js';
@@ -22,6 +23,7 @@ export type SandboxStartPlan =
 
 /** `start`: created or stopped sandboxes by name, or a new one from a Windows sdk().Sandbox `.wsb` file. */
 export const sandboxStartCommand: CommandModule<SandboxStartPlan> = {
+  verbs: ['start'],
   kinds: ['sandbox-start', 'sandbox-start-wsb'],
   register(program, accept) {
     program
@@ -92,11 +94,10 @@ async function startWsb(
   plan: Extract<SandboxStartPlan, { kind: 'sandbox-start-wsb' }>,
   io: Io,
 ): Promise<number> {
-  const { fileError } = await import('../cli-error.js');
   const config = await sdk()
     .readWsbFile(plan.path)
-    .catch((error: unknown) => {
-      throw fileError(error, plan.path);
+    .catch(async (error: unknown) => {
+      throw await fileError(error, plan.path);
     });
   // A .wsb runs in a VM by default, as Windows Sandbox runs it: on a VM image
   // (--image, or the one ready image there is; the SDK says which to build otherwise).

@@ -41,6 +41,7 @@ async function readOnce(iterators: AsyncGenerator<SandboxStats>[]): Promise<Sand
 }
 
 export const sandboxStatsCommand: CommandModule<StatsPlan> = {
+  verbs: ['stats', 'top', 'update', 'ip'],
   kinds: ['stats', 'top', 'update', 'ip'],
   register(program, accept) {
     program

@@ -34,6 +34,7 @@ interface ServeFlags {
 const server = () => import('../../remote/server/index.js');
 
 export const serveCommand: CommandModule<ServePlan> = {
+  verbs: ['serve'],
   kinds: ['serve', 'serve-new-token'],
   register(program, accept) {
     program

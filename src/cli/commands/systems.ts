@@ -5,6 +5,7 @@ import { sdk } from '../sdk.js';
 export type SystemsPlan = { kind: 'systems'; json: boolean; owners: string[]; ids: string[] };
 
 export const systemsCommand: CommandModule<SystemsPlan> = {
+  verbs: ['systems'],
   kinds: ['systems'],
   register(program, accept) {
     program

@@ -6,6 +6,7 @@ import { sdk } from '../sdk.js';
 export type VersionPlan = { kind: 'version'; json: boolean };
 
 export const versionCommand: CommandModule<VersionPlan> = {
+  verbs: ['version'],
   kinds: ['version'],
   register(program, accept) {
     program

@@ -34,6 +34,7 @@ const ENDINGS: Record<ViewEndReason, string> = {
 };
 
 export const viewCommand: CommandModule<ViewPlan> = {
+  verbs: ['view'],
   kinds: ['view'],
   register(program, accept) {
     program

@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import type { Progress, VmImageRecord } from '../../storage/index.js';
 import { type CommandModule, collect, type Io, parsePositiveInt, printTable } from '../command.js';
 import { printJson } from '../json.js';
+import { progressReporter } from '../progress.js';
 import { sdk } from '../sdk.js';
 
 export type VmImagePlan =
@@ -76,7 +77,6 @@ async function withBuildProgress<T>(
   io: Io,
   run: (onProgress: (p: Progress) => void) => Promise<T>,
 ): Promise<T> {
-  const { progressReporter } = await import('../progress.js');
   const progress = progressReporter(io, { json: false, tty: Boolean(process.stderr.isTTY) });
   try {
     return await run(progress.onProgress);
@@ -86,6 +86,7 @@ async function withBuildProgress<T>(
 }
 
 export const vmImageCommand: CommandModule<VmImagePlan> = {
+  verbs: ['vm'],
   kinds: ['vm-image-build', 'vm-image-agent', 'vm-image-ls', 'vm-image-rm'],
   register(program, accept) {
     const vm = program.command('vm').description('VM sandboxes: full Windows desktops (docs/vm.md)');

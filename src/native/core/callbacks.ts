@@ -1,5 +1,5 @@
 import { koffi, type Pointer } from '../shared/koffi-module.js';
-import { computeCoreTypes } from '../shared/koffi-types.js';
+import { computeCoreType } from '../shared/koffi-types.js';
 import { nonNull, pointerToKey } from './marshal.js';
 import type { CallbackSink, HcsEventRecord, OperationHandle } from './types.js';
 
@@ -28,7 +28,7 @@ export class ComputeCoreCallbacks {
   /** The `HCS_OPERATION_COMPLETION` pointer every operation is created with. */
   completion(): bigint {
     if (!this.#completionCallback) {
-      const types = computeCoreTypes();
+      const prototype = computeCoreType('HCS_OPERATION_COMPLETION');
       callbackSlots++;
       this.#completionCallback = koffi().register((operation: Pointer, context: Pointer) => {
         try {
@@ -36,7 +36,7 @@ export class ComputeCoreCallbacks {
         } catch (error) {
           reportCallbackError('operation completion', error);
         }
-      }, koffi().pointer(types.HCS_OPERATION_COMPLETION));
+      }, koffi().pointer(prototype));
     }
     return this.#completionCallback;
   }
@@ -44,12 +44,13 @@ export class ComputeCoreCallbacks {
   /** The `HCS_EVENT_CALLBACK` pointer for systems and processes. */
   event(): bigint {
     if (!this.#eventCallback) {
-      const types = computeCoreTypes();
+      const HCS_EVENT = computeCoreType('HCS_EVENT');
+      const prototype = computeCoreType('HCS_EVENT_CALLBACK');
       callbackSlots++;
       this.#eventCallback = koffi().register((eventPtr: Pointer, context: Pointer) => {
         try {
           if (eventPtr === null) return;
-          const raw = koffi().decode(eventPtr, types.HCS_EVENT) as {
+          const raw = koffi().decode(eventPtr, HCS_EVENT) as {
             Type: number;
             EventData: Pointer;
             Operation: Pointer;
@@ -64,7 +65,7 @@ export class ComputeCoreCallbacks {
         } catch (error) {
           reportCallbackError('event', error);
         }
-      }, koffi().pointer(types.HCS_EVENT_CALLBACK));
+      }, koffi().pointer(prototype));
     }
     return this.#eventCallback;
   }

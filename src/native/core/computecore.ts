@@ -2,7 +2,7 @@ import type { LibraryHandle } from 'koffi';
 import { FunctionUnavailableError } from '../shared/errors.js';
 import { takeLocalString } from '../shared/kernel32.js';
 import type { KoffiFunction, Pointer } from '../shared/koffi-module.js';
-import { computeCoreTypes } from '../shared/koffi-types.js';
+import { declareTypesOf } from '../shared/koffi-types.js';
 import type { Prototype } from '../shared/lazy-library.js';
 import { loadSystemLibrary } from '../shared/library.js';
 import type { HResult, Win32Handle } from '../shared/types.js';
@@ -36,7 +36,7 @@ export class KoffiComputeCore implements ComputeCoreApi {
   readonly #callbacks = new ComputeCoreCallbacks();
 
   constructor() {
-    computeCoreTypes();
+    // The DLL first: on a host without HCS (or not Windows) that fails before koffi loads.
     this.#lib = loadSystemLibrary(LIBRARY);
   }
 
@@ -361,7 +361,9 @@ export class KoffiComputeCore implements ComputeCoreApi {
     if (!this.#functions.has(name)) {
       let fn: KoffiFunction | null = null;
       try {
-        fn = this.#lib.func(COMPUTECORE_PROTOTYPES[name].signature);
+        const { signature } = COMPUTECORE_PROTOTYPES[name];
+        declareTypesOf(signature);
+        fn = this.#lib.func(signature);
       } catch {
         fn = null; // not exported by this build
       }

@@ -1,7 +1,7 @@
 import type { TypeObject } from 'koffi';
 import { type GuidStruct, guidFromStruct, guidStruct } from '../shared/guid.js';
 import { koffi, type Pointer } from '../shared/koffi-module.js';
-import { computeCoreTypes } from '../shared/koffi-types.js';
+import { computeCoreType } from '../shared/koffi-types.js';
 import { LazyLibrary } from '../shared/lazy-library.js';
 import { loadSystemLibrary } from '../shared/library.js';
 import type { HResult } from '../shared/types.js';
@@ -30,7 +30,7 @@ let declared: NetworkKoffiTypes | undefined;
 /** The C types computenetwork.h uses, declared once per process (koffi names are global). */
 export function networkKoffiTypes(): NetworkKoffiTypes {
   if (declared) return declared;
-  computeCoreTypes(); // the HRESULT alias
+  computeCoreType('HRESULT');
   const k = koffi();
   const HCN_GUID = k.struct('HCN_GUID', {
     Data1: 'uint32',
@@ -120,8 +120,9 @@ export class KoffiComputeNetwork implements HcnApi {
   );
 
   constructor() {
-    networkKoffiTypes();
+    // The DLL first: on a host without HCN (or not Windows) that fails before koffi loads.
     this.#lib.load();
+    networkKoffiTypes();
   }
 
   hasFunction(name: string): boolean {

@@ -1,5 +1,5 @@
-import { Socket } from 'node:net';
 import type { LibraryHandle } from 'koffi';
+import { builtin } from '../../internal/lazy-dependency.js';
 import { koffi, type Pointer } from './koffi-module.js';
 import { loadSystemLibrary } from './library.js';
 import type { Kernel32Api, Win32Handle } from './types.js';
@@ -39,8 +39,10 @@ export function kernel32(): Kernel32Functions {
       LocalFree(pointer);
     },
     closeHandle: (handle) => CloseHandle(handle) !== 0,
-    pipeReadable: (handle) => new Socket({ fd: toFd(handle), readable: true, writable: false }),
-    pipeWritable: (handle) => new Socket({ fd: toFd(handle), readable: false, writable: true }),
+    pipeReadable: (handle) =>
+      new (builtin('node:net').Socket)({ fd: toFd(handle), readable: true, writable: false }),
+    pipeWritable: (handle) =>
+      new (builtin('node:net').Socket)({ fd: toFd(handle), readable: false, writable: true }),
   };
   return instance;
 }

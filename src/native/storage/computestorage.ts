@@ -1,6 +1,6 @@
 import { takeLocalString } from '../shared/kernel32.js';
 import type { Pointer } from '../shared/koffi-module.js';
-import { computeCoreTypes } from '../shared/koffi-types.js';
+import { computeCoreType } from '../shared/koffi-types.js';
 import { LazyLibrary } from '../shared/lazy-library.js';
 import type { HResult } from '../shared/types.js';
 import { COMPUTESTORAGE_PROTOTYPES, type ComputeStorageFunctionName } from './prototypes.js';
@@ -19,8 +19,8 @@ export class KoffiComputeStorage implements StorageApi {
   );
 
   constructor() {
-    computeCoreTypes(); // declares the HRESULT alias the prototypes use
     this.#lib.load();
+    computeCoreType('HRESULT'); // the prototypes use the alias
   }
 
   hasFunction(name: string): boolean {

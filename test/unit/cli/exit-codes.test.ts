@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CliError } from '../../../src/cli/cli-error.js';
+import { cliError, fileError } from '../../../src/cli/cli-error.js';
 import { UsageError } from '../../../src/cli/command.js';
 import { EXIT, exitCodeOf, exitSchemeOf } from '../../../src/cli/exit-codes.js';
 import { eachName } from '../../../src/cli/format.js';
@@ -61,11 +61,27 @@ describe('exitCodeOf, a verb that does not run a command (docker: 1 for every fa
 
   it('gives bad usage 2, other errors of ours 1, and anything else 1', () => {
     expect(exitCodeOf(new UsageError('no such option'))).toBe(EXIT.usage);
-    expect(exitCodeOf(new CliError('ENOENT', 'x: no such file or folder.'))).toBe(EXIT.failure);
+    expect(exitCodeOf(cliError('ENOENT', 'x: no such file or folder.'))).toBe(EXIT.failure);
     expect(exitCodeOf(new HcsSandboxError('X', 'x'))).toBe(EXIT.failure);
     expect(exitCodeOf(new TypeError('bug'))).toBe(EXIT.failure);
     expect(exitCodeOf('a string')).toBe(EXIT.failure);
     expect(exitCodeOf(undefined)).toBe(EXIT.failure);
+  });
+});
+
+describe("the CLI's own errors", () => {
+  it('are one CliError class of the SDK family, made once the SDK is loaded', async () => {
+    const a = cliError('X', 'x');
+    const b = (await fileError(Object.assign(new Error('open'), { code: 'ENOENT' }), 'C:\\missing')) as Error;
+    expect(a).toBeInstanceOf(HcsSandboxError);
+    expect(a.name).toBe('CliError');
+    expect(b.constructor).toBe(a.constructor);
+    expect(b).toMatchObject({ code: 'ENOENT', message: 'C:\\missing: no such file or folder.' });
+  });
+
+  it('leave an error that is not a file error as it is', async () => {
+    const bug = new TypeError('bug');
+    expect(await fileError(bug, 'x')).toBe(bug);
   });
 });
 

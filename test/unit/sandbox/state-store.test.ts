@@ -27,6 +27,7 @@ const MODULES = [
   'src/sandbox/errors.ts',
   'src/internal/atomic-file.ts',
   'src/internal/file-lock.ts',
+  'src/internal/lazy-dependency.ts',
   'src/sandbox/record.ts',
   'src/internal/store-root.ts',
   'src/internal/isolation.ts',
