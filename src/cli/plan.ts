@@ -63,10 +63,11 @@ export function verbNamed(argv: readonly string[]): string | undefined {
 }
 
 /**
- * The command modules to register for `argv`: none for `--version`, the one
- * module that owns the verb it names, or every module: for no verb, an unknown one, `help VERB`
- * and `completion` (the top-level help and the completion script list them
- * all; a mistyped verb needs them all for the "did you mean" suggestion).
+ * The command modules to register for `argv`: none for `--version` alone, the
+ * one module that owns the verb it names, or every module for no verb, an
+ * unknown one, `help VERB` and `completion` (the top-level help and the
+ * completion script list them all; a mistyped verb needs them all for the
+ * "did you mean" suggestion).
  */
 export function modulesFor(argv: readonly string[]): readonly (typeof COMMANDS)[number][] {
   const verb = verbNamed(argv);
